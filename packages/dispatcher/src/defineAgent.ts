@@ -1,0 +1,57 @@
+import type { z } from 'zod';
+import type { UserExecutionContext } from './context.ts';
+import type { ErrorInfo, JsonValue } from './events.ts';
+
+/** How one tool call ended, as `execute` and `ctx.callTool` return it. Never thrown. */
+export type ToolResult =
+  | { readonly callId: string; readonly status: 'success'; readonly output: JsonValue; readonly durationMs: number }
+  | {
+      readonly callId: string;
+      readonly status: 'error' | 'timeout' | 'cancelled' | 'denied';
+      readonly error: ErrorInfo;
+      readonly durationMs: number;
+    };
+
+/** What an agent's `run` receives. */
+export interface AgentContext {
+  readonly context: UserExecutionContext;
+  /** Aborted when the run is cancelled or passes its deadline. */
+  readonly signal: AbortSignal;
+  /** Emits `agent_thinking` with the next step number. */
+  think(text: string): void;
+  /** Dispatches a tool through the run's scope; calls may run in parallel. */
+  callTool(name: string, input: unknown): Promise<ToolResult>;
+}
+
+/** An agent: a named planner that thinks aloud and calls tools through its run's scope. */
+export interface AgentDefinition<TInput extends z.ZodType = z.ZodType> {
+  readonly name: string;
+  readonly description: string;
+  /** Validates the run's input: `runs.start` refuses invalid input with the schema's issues, before any event. */
+  readonly input: TInput;
+  /** Only admins may start it. */
+  readonly access?: 'user' | 'admin';
+  /** The run's result, plain JSON. Throwing fails the run (`AGENT_FAILED`). */
+  run(input: z.output<TInput>, ctx: AgentContext): Promise<JsonValue> | JsonValue;
+}
+
+// `run` is declared as a method, so its parameter is bivariant and every agent fits here.
+export type AnyAgent = AgentDefinition<z.ZodType>;
+
+/**
+ * Defines an agent, inferring its input type from the schema. The definition is frozen.
+ *
+ * @example
+ * const echo = defineAgent({
+ *   name: 'echo',
+ *   description: 'Thinks, then echoes',
+ *   input: z.object({ text: z.string() }),
+ *   async run({ text }, ctx) {
+ *     ctx.think(`echoing ${text}`);
+ *     return { text };
+ *   },
+ * });
+ */
+export function defineAgent<TInput extends z.ZodType>(definition: AgentDefinition<TInput>): AgentDefinition<TInput> {
+  return Object.freeze({ ...definition });
+}

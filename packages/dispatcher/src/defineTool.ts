@@ -1,0 +1,52 @@
+import type { z } from 'zod';
+import type { UserExecutionContext } from './context.ts';
+
+/** Who may call a tool. */
+export type ToolAccess = 'user' | 'admin';
+
+/** What a tool's `run` receives besides its input: the scope's frozen context and the call's signal. */
+export interface ToolRunContext {
+  readonly context: UserExecutionContext;
+  /** Aborted on cancel, timeout, run deadline or scope disposal. Long-running tools must honour it. */
+  readonly signal: AbortSignal;
+  readonly callId: string;
+}
+
+/**
+ * A tool definition. `input` is a zod schema; `run` gets the parsed input and a
+ * {@link ToolRunContext}, and nothing global. `sensitive` lists input or output keys (at any depth)
+ * that are redacted from events.
+ */
+export interface ToolDefinition<TInput extends z.ZodType = z.ZodType, TOutput = unknown> {
+  readonly name: string;
+  readonly description: string;
+  readonly input: TInput;
+  readonly output?: z.ZodType<TOutput>;
+  readonly access: ToolAccess;
+  /** Per-call timeout; the factory's default (30 s) when absent. */
+  readonly timeoutMs?: number;
+  readonly sensitive?: readonly string[];
+  run(input: z.output<TInput>, ctx: ToolRunContext): TOutput | Promise<TOutput>;
+}
+
+/** A tool of any input and output type, as the registry holds it. */
+// `run` is declared as a method, so its parameter is bivariant and every tool fits here.
+export type AnyTool = ToolDefinition<z.ZodType, unknown>;
+
+/**
+ * Defines a tool, inferring its input type from the schema. The definition is frozen.
+ *
+ * @example
+ * const add = defineTool({
+ *   name: 'add',
+ *   description: 'Adds two numbers',
+ *   input: z.object({ a: z.number(), b: z.number() }),
+ *   access: 'user',
+ *   run: ({ a, b }) => ({ sum: a + b }),
+ * });
+ */
+export function defineTool<TInput extends z.ZodType, TOutput>(
+  definition: ToolDefinition<TInput, TOutput>,
+): ToolDefinition<TInput, TOutput> {
+  return Object.freeze({ ...definition });
+}

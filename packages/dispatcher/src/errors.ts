@@ -1,0 +1,47 @@
+/**
+ * Every failure the dispatcher reports has one of these codes. `toTRPCError` in `@toolrun/api`
+ * maps each to a tRPC code; events carry them in `error.code`.
+ */
+export const DISPATCH_ERROR_CODES = {
+  INVALID_CONTEXT: 'INVALID_CONTEXT',
+  UNKNOWN_TOOL: 'UNKNOWN_TOOL',
+  UNKNOWN_AGENT: 'UNKNOWN_AGENT',
+  INVALID_INPUT: 'INVALID_INPUT',
+  INVALID_OUTPUT: 'INVALID_OUTPUT',
+  INPUT_TOO_LARGE: 'INPUT_TOO_LARGE',
+  ACCESS_DENIED: 'ACCESS_DENIED',
+  TOOL_FAILED: 'TOOL_FAILED',
+  TOOL_TIMEOUT: 'TOOL_TIMEOUT',
+  RUN_DEADLINE: 'RUN_DEADLINE',
+  CANCELLED: 'CANCELLED',
+  AGENT_FAILED: 'AGENT_FAILED',
+  CONCURRENT_RUN_LIMIT: 'CONCURRENT_RUN_LIMIT',
+  SCOPE_LIMIT: 'SCOPE_LIMIT',
+  RATE_LIMITED: 'RATE_LIMITED',
+  PARALLEL_CALL_LIMIT: 'PARALLEL_CALL_LIMIT',
+  CIRCUIT_OPEN: 'CIRCUIT_OPEN',
+  SCOPE_DISPOSED: 'SCOPE_DISPOSED',
+  CONTRACT_VIOLATION: 'CONTRACT_VIOLATION',
+  SINK_FAILED: 'SINK_FAILED',
+  INVALID_REGISTRY: 'INVALID_REGISTRY',
+  INTERRUPTED: 'INTERRUPTED',
+} as const;
+export type DispatchErrorCode = keyof typeof DISPATCH_ERROR_CODES;
+
+/** The one error type of the dispatcher layer. `details` is plain JSON (for example a schema's issues). */
+export class DispatchError extends Error {
+  override readonly name = 'DispatchError';
+  readonly code: DispatchErrorCode;
+  readonly details: unknown;
+
+  constructor(code: DispatchErrorCode, message: string, opts: { details?: unknown; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.code = code;
+    this.details = opts.details;
+  }
+}
+
+/** Whether `value` is a {@link DispatchError}, optionally with a given code. */
+export function isDispatchError(value: unknown, code?: DispatchErrorCode): value is DispatchError {
+  return value instanceof DispatchError && (code === undefined || value.code === code);
+}

@@ -1,0 +1,198 @@
+import { z } from 'zod';
+
+/**
+ * The five lifecycle events of a run, their shared envelope and their runtime schema.
+ * Everything that crosses a package boundary (SQLite rows, SSE and WebSocket messages)
+ * is one of these, as plain JSON.
+ *
+ * @see ../../../README.md and ARCHITECTURE.md, "The five events"
+ */
+
+/** The five event types, in the order a run usually emits them. */
+export const RUN_EVENT_TYPES = [
+  'agent_started',
+  'agent_thinking',
+  'tool_executing',
+  'tool_completed',
+  'agent_completed',
+] as const;
+export type RunEventType = (typeof RUN_EVENT_TYPES)[number];
+
+/** How one tool call ended. */
+export const TOOL_CALL_STATUSES = ['success', 'error', 'timeout', 'cancelled', 'denied'] as const;
+export type ToolCallStatus = (typeof TOOL_CALL_STATUSES)[number];
+
+/** How one run ended. */
+export const RUN_STATUSES = ['completed', 'failed', 'cancelled', 'interrupted'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** A JSON value: what event payloads are made of, so they cross SSE, WebSocket and SQLite unchanged. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+const jsonValueSchema: z.ZodType<JsonValue> = z.lazy(() =>
+  z.union([
+    z.string(),
+    z.number(),
+    z.boolean(),
+    z.null(),
+    z.array(jsonValueSchema),
+    z.record(z.string(), jsonValueSchema),
+  ]),
+);
+
+/** A failure as it appears in events: a stable machine code and a readable message. */
+export interface ErrorInfo {
+  code: string;
+  message: string;
+}
+const errorInfoSchema = z.object({ code: z.string(), message: z.string() });
+
+/** Fields every event carries. `id` is `${runId}:${seq}`. */
+export interface EventEnvelope {
+  id: string;
+  seq: number;
+  runId: string;
+  userId: string;
+  threadId: string;
+  /** ISO-8601, millisecond precision. */
+  at: string;
+}
+
+export interface AgentStartedEvent extends EventEnvelope {
+  type: 'agent_started';
+  agent: string;
+  input: JsonValue;
+}
+
+export interface AgentThinkingEvent extends EventEnvelope {
+  type: 'agent_thinking';
+  text: string;
+  /** 1, 2, 3 … per run. */
+  step: number;
+}
+
+export interface ToolExecutingEvent extends EventEnvelope {
+  type: 'tool_executing';
+  callId: string;
+  tool: string;
+  input: JsonValue;
+}
+
+export interface ToolCompletedEvent extends EventEnvelope {
+  type: 'tool_completed';
+  callId: string;
+  tool: string;
+  status: ToolCallStatus;
+  /** Present when `status` is `success`. */
+  output?: JsonValue;
+  /** Present when `status` is not `success`. */
+  error?: ErrorInfo;
+  durationMs: number;
+}
+
+export interface AgentCompletedEvent extends EventEnvelope {
+  type: 'agent_completed';
+  status: RunStatus;
+  /** Present when `status` is `completed`. */
+  result?: JsonValue;
+  /** Present when `status` is not `completed`. */
+  error?: ErrorInfo;
+  durationMs: number;
+  toolCalls: number;
+}
+
+/** One event of a run: a discriminated union on `type`. */
+export type RunEvent =
+  | AgentStartedEvent
+  | AgentThinkingEvent
+  | ToolExecutingEvent
+  | ToolCompletedEvent
+  | AgentCompletedEvent;
+
+/** The event of a given type. */
+export type RunEventOf<T extends RunEventType> = Extract<RunEvent, { type: T }>;
+
+/** An event before the scope stamps its envelope: what the runner and the dispatcher produce. */
+export type RunEventBody = RunEvent extends infer E
+  ? E extends RunEvent
+    ? Omit<E, keyof EventEnvelope>
+    : never
+  : never;
+
+const envelopeShape = {
+  id: z.string().min(3),
+  seq: z.number().int().positive(),
+  runId: z.string().min(1),
+  userId: z.string().min(1),
+  threadId: z.string().min(1),
+  at: z.iso.datetime({ precision: 3 }),
+};
+
+/**
+ * The runtime schema of a {@link RunEvent}; clients can validate what they receive against it.
+ *
+ * @example
+ * const event = runEventSchema.parse(JSON.parse(message));
+ */
+export const runEventSchema = z.discriminatedUnion('type', [
+  z.object({
+    ...envelopeShape,
+    type: z.literal('agent_started'),
+    agent: z.string(),
+    input: jsonValueSchema,
+  }),
+  z.object({
+    ...envelopeShape,
+    type: z.literal('agent_thinking'),
+    text: z.string(),
+    step: z.number().int().positive(),
+  }),
+  z.object({
+    ...envelopeShape,
+    type: z.literal('tool_executing'),
+    callId: z.string(),
+    tool: z.string(),
+    input: jsonValueSchema,
+  }),
+  z.object({
+    ...envelopeShape,
+    type: z.literal('tool_completed'),
+    callId: z.string(),
+    tool: z.string(),
+    status: z.enum(TOOL_CALL_STATUSES),
+    output: jsonValueSchema.optional(),
+    error: errorInfoSchema.optional(),
+    durationMs: z.number().nonnegative(),
+  }),
+  z.object({
+    ...envelopeShape,
+    type: z.literal('agent_completed'),
+    status: z.enum(RUN_STATUSES),
+    result: jsonValueSchema.optional(),
+    error: errorInfoSchema.optional(),
+    durationMs: z.number().nonnegative(),
+    toolCalls: z.number().int().nonnegative(),
+  }),
+]);
+
+/** The id of the event with `seq` in run `runId`. */
+export function eventId(runId: string, seq: number): string {
+  return `${runId}:${seq}`;
+}
+
+/**
+ * Splits an event id into its run id and seq; `undefined` when it is not of the form
+ * `${runId}:${seq}`. Run ids may themselves contain `:`, so the seq is after the last one.
+ */
+export function parseEventId(id: string): { runId: string; seq: number } | undefined {
+  const colon = id.lastIndexOf(':');
+  if (colon <= 0) return undefined;
+  const seqText = id.slice(colon + 1);
+  if (!/^[1-9][0-9]{0,15}$/.test(seqText)) return undefined;
+  return { runId: id.slice(0, colon), seq: Number(seqText) };
+}
+
+/** Whether an event is the last one of its run. */
+export function isTerminalEvent(event: RunEvent): event is AgentCompletedEvent {
+  return event.type === 'agent_completed';
+}

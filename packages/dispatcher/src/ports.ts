@@ -1,0 +1,46 @@
+import type { RunEvent, RunEventType, RunStatus, ToolCallStatus } from './events.ts';
+
+/**
+ * Ports: the only ways the dispatcher reaches the outside world. It does no I/O of its own;
+ * the server wires a SQLite sink, a Prometheus-backed metrics port and the real clock.
+ */
+
+/**
+ * Where a run's events go, in seq order.
+ *
+ * The dispatcher calls `write` for one run with that run's events in seq order and never calls it
+ * again for the same run before the previous call's promise settles: events produced meanwhile
+ * arrive together in the next call (so an asynchronous sink can group-commit them). Calls for
+ * different runs may overlap. A rejected write fails the run closed (`SINK_FAILED`).
+ */
+export interface EventSink {
+  write(events: readonly RunEvent[]): void | Promise<void>;
+}
+
+/** Time, injectable for tests. */
+export interface Clock {
+  /** Wall-clock milliseconds since the epoch: event `at` fields. */
+  now(): number;
+  /** Monotonic milliseconds: durations, timeouts, rate limits. */
+  monotonic(): number;
+}
+
+/** Id generation, injectable for tests. */
+export interface IdSource {
+  runId(): string;
+  requestId(): string;
+  callId(): string;
+}
+
+/** What the dispatcher counts. An in-memory implementation is `createInMemoryMetrics()`. */
+export interface DispatcherMetrics {
+  toolExecuted(tool: string, status: ToolCallStatus, durationMs: number): void;
+  eventEmitted(type: RunEventType): void;
+  runFinished(agent: string, status: RunStatus, durationMs: number): void;
+  scopeOpened(): void;
+  scopeClosed(): void;
+  limitHit(code: string): void;
+  contractViolation(rule: string): void;
+  isolationViolation(kind: string): void;
+  legacyCall(entryPoint: string): void;
+}
