@@ -1,0 +1,199 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { JsonValue, RunEvent } from '@toolrun/dispatcher';
+import Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { DbError, toDbError } from './errors.ts';
+import { createEventWriter } from './eventWriter.ts';
+import { inspectFile } from './inspectFile.ts';
+import { applyMigrations } from './migrate.ts';
+import { createPersistentSink, type PersistentSink } from './persistentSink.ts';
+import { recoverInterruptedRuns } from './recovery.ts';
+import { type AuditRecord, type AuditSummary, createAuditsRepository } from './repositories/audits.ts';
+import { createEventsRepository, type FeedOptions } from './repositories/events.ts';
+import { type PruneOptions, type PruneResult, pruneHistory } from './repositories/retention.ts';
+import { createRunsRepository, type ListRunsOptions, type RunPage, type RunRecord } from './repositories/runs.ts';
+import { createSqliteScratchpad, type ScratchpadStore } from './repositories/scratchpad.ts';
+import { createToolCallsRepository, type ToolCallRecord } from './repositories/toolCalls.ts';
+import * as schema from './schema.ts';
+
+/** Options of {@link openDatabase}. */
+export interface OpenDatabaseOptions {
+  /** A file path (its folder is created) or `':memory:'`. */
+  path: string;
+  /** Wall-clock milliseconds, injectable for tests: recovery events, prune cutoff, audit and scratchpad times. */
+  now?: () => number;
+  /** How long a statement waits for another connection's lock (default 5,000 ms). */
+  busyTimeoutMs?: number;
+}
+
+/** A run with all its stored events (seq order) and tool calls (start order). */
+export interface RunDetail {
+  run: RunRecord;
+  events: RunEvent[];
+  toolCalls: ToolCallRecord[];
+}
+
+/** What {@link ToolrunDatabase.settings} reports. */
+export interface DatabaseSettings {
+  /** `wal` for a file, `memory` for `:memory:`. */
+  journalMode: string;
+  /** 1 is NORMAL. */
+  synchronous: number;
+  foreignKeys: boolean;
+  busyTimeoutMs: number;
+  /** `PRAGMA user_version`: the number of migrations applied. */
+  schemaVersion: number;
+}
+
+/** An open Toolrun database. One per process and file; all methods are synchronous reads unless noted. */
+export interface ToolrunDatabase {
+  /** Events appended by crash recovery at open (empty after a clean shutdown). */
+  readonly recovered: RunEvent[];
+  /** The dispatcher's event sink (group commit); see {@link PersistentSink}. */
+  createPersistentSink(opts?: { onCommitted?: (events: readonly RunEvent[]) => void }): PersistentSink;
+  /** The run's events after `afterSeq`, in seq order: the replay path, exact. */
+  eventsAfter(runId: string, afterSeq: number, limit?: number): RunEvent[];
+  /** A user's events (everyone's when `userId` is null) after an event id, in global commit order. */
+  feedAfter(opts: FeedOptions): RunEvent[];
+  getRun(runId: string): RunDetail | undefined;
+  getRunRecord(runId: string): RunRecord | undefined;
+  /** Newest first; `cursor` is the previous page's `nextCursor`, stable while new runs arrive. */
+  listRuns(opts: ListRunsOptions): RunPage;
+  insertAudit(audit: { ranBy: string; params: JsonValue; report: JsonValue; violations: number }): AuditRecord;
+  listAudits(opts?: { limit?: number; cursor?: string }): { items: AuditSummary[]; nextCursor: string | null };
+  getAudit(id: string): AuditRecord | undefined;
+  readonly scratchpad: ScratchpadStore;
+  /** Deletes finished runs older than `olderThanMs` in bounded batches; see `pruneHistory`. */
+  prune(opts: PruneOptions): Promise<PruneResult>;
+  /** `SELECT 1` succeeds. */
+  healthy(): boolean;
+  /** The connection's settings as SQLite reports them, for diagnostics (`/healthz`) and tests. */
+  settings(): DatabaseSettings;
+  /** Commits what the sinks hold, then closes the file. Idempotent. */
+  close(): void;
+}
+
+/**
+ * Opens (creating if needed) a Toolrun database: refuses a foreign or newer file untouched
+ * ({@link DbError} `NOT_TOOLRUN_DATABASE` / `NEWER_SCHEMA`), sets WAL, busy timeout, foreign keys
+ * and synchronous NORMAL, applies the committed drizzle-kit migrations and runs crash recovery.
+ *
+ * @example
+ * const db = openDatabase({ path: './data/toolrun.db' });
+ * const sink = db.createPersistentSink({ onCommitted: (events) => hub.publish(events) });
+ */
+export function openDatabase(opts: OpenDatabaseOptions): ToolrunDatabase {
+  const now = opts.now ?? Date.now;
+  const state = inspectFile(opts.path);
+  if (opts.path !== ':memory:' && opts.path !== '') mkdirSync(dirname(opts.path), { recursive: true });
+  const sqlite = new Database(opts.path, { timeout: opts.busyTimeoutMs ?? 5_000 });
+  const db = drizzle({ client: sqlite, schema });
+  const { writer, recovered } = (() => {
+    try {
+      sqlite.pragma('journal_mode = WAL');
+      sqlite.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5_000}`);
+      sqlite.pragma('synchronous = NORMAL');
+      sqlite.pragma('foreign_keys = ON');
+      applyMigrations(sqlite, { fresh: state === 'fresh' });
+      const created = createEventWriter(sqlite);
+      return { writer: created, recovered: recoverInterruptedRuns({ db, writer: created, now }) };
+    } catch (error) {
+      sqlite.close();
+      throw toDbError(error, 'WRITE_FAILED');
+    }
+  })();
+
+  const runs = createRunsRepository(db);
+  const events = createEventsRepository(db);
+  const calls = createToolCallsRepository(db);
+  const audits = createAuditsRepository(db, now);
+  const sinks = new Set<PersistentSink & { close(): void }>();
+  let closed = false;
+  const ensureOpen = (): void => {
+    if (closed) throw new DbError('CLOSED', 'the database is closed');
+  };
+  const scratchpad = createSqliteScratchpad(db, now);
+
+  return {
+    recovered,
+    createPersistentSink(sinkOpts = {}) {
+      ensureOpen();
+      const sink = createPersistentSink({ sqlite, writer, onCommitted: sinkOpts.onCommitted });
+      sinks.add(sink);
+      return sink;
+    },
+    eventsAfter(runId, afterSeq, limit) {
+      ensureOpen();
+      return events.after(runId, afterSeq, limit);
+    },
+    feedAfter(feedOpts) {
+      ensureOpen();
+      return events.feedAfter(feedOpts);
+    },
+    getRun(runId) {
+      ensureOpen();
+      const run = runs.get(runId);
+      if (run === undefined) return undefined;
+      return { run, events: events.after(runId, 0), toolCalls: calls.forRun(runId) };
+    },
+    getRunRecord(runId) {
+      ensureOpen();
+      return runs.get(runId);
+    },
+    listRuns(listOpts) {
+      ensureOpen();
+      return runs.list(listOpts);
+    },
+    insertAudit(audit) {
+      ensureOpen();
+      return audits.insert(audit);
+    },
+    listAudits(listOpts) {
+      ensureOpen();
+      return audits.list(listOpts);
+    },
+    getAudit(id) {
+      ensureOpen();
+      return audits.get(id);
+    },
+    scratchpad: {
+      get: (userId, key) => (closed ? closedPromise() : scratchpad.get(userId, key)),
+      set: (userId, key, value) => (closed ? closedPromise() : scratchpad.set(userId, key, value)),
+      delete: (userId, key) => (closed ? closedPromise() : scratchpad.delete(userId, key)),
+      list: (userId) => (closed ? closedPromise() : scratchpad.list(userId)),
+    },
+    async prune(pruneOpts) {
+      ensureOpen();
+      return pruneHistory(db, { ...pruneOpts, now, ensureOpen });
+    },
+    healthy() {
+      if (closed) return false;
+      try {
+        return sqlite.prepare('SELECT 1').pluck().get() === 1;
+      } catch {
+        return false;
+      }
+    },
+    settings() {
+      ensureOpen();
+      return {
+        journalMode: String(sqlite.pragma('journal_mode', { simple: true })),
+        synchronous: Number(sqlite.pragma('synchronous', { simple: true })),
+        foreignKeys: sqlite.pragma('foreign_keys', { simple: true }) === 1,
+        busyTimeoutMs: Number(sqlite.pragma('busy_timeout', { simple: true })),
+        schemaVersion: Number(sqlite.pragma('user_version', { simple: true })),
+      };
+    },
+    close() {
+      if (closed) return;
+      for (const sink of sinks) sink.close();
+      closed = true;
+      sqlite.close();
+    },
+  };
+}
+
+function closedPromise(): Promise<never> {
+  return Promise.reject(new DbError('CLOSED', 'the database is closed'));
+}

@@ -1,0 +1,15 @@
+export type { DatabaseSettings, OpenDatabaseOptions, RunDetail, ToolrunDatabase } from './client.ts';
+export { openDatabase } from './client.ts';
+export type { DbErrorCode } from './errors.ts';
+export { DB_ERROR_CODES, DbError, isDbError } from './errors.ts';
+export { TOOLRUN_APPLICATION_ID } from './migrate.ts';
+export type { PersistentSink, SinkStats } from './persistentSink.ts';
+export { INTERRUPTED } from './recovery.ts';
+export type { AuditRecord, AuditSummary, NewAudit } from './repositories/audits.ts';
+export type { FeedOptions } from './repositories/events.ts';
+export type { PruneOptions, PruneResult } from './repositories/retention.ts';
+export type { ListRunsOptions, RunPage, RunRecord } from './repositories/runs.ts';
+export type { ScratchpadStore } from './repositories/scratchpad.ts';
+export { MAX_SCRATCHPAD_KEY_LENGTH } from './repositories/scratchpad.ts';
+export type { ToolCallRecord } from './repositories/toolCalls.ts';
+export type { RunRecordStatus, ToolCallRecordStatus } from './schema.ts';

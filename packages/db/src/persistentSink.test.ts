@@ -1,0 +1,233 @@
+import type { RunEvent } from '@toolrun/dispatcher';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeRun, RunBuilder, tempDb, writeInChunks } from '../test/fixtures.ts';
+import { openDatabase } from './client.ts';
+import type { DbErrorCode } from './errors.ts';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+function open(onCommitted?: (events: readonly RunEvent[]) => void) {
+  const t = tempDb();
+  const db = openDatabase({ path: t.path });
+  cleanups.push(() => {
+    db.close();
+    t.cleanup();
+  });
+  const sink = db.createPersistentSink(onCommitted === undefined ? {} : { onCommitted });
+  return { db, sink, path: t.path };
+}
+
+function countEvents(path: string): number {
+  const raw = new Database(path, { readonly: true });
+  try {
+    return Number(raw.prepare('SELECT count(*) FROM run_events').pluck().get());
+  } finally {
+    raw.close();
+  }
+}
+
+describe('persistent sink', () => {
+  it('commits before onCommitted hands events on, and resolves write() only after the commit', async () => {
+    const seenByOtherConnection: number[] = [];
+    const order: string[] = [];
+    const { sink, path } = open((events) => {
+      // Another connection sees the rows: they are committed, not merely written in our transaction.
+      seenByOtherConnection.push(countEvents(path));
+      order.push(`committed ${events.length}`);
+    });
+    const events = makeRun({ runId: 'run-1', userId: 'u1' });
+    const written = sink.write(events).then(() => order.push('resolved'));
+    expect(countEvents(path)).toBe(0);
+    await written;
+    expect(seenByOtherConnection).toEqual([events.length]);
+    expect(order).toEqual([`committed ${events.length}`, 'resolved']);
+  });
+
+  it('group-commits concurrent runs into fewer transactions than writes, keeping each run in seq order', async () => {
+    const batches: (readonly RunEvent[])[] = [];
+    const { db, sink } = open((events) => batches.push(events));
+    const runs = Array.from({ length: 120 }, (_, i) =>
+      makeRun({ runId: `run-${i}`, userId: `user-${i % 7}`, toolCalls: 1 + (i % 4), thinking: i % 3 }),
+    );
+    await Promise.all(runs.map((events, i) => writeInChunks(sink, events, 3, i)));
+    const stats = sink.stats();
+    expect(stats.rejected).toBe(0);
+    expect(stats.events).toBe(runs.flat().length);
+    expect(stats.transactions).toBe(batches.length);
+    expect(stats.transactions).toBeLessThan(stats.writes / 10);
+    for (const events of runs) {
+      const runId = events[0]?.runId ?? '';
+      expect(db.eventsAfter(runId, 0)).toEqual(events);
+      // Delivery order matches: each run's events reach onCommitted in seq order.
+      expect(batches.flat().filter((e) => e.runId === runId)).toEqual(events);
+    }
+  });
+
+  it('derives run and tool-call rows from the events in the same transaction', async () => {
+    const { db, sink } = open();
+    const run = new RunBuilder({ runId: 'run-rows', userId: 'u1', startMs: Date.UTC(2026, 1, 1) });
+    run.started('calculator', { expr: '1+1' });
+    const a = run.toolExecuting('add', { a: 1 });
+    const b = run.toolExecuting('mul', { b: 2 });
+    await sink.write(run.events.slice());
+    expect(db.getRunRecord('run-rows')).toMatchObject({
+      status: 'running',
+      toolCalls: 2,
+      lastSeq: 3,
+      finishedAt: null,
+    });
+    const before = run.events.length;
+    run.toolCompleted(b, 'timeout');
+    run.toolCompleted(a, 'success', 2);
+    run.completed('completed', 2);
+    await sink.write(run.events.slice(before));
+    const detail = db.getRun('run-rows');
+    expect(detail?.run).toMatchObject({
+      agent: 'calculator',
+      input: { expr: '1+1' },
+      status: 'completed',
+      result: 2,
+      error: null,
+      toolCalls: 2,
+      lastSeq: 6,
+      startedAt: '2026-02-01T00:00:00.000Z',
+      finishedAt: '2026-02-01T00:00:00.005Z',
+    });
+    expect(detail?.events).toEqual(run.events);
+    expect(detail?.toolCalls).toMatchObject([
+      { callId: a, tool: 'add', status: 'success', output: 2, error: null, startSeq: 2, endSeq: 5 },
+      {
+        callId: b,
+        tool: 'mul',
+        status: 'timeout',
+        output: null,
+        error: { code: 'TOOL_FAILED' },
+        startSeq: 3,
+        endSeq: 4,
+      },
+    ]);
+  });
+
+  describe('refuses a write that would break the run, storing none of it', () => {
+    const cases: { name: string; code: DbErrorCode; bad: (run: RunBuilder, done: RunEvent[]) => RunEvent[] }[] = [
+      {
+        name: 'a gap in seq',
+        code: 'OUT_OF_ORDER',
+        bad: (run) => {
+          run.thinking();
+          return [run.thinking()];
+        },
+      },
+      { name: 'a duplicate seq', code: 'OUT_OF_ORDER', bad: (_run, done) => done.slice(1) },
+      {
+        name: 'a new run whose first event is not agent_started',
+        code: 'INVALID_EVENT',
+        bad: () => {
+          const other = new RunBuilder({ runId: 'other', userId: 'u1' });
+          return [{ ...other.thinking(), seq: 1, id: 'other:1' }];
+        },
+      },
+      {
+        name: 'another user on the same run',
+        code: 'INVALID_EVENT',
+        bad: (run) => [{ ...run.thinking(), userId: 'intruder' }],
+      },
+      { name: 'an id that is not runId:seq', code: 'INVALID_EVENT', bad: (run) => [{ ...run.thinking(), id: 'r:99' }] },
+      {
+        name: 'tool_completed without its tool_executing',
+        code: 'INVALID_EVENT',
+        bad: (run) => {
+          const id = run.toolExecuting();
+          run.events.pop();
+          return [{ ...run.toolCompleted(id), seq: 3, id: 'r:3' }];
+        },
+      },
+      {
+        name: 'agent_completed with a tool call still open',
+        code: 'INVALID_EVENT',
+        bad: (run) => {
+          run.toolExecuting();
+          return run.events.slice(2).concat([run.completed()]);
+        },
+      },
+    ];
+    for (const c of cases) {
+      it(`${c.name} → ${c.code}`, async () => {
+        const { db, sink } = open();
+        const run = new RunBuilder({ runId: 'r', userId: 'u1' });
+        run.started();
+        run.thinking();
+        const done = run.events.slice();
+        await sink.write(done);
+        const bad = c.bad(run, done);
+        await expect(sink.write(bad)).rejects.toMatchObject({ name: 'DbError', code: c.code });
+        expect(db.eventsAfter('r', 0)).toEqual(done);
+        expect(db.getRunRecord('r')).toMatchObject({ lastSeq: 2, toolCalls: 0, status: 'running' });
+        expect(db.getRun('r')?.toolCalls).toEqual([]);
+      });
+    }
+
+    it('anything after agent_completed → RUN_FINISHED', async () => {
+      const { sink } = open();
+      const run = new RunBuilder({ runId: 'r', userId: 'u1' });
+      run.started();
+      run.completed();
+      await sink.write(run.events);
+      await expect(sink.write([run.thinking()])).rejects.toMatchObject({ code: 'RUN_FINISHED' });
+    });
+  });
+
+  it('a refused write fails alone: the other writes of its transaction commit', async () => {
+    const { db, sink } = open();
+    const good = makeRun({ runId: 'good', userId: 'u1' });
+    const bad = makeRun({ runId: 'bad', userId: 'u2' }).slice(1);
+    const results = await Promise.allSettled([sink.write(good), sink.write(bad)]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
+    expect(sink.stats()).toMatchObject({ transactions: 1, writes: 1, rejected: 1 });
+    expect(db.eventsAfter('good', 0)).toEqual(good);
+    expect(db.getRunRecord('bad')).toBeUndefined();
+  });
+
+  it('a statement failing mid-transaction rolls back the whole batch, and the same writes succeed when retried', async () => {
+    const { db, sink, path } = open();
+    const a = new RunBuilder({ runId: 'a', userId: 'u1' });
+    const b = new RunBuilder({ runId: 'b', userId: 'u2' });
+    await Promise.all([sink.write([a.started()]), sink.write([b.started()])]);
+    // A real SQLite failure inside the transaction (standing in for disk full / I/O error).
+    const raw = new Database(path);
+    raw.exec(`CREATE TRIGGER boom BEFORE INSERT ON run_events WHEN json_extract(NEW.data, '$.text') = 'boom'
+      BEGIN SELECT RAISE(ABORT, 'simulated I/O failure'); END`);
+    const aNext = [a.thinking('fine'), a.thinking('also fine')];
+    const bNext = [b.thinking('boom')];
+    const results = await Promise.allSettled([sink.write(aNext), sink.write(bNext)]);
+    expect(results.map((r) => (r.status === 'rejected' ? (r.reason as { code: string }).code : 'ok'))).toEqual([
+      'WRITE_FAILED',
+      'WRITE_FAILED',
+    ]);
+    expect(db.eventsAfter('a', 0)).toHaveLength(1);
+    expect(db.getRunRecord('a')?.lastSeq).toBe(1);
+    raw.exec('DROP TRIGGER boom');
+    raw.close();
+    // The cached state was dropped with the rollback, so seq 2 is expected again, not seq 4.
+    await Promise.all([sink.write(aNext), sink.write(bNext)]);
+    expect(db.eventsAfter('a', 0)).toEqual([...a.events]);
+    expect(db.getRunRecord('b')?.lastSeq).toBe(2);
+  });
+
+  it('flush() commits at once, and close() commits what is pending', async () => {
+    const { db, sink, path } = open();
+    const first = makeRun({ runId: 'r1', userId: 'u1' });
+    const written = sink.write(first);
+    await sink.flush();
+    expect(countEvents(path)).toBe(first.length);
+    await written;
+    const second = makeRun({ runId: 'r2', userId: 'u1' });
+    const pending = sink.write(second);
+    db.close();
+    await pending;
+    expect(countEvents(path)).toBe(first.length + second.length);
+  });
+});

@@ -1,0 +1,71 @@
+import type Database from 'better-sqlite3';
+import type { RunRecordStatus } from './schema.ts';
+
+/** What the event writer needs to know about a run to accept its next events. */
+export interface RunState {
+  userId: string;
+  threadId: string;
+  status: RunRecordStatus;
+  lastSeq: number;
+  toolCalls: number;
+  /** Open tool calls: callId → tool. */
+  open: Map<string, string>;
+  /** callIds already completed (a callId is used once per run). */
+  closed: Set<string>;
+}
+
+/** Active runs' state, loaded from the tables on a miss. */
+export interface RunStateCache {
+  /** The run's committed (or, inside a transaction, written) state; undefined when the run has no row. */
+  get(runId: string): RunState | undefined;
+  /** Stores the state after a write; finished runs are dropped (their rows answer later lookups). */
+  set(runId: string, state: RunState): void;
+  clear(): void;
+}
+
+/**
+ * A bounded cache of run state, so the hot path needs no lookup per write. The tables stay the
+ * truth: a miss (an evicted, finished or never-seen run) reads them, and after a rolled-back
+ * transaction the whole cache is dropped. Assumes this connection is the file's only writer.
+ */
+export function createRunStateCache(sqlite: Database.Database, maxRuns = 10_000): RunStateCache {
+  const states = new Map<string, RunState>();
+  const selectRun = sqlite.prepare<
+    [string],
+    { userId: string; threadId: string; status: RunRecordStatus; lastSeq: number; toolCalls: number }
+  >(
+    'SELECT user_id AS userId, thread_id AS threadId, status, last_seq AS lastSeq, tool_calls AS toolCalls FROM runs WHERE id = ?',
+  );
+  const selectCalls = sqlite.prepare<[string], { callId: string; tool: string; status: string }>(
+    'SELECT call_id AS callId, tool, status FROM tool_calls WHERE run_id = ?',
+  );
+  return {
+    get(runId) {
+      const cached = states.get(runId);
+      if (cached !== undefined) return cached;
+      const row = selectRun.get(runId);
+      if (row === undefined) return undefined;
+      const state: RunState = { ...row, open: new Map(), closed: new Set() };
+      if (row.status === 'running') {
+        for (const call of selectCalls.all(runId)) {
+          if (call.status === 'running') state.open.set(call.callId, call.tool);
+          else state.closed.add(call.callId);
+        }
+      }
+      return state;
+    },
+    set(runId, state) {
+      states.delete(runId);
+      if (state.status !== 'running') return;
+      states.set(runId, state);
+      if (states.size > maxRuns) {
+        // Map iteration order is insertion order: the least recently written run goes first.
+        const oldest = states.keys().next();
+        if (oldest.done !== true) states.delete(oldest.value);
+      }
+    },
+    clear() {
+      states.clear();
+    },
+  };
+}

@@ -1,0 +1,119 @@
+import type { ErrorInfo, JsonValue, RunStatus, ToolCallStatus } from '@toolrun/dispatcher';
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+/**
+ * The one drizzle schema of a Toolrun database. Times are integer milliseconds since the epoch;
+ * JSON columns hold plain JSON text. Run, event and tool-call rows are written only by the
+ * persistent sink (and crash recovery), derived from the events themselves.
+ *
+ * Edit this file, then run `pnpm --filter @toolrun/db db:generate` and commit `drizzle/`.
+ */
+
+/** A run's status in its row: `running` until its `agent_completed` is stored. */
+export type RunRecordStatus = 'running' | RunStatus;
+/** A tool call's status in its row: `running` until its `tool_completed` is stored. */
+export type ToolCallRecordStatus = 'running' | ToolCallStatus;
+
+/** One row per run, created by `agent_started` and finished by `agent_completed`. */
+export const runs = sqliteTable(
+  'runs',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id').notNull(),
+    threadId: text('thread_id').notNull(),
+    agent: text('agent').notNull(),
+    input: text('input', { mode: 'json' }).$type<JsonValue>().notNull(),
+    status: text('status').$type<RunRecordStatus>().notNull(),
+    result: text('result', { mode: 'json' }).$type<JsonValue>(),
+    error: text('error', { mode: 'json' }).$type<ErrorInfo>(),
+    startedAt: integer('started_at').notNull(),
+    finishedAt: integer('finished_at'),
+    durationMs: real('duration_ms'),
+    /** Tool calls started (`tool_executing` events) so far. */
+    toolCalls: integer('tool_calls').notNull().default(0),
+    /** Seq of the last stored event: the next write must start at lastSeq + 1. */
+    lastSeq: integer('last_seq').notNull(),
+  },
+  (t) => [
+    index('runs_started_idx').on(t.startedAt, t.id),
+    index('runs_user_started_idx').on(t.userId, t.startedAt, t.id),
+    index('runs_user_status_started_idx').on(t.userId, t.status, t.startedAt, t.id),
+    index('runs_status_started_idx').on(t.status, t.startedAt, t.id),
+    index('runs_finished_idx').on(t.finishedAt),
+  ],
+);
+
+/**
+ * Every event of every run. `pos` is the global commit order (AUTOINCREMENT: never reused, even
+ * after pruning), which the feed resumes from; `(run_id, seq)` is the natural key and is unique.
+ * `data` is the whole event as JSON, returned exactly as it was written.
+ */
+export const runEvents = sqliteTable(
+  'run_events',
+  {
+    pos: integer('pos').primaryKey({ autoIncrement: true }),
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    userId: text('user_id').notNull(),
+    type: text('type').notNull(),
+    at: integer('at').notNull(),
+    data: text('data').notNull(),
+  },
+  (t) => [
+    uniqueIndex('run_events_run_seq_idx').on(t.runId, t.seq),
+    index('run_events_user_pos_idx').on(t.userId, t.pos),
+  ],
+);
+
+/** One row per tool call, opened by `tool_executing` and closed by `tool_completed`. */
+export const toolCalls = sqliteTable(
+  'tool_calls',
+  {
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    callId: text('call_id').notNull(),
+    tool: text('tool').notNull(),
+    /** As redacted in the event. */
+    input: text('input', { mode: 'json' }).$type<JsonValue>().notNull(),
+    status: text('status').$type<ToolCallRecordStatus>().notNull(),
+    output: text('output', { mode: 'json' }).$type<JsonValue>(),
+    error: text('error', { mode: 'json' }).$type<ErrorInfo>(),
+    startedAt: integer('started_at').notNull(),
+    finishedAt: integer('finished_at'),
+    durationMs: real('duration_ms'),
+    startSeq: integer('start_seq').notNull(),
+    endSeq: integer('end_seq'),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.callId] })],
+);
+
+/** Stored isolation audits (probe reports), newest first in the console. */
+export const isolationAudits = sqliteTable(
+  'isolation_audits',
+  {
+    id: text('id').primaryKey(),
+    ranBy: text('ran_by').notNull(),
+    // Plain text holding JSON (not drizzle's json mode, which writes a JSON null as SQL NULL).
+    params: text('params').notNull(),
+    report: text('report').notNull(),
+    violations: integer('violations').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('isolation_audits_created_idx').on(t.createdAt, t.id)],
+);
+
+/** The built-in scratchpad tool's storage: keys per user, never shared. */
+export const scratchpadEntries = sqliteTable(
+  'scratchpad_entries',
+  {
+    userId: text('user_id').notNull(),
+    key: text('key').notNull(),
+    /** JSON text; `null` is a valid value, so not drizzle's json mode (which writes it as SQL NULL). */
+    value: text('value').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.key] })],
+);
