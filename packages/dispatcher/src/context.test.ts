@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { createChildContext, createUserExecutionContext, MAX_CONTEXT_DEPTH } from './context.ts';
+import {
+  bindContext,
+  createChildContext,
+  createUserExecutionContext,
+  isUserExecutionContext,
+  MAX_CONTEXT_DEPTH,
+} from './context.ts';
 import { DispatchError } from './errors.ts';
 
 const valid = { userId: 'alice', threadId: 'thread-42', runId: 'run-7f3a' };
@@ -92,5 +98,26 @@ describe('createChildContext', () => {
     for (let i = 0; i < MAX_CONTEXT_DEPTH; i++) ctx = createChildContext(ctx);
     expect(ctx.depth).toBe(MAX_CONTEXT_DEPTH);
     expect(() => createChildContext(ctx)).toThrow(/depth must be at most 10/);
+  });
+});
+
+describe('isUserExecutionContext and bindContext', () => {
+  it('recognizes contexts this module made, and not look-alikes with the same fields', () => {
+    const ctx = createUserExecutionContext(valid);
+    expect(isUserExecutionContext(ctx)).toBe(true);
+    expect(isUserExecutionContext(createChildContext(ctx))).toBe(true);
+    expect(isUserExecutionContext({ ...ctx })).toBe(false);
+    expect(isUserExecutionContext(JSON.parse(JSON.stringify(ctx)))).toBe(false);
+    expect(isUserExecutionContext(null)).toBe(false);
+  });
+
+  it('binds a context once, invisibly, although it is frozen', () => {
+    const ctx = createUserExecutionContext(valid);
+    const before = JSON.stringify(ctx);
+    expect(bindContext(ctx)).toBe(true);
+    expect(bindContext(ctx)).toBe(false);
+    expect(JSON.stringify(ctx)).toBe(before);
+    expect(Object.isFrozen(ctx)).toBe(true);
+    expect(bindContext({ ...ctx })).toBe(false);
   });
 });

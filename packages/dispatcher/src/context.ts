@@ -132,6 +132,29 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/**
+ * The class behind every context. Its private field is a brand no hand-made object can carry
+ * ({@link isUserExecutionContext}), and records, invisibly and even though the context is frozen,
+ * whether a scope has taken it. Not exported: a context is made only by the functions below.
+ */
+class IssuedContext {
+  #bound = false;
+
+  static is(value: object): boolean {
+    return #bound in value;
+  }
+
+  /** Marks the context as taken by a scope; false if it already was. */
+  static bind(value: IssuedContext): boolean {
+    if (value.#bound) return false;
+    value.#bound = true;
+    return true;
+  }
+}
+
+const EMPTY_METADATA: Readonly<Record<string, JsonValue>> = Object.freeze({});
+const DEFAULT_ROLES: readonly Role[] = Object.freeze(['user'] as Role[]);
+
 function build(
   input: CreateUserExecutionContextInput,
   depth: number,
@@ -141,17 +164,24 @@ function build(
   const threadId = checkId('threadId', input.threadId);
   const runId = checkId('runId', input.runId);
   const requestId = checkId('requestId', input.requestId ?? randomUUID());
-  const roles = [...new Set<Role>(input.roles ?? ['user'])];
-  for (const role of roles as readonly unknown[]) {
-    if (role !== 'user' && role !== 'admin') {
-      throw new DispatchError('INVALID_CONTEXT', `roles must be "user" or "admin", not ${JSON.stringify(role)}`, {
-        details: { field: 'roles', rule: 'known role' },
-      });
+  let roles = DEFAULT_ROLES;
+  if (input.roles !== undefined) {
+    const given = [...new Set<Role>(input.roles)];
+    for (const role of given as readonly unknown[]) {
+      if (role !== 'user' && role !== 'admin') {
+        throw new DispatchError('INVALID_CONTEXT', `roles must be "user" or "admin", not ${JSON.stringify(role)}`, {
+          details: { field: 'roles', rule: 'known role' },
+        });
+      }
     }
+    roles = given;
   }
   // structuredClone: the caller keeps no handle on the frozen metadata.
-  const metadata = structuredClone(input.metadata ?? {});
-  return deepFreeze({
+  const metadata =
+    input.metadata === undefined || Object.keys(input.metadata).length === 0
+      ? EMPTY_METADATA
+      : structuredClone(input.metadata);
+  const context: UserExecutionContext = Object.assign(new IssuedContext(), {
     userId,
     threadId,
     runId,
@@ -162,6 +192,23 @@ function build(
     parentRequestId,
     correlationId: `${userId}/${runId}/${requestId}`,
   });
+  return deepFreeze(context);
+}
+
+/**
+ * Whether `value` was created by {@link createUserExecutionContext} or {@link createChildContext}.
+ * A hand-made object with the same fields is not a context: the factory refuses it.
+ */
+export function isUserExecutionContext(value: unknown): value is UserExecutionContext {
+  return typeof value === 'object' && value !== null && IssuedContext.is(value);
+}
+
+/**
+ * Marks a context as taken by a scope. Returns false when it already was (or is not a context):
+ * one context, one scope. For the factory; not exported from the package.
+ */
+export function bindContext(context: UserExecutionContext): boolean {
+  return isUserExecutionContext(context) && IssuedContext.bind(context as unknown as IssuedContext);
 }
 
 /**

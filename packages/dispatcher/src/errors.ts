@@ -25,6 +25,13 @@ export const DISPATCH_ERROR_CODES = {
   SINK_FAILED: 'SINK_FAILED',
   INVALID_REGISTRY: 'INVALID_REGISTRY',
   INTERRUPTED: 'INTERRUPTED',
+  SHUTTING_DOWN: 'SHUTTING_DOWN',
+  SLOW_CONSUMER: 'SLOW_CONSUMER',
+  RUN_ALREADY_STARTED: 'RUN_ALREADY_STARTED',
+  RUN_FINISHED: 'RUN_FINISHED',
+  CONTEXT_IN_USE: 'CONTEXT_IN_USE',
+  INVALID_SCOPE: 'INVALID_SCOPE',
+  INVALID_LIMITS: 'INVALID_LIMITS',
 } as const;
 export type DispatchErrorCode = keyof typeof DISPATCH_ERROR_CODES;
 
@@ -44,4 +51,20 @@ export class DispatchError extends Error {
 /** Whether `value` is a {@link DispatchError}, optionally with a given code. */
 export function isDispatchError(value: unknown, code?: DispatchErrorCode): value is DispatchError {
   return value instanceof DispatchError && (code === undefined || value.code === code);
+}
+
+/**
+ * Turns anything thrown into a {@link DispatchError}: a `DispatchError` is returned as is, anything
+ * else becomes `fallback` with the thrown value's message and the value as `cause`.
+ */
+export function toDispatchError(value: unknown, fallback: DispatchErrorCode): DispatchError {
+  if (value instanceof DispatchError) return value;
+  let message: string;
+  try {
+    message =
+      value instanceof Error ? value.message : typeof value === 'string' ? value : `${String(value)} was thrown`;
+  } catch {
+    message = 'an unprintable value was thrown';
+  }
+  return new DispatchError(fallback, message, { cause: value });
 }

@@ -40,11 +40,14 @@ const jsonValueSchema: z.ZodType<JsonValue> = z.lazy(() =>
   ]),
 );
 
-/** A failure as it appears in events: a stable machine code and a readable message. */
-export interface ErrorInfo {
+/**
+ * A failure as it appears in events: a stable machine code and a readable message. A type alias
+ * (not an interface) so that it is assignable to {@link JsonValue}.
+ */
+export type ErrorInfo = {
   code: string;
   message: string;
-}
+};
 const errorInfoSchema = z.object({ code: z.string(), message: z.string() });
 
 /** Fields every event carries. `id` is `${runId}:${seq}`. */
@@ -160,16 +163,16 @@ export const runEventSchema = z.discriminatedUnion('type', [
     callId: z.string(),
     tool: z.string(),
     status: z.enum(TOOL_CALL_STATUSES),
-    output: jsonValueSchema.optional(),
-    error: errorInfoSchema.optional(),
+    output: jsonValueSchema.exactOptional(),
+    error: errorInfoSchema.exactOptional(),
     durationMs: z.number().nonnegative(),
   }),
   z.object({
     ...envelopeShape,
     type: z.literal('agent_completed'),
     status: z.enum(RUN_STATUSES),
-    result: jsonValueSchema.optional(),
-    error: errorInfoSchema.optional(),
+    result: jsonValueSchema.exactOptional(),
+    error: errorInfoSchema.exactOptional(),
     durationMs: z.number().nonnegative(),
     toolCalls: z.number().int().nonnegative(),
   }),

@@ -1,9 +1,19 @@
+/**
+ * `@toolrun/dispatcher`: the single source of truth for running an agent's tools on behalf of one
+ * user request. One factory, one request-scoped dispatcher per request, five events in a
+ * guaranteed order, strict per-user isolation. No I/O of its own: ports for everything outside.
+ */
+export { DIRECT_RUN_AGENT } from './ActiveRun.ts';
+export type { AgentInfo, AgentRegistry } from './agentRegistry.ts';
+export type { IsolationAuditReport } from './auditIsolation.ts';
+export { auditIsolation } from './auditIsolation.ts';
 export type { CreateUserExecutionContextInput, Role, UserExecutionContext } from './context.ts';
 export {
   createChildContext,
   createUserExecutionContext,
   idProblem,
   isAdmin,
+  isUserExecutionContext,
   MAX_CONTEXT_DEPTH,
   MAX_ID_LENGTH,
 } from './context.ts';
@@ -11,8 +21,12 @@ export type { AgentContext, AgentDefinition, AnyAgent, ToolResult } from './defi
 export { defineAgent } from './defineAgent.ts';
 export type { AnyTool, ToolAccess, ToolDefinition, ToolRunContext } from './defineTool.ts';
 export { defineTool } from './defineTool.ts';
+export type { CrossUserDelivery, DeliveryLedger, DeliveryReport } from './deliveryLedger.ts';
+export { createDeliveryLedger } from './deliveryLedger.ts';
 export type { DispatchErrorCode } from './errors.ts';
-export { DISPATCH_ERROR_CODES, DispatchError, isDispatchError } from './errors.ts';
+export { DISPATCH_ERROR_CODES, DispatchError, isDispatchError, toDispatchError } from './errors.ts';
+export type { EventHub, EventPrincipal, EventSubscription, SubscribeOptions } from './eventHub.ts';
+export { createEventHub } from './eventHub.ts';
 export type {
   AgentCompletedEvent,
   AgentStartedEvent,
@@ -38,4 +52,32 @@ export {
   runEventSchema,
   TOOL_CALL_STATUSES,
 } from './events.ts';
+export type { FactoryStats } from './FactoryCore.ts';
+export type { DispatcherFactory, DispatcherFactoryOptions, RunHandle, RunInfo } from './factory.ts';
+export { createDispatcherFactory } from './factory.ts';
+export type { SequenceViolation } from './findOrderingViolations.ts';
+export { findOrderingViolations } from './findOrderingViolations.ts';
+export type { IsolationProbeOptions, IsolationReport } from './isolationProbe.ts';
+export { runIsolationProbe } from './isolationProbe.ts';
+export type { CircuitState } from './limits/CircuitBreaker.ts';
+export type {
+  DispatcherLimits,
+  DispatcherLimitsInput,
+  RedactionOptions,
+  TokenBucketLimits,
+} from './limits/limits.ts';
+export { DEFAULT_LIMITS, resolveLimits } from './limits/limits.ts';
+export type { MemorySink } from './memorySink.ts';
+export { createMemorySink } from './memorySink.ts';
+export type { InMemoryMetrics, MetricsSnapshot } from './metrics.ts';
+export { createInMemoryMetrics, DURATION_BUCKETS_MS } from './metrics.ts';
+export { noopMetrics } from './noopMetrics.ts';
 export type { Clock, DispatcherMetrics, EventSink, IdSource } from './ports.ts';
+export type { OrderingRule, OrderingViolation, RunPhase } from './RunStateMachine.ts';
+export { ORDERING_RULES, RunStateMachine } from './RunStateMachine.ts';
+export { randomIds } from './randomIds.ts';
+export { isSecretKey, REDACTED, redact } from './redact.ts';
+export { runAgent } from './runAgent.ts';
+export type { RequestScopedToolDispatcher, ScopeState } from './scopedDispatcher.ts';
+export { systemClock } from './systemClock.ts';
+export type { ToolInfo, ToolRegistry } from './toolRegistry.ts';

@@ -30,6 +30,8 @@ export interface IdSource {
   runId(): string;
   requestId(): string;
   callId(): string;
+  /** For `factory.createContext` without a thread; `thread_<uuid>` when absent. */
+  threadId?(): string;
 }
 
 /** What the dispatcher counts. An in-memory implementation is `createInMemoryMetrics()`. */

@@ -1,0 +1,243 @@
+import { ActiveRun } from './ActiveRun.ts';
+import type { AgentRegistry } from './agentRegistry.ts';
+import { bindContext, isAdmin, isUserExecutionContext, type UserExecutionContext } from './context.ts';
+import { DispatchError } from './errors.ts';
+import { CircuitBreaker } from './limits/CircuitBreaker.ts';
+import type { DispatcherLimits } from './limits/limits.ts';
+import { TokenBucket } from './limits/TokenBucket.ts';
+import type { Clock, DispatcherMetrics, EventSink, IdSource } from './ports.ts';
+import type { InternalToolRegistry } from './toolRegistry.ts';
+
+/** What the factory remembers of a live scope. Holds no reference to the scope itself. */
+export interface ScopeToken {
+  readonly userId: string;
+  readonly requestId: string;
+  readonly runId: string;
+  released: boolean;
+}
+
+/** Counters behind `factory.stats()` and the isolation audit. Plain JSON. */
+export interface FactoryStats {
+  liveScopes: number;
+  peakScopes: number;
+  scopesOpened: number;
+  /** Scopes garbage-collected without being disposed. */
+  leakedScopes: number;
+  /** Attempts to bind a context (or its run) to a second scope; each was refused. */
+  sharedContexts: number;
+  /** Events refused by a run's state machine. */
+  contractViolations: number;
+  activeRuns: number;
+  /** Calls through the deprecated entry points of `@toolrun/dispatcher/compat`. */
+  legacyCalls: number;
+}
+
+interface UserState {
+  scopes: number;
+  runs: number;
+  bucket: TokenBucket | undefined;
+}
+
+/** Everything a factory's scopes share: registries, ports, limits and per-user bookkeeping. Internal. */
+export class FactoryCore {
+  readonly runs = new Map<string, ActiveRun>();
+  /** Runs whose `done` has not resolved yet (closed runs stay here until the sink took their last event). */
+  readonly unsettled = new Set<ActiveRun>();
+  shuttingDown = false;
+  readonly #users = new Map<string, UserState>();
+  readonly #boundRuns = new Set<string>();
+  readonly #breakers = new Map<string, CircuitBreaker>();
+  #claims = 0;
+  readonly #finalizer = new FinalizationRegistry<ScopeToken>((token) => this.#collected(token));
+  readonly #stats: FactoryStats = {
+    liveScopes: 0,
+    peakScopes: 0,
+    scopesOpened: 0,
+    leakedScopes: 0,
+    sharedContexts: 0,
+    contractViolations: 0,
+    activeRuns: 0,
+    legacyCalls: 0,
+  };
+
+  constructor(
+    readonly tools: InternalToolRegistry,
+    readonly agents: AgentRegistry,
+    readonly sink: EventSink,
+    readonly limits: DispatcherLimits,
+    readonly metrics: DispatcherMetrics,
+    readonly clock: Clock,
+    readonly ids: IdSource,
+  ) {}
+
+  stats(): FactoryStats {
+    return { ...this.#stats, activeRuns: this.runs.size };
+  }
+
+  /** Counts a call through a deprecated entry point. */
+  legacyCall(entryPoint: string): void {
+    this.#stats.legacyCalls += 1;
+    this.metrics.legacyCall(entryPoint);
+  }
+
+  liveScopes(userId?: string): number {
+    return userId === undefined ? this.#stats.liveScopes : (this.#users.get(userId)?.scopes ?? 0);
+  }
+
+  refuseWhenShuttingDown(): void {
+    if (this.shuttingDown) throw new DispatchError('SHUTTING_DOWN', 'the dispatcher is shutting down');
+  }
+
+  /** Checks that `context` may get a scope and books it; throws before anything else happens. */
+  claimScope(context: UserExecutionContext): ScopeToken {
+    this.refuseWhenShuttingDown();
+    if (!isUserExecutionContext(context)) {
+      throw new DispatchError('INVALID_CONTEXT', 'the context was not created by createUserExecutionContext');
+    }
+    if (this.#boundRuns.has(context.runId)) this.#refuseShared(`run ${context.runId} already has a live scope`);
+    const user = this.#user(context.userId);
+    if (user.scopes >= this.limits.maxScopesPerUser) {
+      this.metrics.limitHit('SCOPE_LIMIT');
+      this.#forgetIfIdle(context.userId, user);
+      throw new DispatchError(
+        'SCOPE_LIMIT',
+        `user ${context.userId} already holds ${user.scopes} live scopes (limit ${this.limits.maxScopesPerUser}); dispose one first`,
+      );
+    }
+    // Last check, as it marks the context: a context refused for another reason stays usable.
+    if (!bindContext(context)) this.#refuseShared(`context ${context.requestId} was already given to a scope`);
+    user.scopes += 1;
+    if (++this.#claims % 1024 === 0 && this.#users.size > 1024) this.#sweep();
+    this.#boundRuns.add(context.runId);
+    const stats = this.#stats;
+    stats.liveScopes += 1;
+    stats.scopesOpened += 1;
+    if (stats.liveScopes > stats.peakScopes) stats.peakScopes = stats.liveScopes;
+    this.metrics.scopeOpened();
+    return { userId: context.userId, requestId: context.requestId, runId: context.runId, released: false };
+  }
+
+  #refuseShared(what: string): never {
+    this.#stats.sharedContexts += 1;
+    this.metrics.isolationViolation('shared_context');
+    throw new DispatchError('CONTEXT_IN_USE', `${what}; create a new context per request`);
+  }
+
+  /** Watches `scope` so that one dropped without being disposed is counted as leaked and released. */
+  watch(scope: object, token: ScopeToken): void {
+    this.#finalizer.register(scope, token, token);
+  }
+
+  releaseScope(token: ScopeToken): void {
+    if (token.released) return;
+    token.released = true;
+    this.#finalizer.unregister(token);
+    this.#boundRuns.delete(token.runId);
+    this.#stats.liveScopes -= 1;
+    this.metrics.scopeClosed();
+    const user = this.#users.get(token.userId);
+    if (user) {
+      user.scopes -= 1;
+      this.#forgetIfIdle(token.userId, user);
+    }
+  }
+
+  /** Books one of the user's concurrent agent runs; throws `CONCURRENT_RUN_LIMIT` when none is free. */
+  reserveRun(context: UserExecutionContext): void {
+    const user = this.#user(context.userId);
+    if (user.runs >= this.limits.maxConcurrentRunsPerUser) {
+      this.metrics.limitHit('CONCURRENT_RUN_LIMIT');
+      throw new DispatchError(
+        'CONCURRENT_RUN_LIMIT',
+        `user ${context.userId} already has ${user.runs} active runs (limit ${this.limits.maxConcurrentRunsPerUser})`,
+      );
+    }
+    user.runs += 1;
+  }
+
+  /** Takes one token from the user's bucket: 0 when allowed, otherwise the milliseconds to wait. */
+  takeToken(context: UserExecutionContext): number {
+    const limits = this.limits.rateLimit[isAdmin(context) ? 'admin' : 'user'];
+    if (limits.capacity === Number.POSITIVE_INFINITY) return 0;
+    const user = this.#user(context.userId);
+    const now = this.clock.monotonic();
+    user.bucket ??= new TokenBucket(limits, now);
+    const wait = user.bucket.take(now);
+    if (wait > 0) this.metrics.limitHit('RATE_LIMITED');
+    return wait;
+  }
+
+  breaker(tool: string): CircuitBreaker {
+    let breaker = this.#breakers.get(tool);
+    if (!breaker) {
+      breaker = new CircuitBreaker(this.limits.circuitBreaker);
+      this.#breakers.set(tool, breaker);
+    }
+    return breaker;
+  }
+
+  /** Creates and registers a run; an agent run must have been reserved with {@link reserveRun}. */
+  createRun(context: UserExecutionContext, agent: string, mode: 'agent' | 'direct'): ActiveRun {
+    const run = new ActiveRun({
+      context,
+      agent,
+      mode,
+      sink: this.sink,
+      clock: this.clock,
+      metrics: this.metrics,
+      deadlineMs: this.limits.runDeadlineMs,
+      redaction: this.limits.redaction,
+      onViolation: () => {
+        this.#stats.contractViolations += 1;
+      },
+      // An agent run's slot was booked by prepareAgentRun and is given back here.
+      onClosed: (closed) => {
+        this.runs.delete(closed.runId);
+        if (mode === 'agent') this.releaseRun(closed.userId);
+      },
+    });
+    this.runs.set(run.runId, run);
+    this.unsettled.add(run);
+    void run.done.then(() => this.unsettled.delete(run));
+    return run;
+  }
+
+  /** Gives back a run booked with {@link reserveRun}. */
+  releaseRun(userId: string): void {
+    const user = this.#users.get(userId);
+    if (!user) return;
+    user.runs -= 1;
+    this.#forgetIfIdle(userId, user);
+  }
+
+  #user(userId: string): UserState {
+    let user = this.#users.get(userId);
+    if (!user) {
+      user = { scopes: 0, runs: 0, bucket: undefined };
+      this.#users.set(userId, user);
+    }
+    return user;
+  }
+
+  // A user with nothing live and a full bucket is indistinguishable from a new one: forget them.
+  #forgetIfIdle(userId: string, user: UserState): void {
+    if (user.scopes === 0 && user.runs === 0 && (!user.bucket || user.bucket.isFull(this.clock.monotonic()))) {
+      this.#users.delete(userId);
+    }
+  }
+
+  // Users who left with a half-empty bucket stay until it refills; sweep them now and then.
+  #sweep(): void {
+    for (const [userId, user] of this.#users) this.#forgetIfIdle(userId, user);
+  }
+
+  #collected(token: ScopeToken): void {
+    if (token.released) return;
+    this.#stats.leakedScopes += 1;
+    this.metrics.isolationViolation('leaked_scope');
+    this.runs
+      .get(token.runId)
+      ?.abort(new DispatchError('SCOPE_DISPOSED', 'the scope was garbage-collected without being disposed'));
+    this.releaseScope(token);
+  }
+}

@@ -1,0 +1,203 @@
+import { type ActiveRun, abortReason, callStatusOf, type OpenCall, round } from './ActiveRun.ts';
+import type { UserExecutionContext } from './context.ts';
+import type { ToolResult } from './defineAgent.ts';
+import type { ToolRunContext } from './defineTool.ts';
+import { DispatchError, type DispatchErrorCode, toDispatchError } from './errors.ts';
+import type { ErrorInfo, JsonValue, ToolCallStatus } from './events.ts';
+import type { FactoryCore } from './FactoryCore.ts';
+import { formatIssues } from './formatIssues.ts';
+import type { CircuitBreaker } from './limits/CircuitBreaker.ts';
+import { redactWith } from './redact.ts';
+import type { ToolEntry } from './toolRegistry.ts';
+
+/** The metrics label for calls to a tool that does not exist, so that callers cannot mint labels. */
+export const UNKNOWN_TOOL_LABEL = '(unknown)';
+
+/** How a call ended without output. */
+export interface CallFailure {
+  readonly status: Exclude<ToolCallStatus, 'success'>;
+  readonly code: DispatchErrorCode;
+  readonly message: string;
+}
+
+type Outcome = CallFailure | { readonly output: unknown };
+type Verdict = 'success' | 'failure' | 'neutral';
+
+// Refusals that are limits count as limit hits here; rate limits and timeouts where they happen.
+const LIMIT_CODES: ReadonlySet<DispatchErrorCode> = new Set(['INPUT_TOO_LARGE', 'PARALLEL_CALL_LIMIT', 'CIRCUIT_OPEN']);
+
+/** What a tool's `run` receives: the context, the call id and a signal. Nothing else is reachable. */
+class ToolCallContext implements ToolRunContext {
+  readonly context: UserExecutionContext;
+  readonly callId: string;
+  readonly #call: ToolCall;
+
+  constructor(call: ToolCall, context: UserExecutionContext) {
+    this.#call = call;
+    this.context = context;
+    this.callId = call.callId;
+    Object.freeze(this);
+  }
+
+  get signal(): AbortSignal {
+    return this.#call.signal;
+  }
+}
+
+/**
+ * One tool call after its `tool_executing`: either refused at once, or run with its timeout,
+ * caller signal and run interruption, and completed exactly once with its `tool_completed`.
+ * A class rather than closures: the hot path allocates one object per call. Internal.
+ */
+export class ToolCall implements OpenCall {
+  readonly callId: string;
+  #settled = false;
+  // Created when the tool first reads ctx.signal: a tool that never looks pays nothing for it.
+  #controller: AbortController | undefined;
+  #stopReason: DispatchError | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #resolve: ((result: ToolResult) => void) | undefined;
+  #breaker: CircuitBreaker | undefined;
+  #callerSignal: AbortSignal | undefined;
+  #onCallerAbort: (() => void) | undefined;
+
+  constructor(
+    readonly core: FactoryCore,
+    readonly run: ActiveRun,
+    readonly entry: ToolEntry | undefined,
+    readonly tool: string,
+    readonly started: number,
+  ) {
+    this.callId = core.ids.callId();
+  }
+
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#stopReason) this.#controller.abort(this.#stopReason);
+    }
+    return this.#controller.signal;
+  }
+
+  /** Completes a call refused by a guard. */
+  refuse(failure: CallFailure): ToolResult {
+    this.#settled = true;
+    return this.#complete(failure);
+  }
+
+  /** Runs the tool; resolves once with the call's result. */
+  start(
+    context: UserExecutionContext,
+    data: unknown,
+    breaker: CircuitBreaker,
+    callerSignal: AbortSignal | undefined,
+  ): Promise<ToolResult> {
+    const entry = this.entry as ToolEntry;
+    return new Promise<ToolResult>((resolve) => {
+      this.#resolve = resolve;
+      this.#breaker = breaker;
+      this.run.openCalls.push(this);
+      if (callerSignal) {
+        this.#callerSignal = callerSignal;
+        this.#onCallerAbort = () => {
+          const message = abortReason(callerSignal).message;
+          this.#settle({ status: 'cancelled', code: 'CANCELLED', message }, 'neutral');
+        };
+        callerSignal.addEventListener('abort', this.#onCallerAbort, { once: true });
+      }
+      let value: unknown;
+      try {
+        value = entry.tool.run(data, new ToolCallContext(this, context));
+      } catch (error) {
+        this.#fail(error);
+        return;
+      }
+      if (!isThenable(value)) {
+        this.#succeed(value);
+        return;
+      }
+      this.#timer = setTimeout(() => {
+        this.core.metrics.limitHit('TOOL_TIMEOUT');
+        const message = `tool "${this.tool}" took over ${entry.timeoutMs} ms`;
+        this.#settle({ status: 'timeout', code: 'TOOL_TIMEOUT', message }, 'failure');
+      }, entry.timeoutMs);
+      value.then(
+        (output) => this.#succeed(output),
+        (error: unknown) => this.#fail(error),
+      );
+    });
+  }
+
+  interrupt(reason: DispatchError): void {
+    this.#settle({ status: callStatusOf(reason), code: reason.code, message: reason.message }, 'neutral');
+  }
+
+  #succeed(value: unknown): void {
+    if (this.#settled) return;
+    const schema = (this.entry as ToolEntry).tool.output;
+    if (!schema) {
+      this.#settle({ output: value }, 'success');
+      return;
+    }
+    try {
+      const checked = schema.safeParse(value);
+      if (checked.success) {
+        this.#settle({ output: checked.data }, 'success');
+        return;
+      }
+      const message = `the tool returned invalid output: ${formatIssues(checked.error.issues)}`;
+      this.#settle({ status: 'error', code: 'INVALID_OUTPUT', message }, 'failure');
+    } catch (error) {
+      const message = toDispatchError(error, 'INVALID_OUTPUT').message;
+      this.#settle({ status: 'error', code: 'INVALID_OUTPUT', message }, 'failure');
+    }
+  }
+
+  #fail(error: unknown): void {
+    const failure = toDispatchError(error, 'TOOL_FAILED');
+    this.#settle({ status: 'error', code: failure.code, message: failure.message }, 'failure');
+  }
+
+  #settle(outcome: Outcome, verdict: Verdict): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#onCallerAbort) this.#callerSignal?.removeEventListener('abort', this.#onCallerAbort);
+    this.run.removeCall(this);
+    this.#breaker?.record(verdict, this.core.clock.monotonic());
+    if ('status' in outcome) {
+      // Tell the tool to stop: its result no longer matters.
+      this.#stopReason = new DispatchError(outcome.code, outcome.message);
+      this.#controller?.abort(this.#stopReason);
+    }
+    this.#resolve?.(this.#complete(outcome));
+  }
+
+  #complete(outcome: Outcome): ToolResult {
+    const { core, run, callId, tool } = this;
+    const durationMs = round(core.clock.monotonic() - this.started);
+    const label = this.entry ? tool : UNKNOWN_TOOL_LABEL;
+    if ('status' in outcome) {
+      const max = core.limits.redaction.maxStringLength;
+      const message = outcome.message.length > max ? `${outcome.message.slice(0, max)}…` : outcome.message;
+      const error: ErrorInfo = { code: outcome.code, message };
+      if (LIMIT_CODES.has(outcome.code)) core.metrics.limitHit(outcome.code);
+      run.channel.emit({ type: 'tool_completed', callId, tool, status: outcome.status, error, durationMs });
+      core.metrics.toolExecuted(label, outcome.status, durationMs);
+      return { callId, status: outcome.status, error, durationMs };
+    }
+    const output = (outcome.output ?? null) as JsonValue;
+    const redacted = redactWith(output, core.limits.redaction, this.entry?.sensitive);
+    run.channel.emit({ type: 'tool_completed', callId, tool, status: 'success', output: redacted, durationMs });
+    core.metrics.toolExecuted(label, 'success', durationMs);
+    return { callId, status: 'success', output, durationMs };
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}

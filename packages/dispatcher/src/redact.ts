@@ -1,0 +1,134 @@
+import type { JsonValue } from './events.ts';
+import { DEFAULT_LIMITS, type RedactionOptions } from './limits/limits.ts';
+
+/** What a redacted value is replaced with. */
+export const REDACTED = '[REDACTED]';
+
+/** Key names that look secret, at any depth (ARCHITECTURE.md, "The five events"). `api-key` counts too. */
+const SECRET_KEY = /password|secret|token|api[-_]?key|auth|credential/i;
+
+/** Whether a key name looks like it holds a secret. */
+export function isSecretKey(key: string): boolean {
+  return SECRET_KEY.test(key);
+}
+
+interface Walk {
+  readonly opts: RedactionOptions;
+  readonly sensitive: ReadonlySet<string> | undefined;
+  readonly ancestors: object[];
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…[truncated ${text.length - max} chars]` : text;
+}
+
+/**
+ * Returns a plain-JSON copy of `value` fit to leave a scope: keys that look secret (`password`,
+ * `secret`, `token`, `api_key`, `apikey`, `auth`, `credential`, case-insensitive, as part of the
+ * name) and keys listed in `sensitiveKeys` (exact names, case-insensitive) become `"[REDACTED]"` at
+ * any depth; long strings, arrays and objects are cut with a marker; values JSON cannot hold are
+ * normalized (`undefined` and functions dropped from objects and `null` in arrays, `NaN` to `null`, `-0` to `0`,
+ * `bigint` to a string, `Date` through `toJSON`, `Error` to `{ name, message }`, `Map` to an object,
+ * `Set` to an array, cycles to `"[CIRCULAR]"`). The copy is deeply frozen; the input is never modified.
+ *
+ * @example
+ * redact({ user: 'a', apiKey: 'sk-1', nested: { password: 'x' } });
+ * // { user: 'a', apiKey: '[REDACTED]', nested: { password: '[REDACTED]' } }
+ */
+export function redact(
+  value: unknown,
+  opts: Partial<RedactionOptions> & { sensitiveKeys?: readonly string[] | undefined } = {},
+): JsonValue {
+  const keys = opts.sensitiveKeys;
+  const walk: Walk = {
+    opts: {
+      maxStringLength: opts.maxStringLength ?? DEFAULT_LIMITS.redaction.maxStringLength,
+      maxArrayLength: opts.maxArrayLength ?? DEFAULT_LIMITS.redaction.maxArrayLength,
+      maxObjectKeys: opts.maxObjectKeys ?? DEFAULT_LIMITS.redaction.maxObjectKeys,
+      maxDepth: opts.maxDepth ?? DEFAULT_LIMITS.redaction.maxDepth,
+    },
+    sensitive: keys === undefined || keys.length === 0 ? undefined : new Set(keys.map((k) => k.toLowerCase())),
+    ancestors: [],
+  };
+  return copy(value, walk, 0) ?? null;
+}
+
+/** The same as {@link redact} with options already resolved; `sensitive` holds lower-cased key names. */
+export function redactWith(value: unknown, opts: RedactionOptions, sensitive?: ReadonlySet<string>): JsonValue {
+  return copy(value, { opts, sensitive, ancestors: [] }, 0) ?? null;
+}
+
+// Returns undefined for values JSON has no place for, so that objects can drop the key.
+function copy(value: unknown, walk: Walk, depth: number): JsonValue | undefined {
+  switch (typeof value) {
+    case 'string':
+      return truncate(value, walk.opts.maxStringLength);
+    case 'number':
+      // As JSON.stringify does: no NaN or Infinity, and -0 is 0.
+      return Number.isFinite(value) ? value + 0 : null;
+    case 'boolean':
+      return value;
+    case 'bigint':
+      return value.toString();
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return undefined;
+    default:
+      return value === null ? null : copyObject(value as object, walk, depth);
+  }
+}
+
+function copyObject(value: object, walk: Walk, depth: number): JsonValue | undefined {
+  if (walk.ancestors.includes(value)) return '[CIRCULAR]';
+  if (depth >= walk.opts.maxDepth) return '[MAX_DEPTH]';
+  walk.ancestors.push(value);
+  try {
+    if (Array.isArray(value)) return copyArray(value, walk, depth);
+    if (value instanceof Set) return copyArray([...value], walk, depth);
+    if (value instanceof Error) {
+      return Object.freeze({
+        name: truncate(value.name, walk.opts.maxStringLength),
+        message: truncate(value.message, walk.opts.maxStringLength),
+      });
+    }
+    const toJSON = (value as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === 'function') {
+      const json: unknown = toJSON.call(value);
+      return json === value ? null : copy(json, walk, depth);
+    }
+    const entries = value instanceof Map ? [...value].map(([k, v]) => [String(k), v] as const) : Object.entries(value);
+    const out: { [key: string]: JsonValue } = {};
+    const max = walk.opts.maxObjectKeys;
+    let kept = 0;
+    for (const [key, item] of entries) {
+      if (kept >= max) {
+        out['…'] = `[${entries.length - max} more keys]`;
+        break;
+      }
+      kept += 1;
+      if (isSecretKey(key) || walk.sensitive?.has(key.toLowerCase())) {
+        out[key] = REDACTED;
+        continue;
+      }
+      const copied = copy(item, walk, depth + 1);
+      if (copied !== undefined) out[key] = copied;
+    }
+    return Object.freeze(out);
+  } catch {
+    // A throwing getter or toJSON must not take the event down with it.
+    return '[UNSERIALIZABLE]';
+  } finally {
+    walk.ancestors.pop();
+  }
+}
+
+function copyArray(value: readonly unknown[], walk: Walk, depth: number): JsonValue[] {
+  const max = walk.opts.maxArrayLength;
+  const length = Math.min(value.length, max);
+  const out: JsonValue[] = new Array(length);
+  for (let i = 0; i < length; i++) out[i] = copy(value[i], walk, depth + 1) ?? null;
+  if (value.length > max) out.push(`[… ${value.length - max} more items]`);
+  // Frozen like every copy; JsonValue has no readonly array, so the type says mutable.
+  return Object.freeze(out) as JsonValue[];
+}
