@@ -1,0 +1,25 @@
+import { createUserExecutionContext, type Role, type ToolRunContext } from '@toolrun/dispatcher';
+
+let calls = 0;
+
+/**
+ * A {@link ToolRunContext} for calling `tool.run` directly in unit tests: it stands in for the one the
+ * dispatcher's scope builds, with a real frozen context from `createUserExecutionContext`.
+ */
+export function toolRunContext(opts: {
+  userId: string;
+  roles?: readonly Role[];
+  signal?: AbortSignal;
+}): ToolRunContext {
+  calls += 1;
+  return {
+    context: createUserExecutionContext({
+      userId: opts.userId,
+      threadId: `thread-${opts.userId}`,
+      runId: `run-${opts.userId}-${calls}`,
+      roles: opts.roles ?? ['user'],
+    }),
+    signal: opts.signal ?? new AbortController().signal,
+    callId: `call-${calls}`,
+  };
+}
