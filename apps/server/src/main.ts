@@ -1,0 +1,80 @@
+import { loadOrCreateSecret } from '@toolrun/api';
+import { pino } from 'pino';
+import { EnvError, readEnv, type ServerEnv } from './env.ts';
+import { startServer } from './startServer.ts';
+
+/**
+ * `pnpm --filter @toolrun/server start`: reads the configuration once, starts the server and stops
+ * it gracefully on SIGTERM or SIGINT (a second signal exits at once).
+ */
+async function main(): Promise<void> {
+  let env: ServerEnv;
+  try {
+    env = readEnv(process.env);
+  } catch (error) {
+    if (error instanceof EnvError) {
+      process.stderr.write(`toolrun: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = pino({ level: env.logLevel, base: { service: 'toolrun' } });
+  const server = await startServer({
+    database: env.dbPath,
+    port: env.port,
+    host: env.host,
+    dataDir: env.dataDir,
+    consoleDir: env.consoleDir,
+    logger,
+    maxBodyBytes: env.maxBodyBytes,
+    maxRunInputBytes: env.maxRunInputBytes,
+    graceMs: env.graceMs,
+    development: env.development,
+    openai: env.openai,
+    limits: env.limits,
+    auth:
+      env.auth.mode === 'external'
+        ? {
+            mode: 'external',
+            key: env.auth.key,
+            ...(env.auth.issuer === undefined ? {} : { issuer: env.auth.issuer }),
+            ...(env.auth.audience === undefined ? {} : { audience: env.auth.audience }),
+          }
+        : {
+            mode: 'dev',
+            // Generated once and kept (mode 0600) in the data folder, so tokens survive restarts.
+            secret: env.auth.secret ?? loadOrCreateSecret(env.dataDir),
+            tokenTtlSeconds: env.tokenTtlSeconds,
+          },
+  });
+  logger.info(
+    { url: server.url, trpc: `${server.url}/trpc`, database: env.dbPath, authMode: env.auth.mode },
+    `Toolrun listening on ${server.url}`,
+  );
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `toolrun: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,66 @@
+import { AuthError, isAuthError } from './auth/AuthError.ts';
+import type { Principal } from './auth/createAuth.ts';
+import type { ToolrunServices } from './services.ts';
+
+/** What every procedure receives. `principal` is `null` for an anonymous or badly authenticated call. */
+export interface Context {
+  readonly services: ToolrunServices;
+  readonly principal: Principal | null;
+  /** Why `principal` is `null` although a token was sent (expired, forged, …). */
+  readonly authError: AuthError | null;
+  /** `exp` of the token in epoch milliseconds; a WebSocket connection outliving it is refused per call. */
+  readonly tokenExpiresAtMs: number | null;
+}
+
+/** Where the bearer token can come from; the transport fills in what it has. */
+export interface CreateContextOptions {
+  services: ToolrunServices;
+  /** The `Authorization` header (`Bearer <token>`). */
+  authorization?: string | string[] | null | undefined;
+  /** tRPC connection params (SSE query, WebSocket first message): `{ token }` or `{ authorization: 'Bearer …' }`. */
+  connectionParams?: Readonly<Record<string, string | undefined>> | null | undefined;
+}
+
+const MAX_TOKEN_LENGTH = 8192;
+
+/**
+ * Builds a request's context: finds the bearer token (header first, then connection params) and
+ * verifies it. Never throws for a bad token: the `authed` middleware refuses the call with
+ * `UNAUTHORIZED` instead, so one bad call does not close a WebSocket.
+ *
+ * @example
+ * createHTTPHandler({ router: appRouter,
+ *   createContext: ({ req, info }) => createContext({ services, authorization: req.headers.authorization,
+ *     connectionParams: info.connectionParams }) });
+ */
+export async function createContext(opts: CreateContextOptions): Promise<Context> {
+  const anonymous = { services: opts.services, principal: null, authError: null, tokenExpiresAtMs: null };
+  const token = findToken(opts);
+  if (token === undefined) return anonymous;
+  if (token.length > MAX_TOKEN_LENGTH) {
+    return { ...anonymous, authError: new AuthError('INVALID_TOKEN', 'the token is too long') };
+  }
+  try {
+    const verified = await opts.services.auth.verify(token);
+    return { ...anonymous, principal: verified.principal, tokenExpiresAtMs: verified.expiresAtMs };
+  } catch (error) {
+    if (isAuthError(error)) return { ...anonymous, authError: error };
+    throw error;
+  }
+}
+
+function findToken(opts: CreateContextOptions): string | undefined {
+  const header = Array.isArray(opts.authorization) ? opts.authorization[0] : opts.authorization;
+  const fromHeader = bearer(header);
+  if (fromHeader !== undefined) return fromHeader;
+  const params = opts.connectionParams;
+  if (params === null || params === undefined) return undefined;
+  if (typeof params.token === 'string' && params.token !== '') return params.token;
+  return bearer(params.authorization);
+}
+
+function bearer(value: string | null | undefined): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(value);
+  return match?.[1];
+}

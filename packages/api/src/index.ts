@@ -1,0 +1,44 @@
+import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+import type { AppRouter } from './root.ts';
+
+// Types the server and clients need without depending on the dispatcher themselves.
+export type {
+  DispatcherMetrics,
+  MetricsSnapshot,
+  RunEvent,
+  RunEventType,
+  RunStatus,
+  ToolCallStatus,
+} from '@toolrun/dispatcher';
+export type { AuthErrorCode } from './auth/AuthError.ts';
+export { AUTH_ERROR_CODES, AuthError, isAuthError } from './auth/AuthError.ts';
+export type {
+  Auth,
+  AuthOptions,
+  DevAuthOptions,
+  ExternalAuthOptions,
+  IssuedToken,
+  Principal,
+  VerifiedToken,
+} from './auth/createAuth.ts';
+export { createAuth, DEV_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from './auth/createAuth.ts';
+export { loadOrCreateSecret, SECRET_FILE_NAME } from './auth/loadOrCreateSecret.ts';
+export type { Context, CreateContextOptions } from './context.ts';
+export { createContext } from './context.ts';
+export type { InputIssue } from './formatIssues.ts';
+export type { Logger } from './logger.ts';
+export { silentLogger } from './logger.ts';
+export type { AppRouter } from './root.ts';
+export { appRouter } from './root.ts';
+export { DEFAULT_PROBE_AGENT } from './routers/audit.ts';
+export type { ServicesConfig, ToolrunServices, ToolrunServicesOptions } from './services.ts';
+export { createToolrunServices, DEFAULT_SERVICES_CONFIG } from './services.ts';
+export type { TRPCErrorCode } from './toTRPCError.ts';
+export { AUTH_TO_TRPC, DB_TO_TRPC, DISPATCH_TO_TRPC, toTRPCError } from './toTRPCError.ts';
+export type { ToolrunErrorData } from './trpc.ts';
+export { createCallerFactory, SSE_PING_MS, SSE_RECONNECT_AFTER_INACTIVITY_MS } from './trpc.ts';
+
+/** Every procedure's input type: `RouterInputs['runs']['start']`. */
+export type RouterInputs = inferRouterInputs<AppRouter>;
+/** Every procedure's output type: `RouterOutputs['runs']['get']`. */
+export type RouterOutputs = inferRouterOutputs<AppRouter>;

@@ -1,0 +1,100 @@
+import type { RunEvent } from '@toolrun/dispatcher';
+import { isDispatchError } from '@toolrun/dispatcher';
+import type { TrackedEnvelope } from '@trpc/server';
+import { tracked } from '@trpc/server';
+import type { Principal } from '../auth/createAuth.ts';
+import type { ToolrunServices } from '../services.ts';
+import { abortOn } from './abortOn.ts';
+
+/** Options of {@link streamFeed}. */
+export interface StreamFeedOptions {
+  services: ToolrunServices;
+  principal: Principal;
+  /** `'all'` (admins only, checked by the caller): every user's events, each recorded as an admin view. */
+  scope: 'own' | 'all';
+  /** Resume after this event (already checked to parse); live events only when absent. */
+  afterEventId?: string | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+const MAX_RECOVERIES = 100;
+
+/**
+ * The caller's events across all their runs (or everyone's, for an admin's `'all'` view), as
+ * `tracked(lastEvent.id, events)` messages. With `afterEventId`, history after that event is read from
+ * the database in global commit order first; live events then follow, with every event already
+ * delivered (its run's seq at or below the last one sent) dropped. Never completes on its own.
+ */
+export async function* streamFeed(opts: StreamFeedOptions): AsyncGenerator<TrackedEnvelope<RunEvent[]>> {
+  const { services, principal, scope } = opts;
+  const page = services.config.replayPageSize;
+  const userId = scope === 'all' ? null : principal.userId;
+  const stop = abortOn([opts.signal, services.signal]);
+  // Last seq delivered per run: the duplicate filter between history and live events.
+  const delivered = new Map<string, number>();
+  let cursor = opts.afterEventId;
+  try {
+    for (let attempt = 0; attempt <= MAX_RECOVERIES; attempt += 1) {
+      if (stop.signal.aborted) return;
+      const subscription = services.hub.subscribe({ principal, scope, signal: stop.signal });
+      try {
+        if (cursor !== undefined) {
+          for (;;) {
+            const stored = services.db.feedAfter({ userId, afterEventId: cursor, limit: page });
+            const end = stored.at(-1);
+            if (end === undefined) break;
+            cursor = end.id;
+            const events = fresh(stored, delivered);
+            const last = events.at(-1);
+            if (last !== undefined) {
+              record(services, principal, scope, events);
+              yield tracked(last.id, events);
+            }
+            if (stored.length < page) break;
+          }
+        }
+        for await (const batch of subscription) {
+          const events = fresh(batch, delivered);
+          const last = events.at(-1);
+          if (last === undefined) continue;
+          cursor = last.id;
+          yield tracked(last.id, events);
+        }
+        return;
+      } catch (error) {
+        if (!isDispatchError(error, 'SLOW_CONSUMER')) throw error;
+        services.logger.warn(
+          { userId: principal.userId, scope, cursor },
+          'slow feed consumer: resuming from the database',
+        );
+        // Without a cursor nothing was delivered yet: the live stream simply restarts.
+      } finally {
+        subscription.close();
+      }
+    }
+  } finally {
+    stop.dispose();
+  }
+}
+
+/** The events of `events` not delivered yet, marking them delivered. */
+function fresh(events: readonly RunEvent[], delivered: Map<string, number>): RunEvent[] {
+  const out: RunEvent[] = [];
+  for (const event of events) {
+    const last = delivered.get(event.runId) ?? 0;
+    if (event.seq <= last) continue;
+    delivered.set(event.runId, event.seq);
+    out.push(event);
+  }
+  return out;
+}
+
+function record(services: ToolrunServices, principal: Principal, scope: 'own' | 'all', events: readonly RunEvent[]) {
+  for (const event of events) {
+    services.ledger.record({
+      event,
+      recipientUserId: principal.userId,
+      adminView: scope === 'all' && event.userId !== principal.userId,
+    });
+  }
+}

@@ -1,0 +1,85 @@
+import type { RunEvent } from '@toolrun/dispatcher';
+import { isDispatchError, isTerminalEvent } from '@toolrun/dispatcher';
+import type { TrackedEnvelope } from '@trpc/server';
+import { tracked } from '@trpc/server';
+import type { Principal } from '../auth/createAuth.ts';
+import type { ToolrunServices } from '../services.ts';
+import { abortOn } from './abortOn.ts';
+
+/** Options of {@link streamRunEvents}. Ownership must have been checked by the caller. */
+export interface StreamRunEventsOptions {
+  services: ToolrunServices;
+  principal: Principal;
+  runId: string;
+  /** Seq of the last event the client has; 0 for the whole run. */
+  afterSeq: number;
+  /** The transport's signal: aborted when the client goes away. */
+  signal?: AbortSignal | undefined;
+}
+
+// Bound on how often a subscription recovers from the hub cutting it off, so a consumer that can
+// never keep up ends (and its client resumes) instead of looping.
+const MAX_RECOVERIES = 100;
+
+/**
+ * One run's events for its owner: history from the database, then live events from the hub, as
+ * `tracked(lastEvent.id, events)` messages of one or more consecutive events, ending after
+ * `agent_completed`. The hub subscription is opened before the database is read, and live events
+ * at or below the last delivered seq are dropped, so nothing is lost or sent twice. When the hub
+ * cuts the subscription off (`SLOW_CONSUMER`), it is reopened and the gap is read from the
+ * database: the client sees one uninterrupted stream.
+ */
+export async function* streamRunEvents(opts: StreamRunEventsOptions): AsyncGenerator<TrackedEnvelope<RunEvent[]>> {
+  const { services, principal, runId } = opts;
+  const page = services.config.replayPageSize;
+  const stop = abortOn([opts.signal, services.signal]);
+  let lastSeq = opts.afterSeq;
+  try {
+    for (let attempt = 0; attempt <= MAX_RECOVERIES; attempt += 1) {
+      if (stop.signal.aborted) return;
+      const subscription = services.hub.subscribe({ principal, runId, signal: stop.signal });
+      try {
+        // History first: everything committed before (and while) the subscription opened.
+        for (;;) {
+          const stored = services.db.eventsAfter(runId, lastSeq, page);
+          const last = stored.at(-1);
+          if (last === undefined) break;
+          record(services, principal, stored);
+          lastSeq = last.seq;
+          yield tracked(last.id, stored);
+          if (isTerminalEvent(last)) return;
+          if (stored.length < page) break;
+        }
+        for await (const batch of subscription) {
+          let fresh = batch.filter((e) => e.runId === runId && e.seq > lastSeq);
+          const first = fresh[0];
+          if (first === undefined) continue;
+          if (first.seq !== lastSeq + 1) {
+            // A gap: the events in between are committed, so the database has them.
+            fresh = services.db.eventsAfter(runId, lastSeq, page);
+            record(services, principal, fresh);
+          }
+          const last = fresh.at(-1);
+          if (last === undefined) continue;
+          lastSeq = last.seq;
+          yield tracked(last.id, fresh);
+          if (isTerminalEvent(last)) return;
+        }
+        // The subscription was closed (client gone or shutting down).
+        return;
+      } catch (error) {
+        if (!isDispatchError(error, 'SLOW_CONSUMER')) throw error;
+        services.logger.warn({ runId, userId: principal.userId, lastSeq }, 'slow consumer: resuming from the database');
+      } finally {
+        subscription.close();
+      }
+    }
+  } finally {
+    stop.dispose();
+  }
+}
+
+/** Backfilled events are deliveries too: the ledger sees them like the hub's own. */
+function record(services: ToolrunServices, principal: Principal, events: readonly RunEvent[]): void {
+  for (const event of events) services.ledger.record({ event, recipientUserId: principal.userId, adminView: false });
+}
