@@ -1,0 +1,277 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RunningServer, startServer } from '@toolrun/server';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bigRun } from './bigRun.ts';
+import { DIST, ensureBuilt, launchBrowser, openAs, readTimeline, screenshot, type UserTab } from './browser.ts';
+import { type DropProxy, startDropProxy } from './dropProxy.ts';
+
+// The real server (SQLite file in a temp folder, ephemeral port) serving the built console, and
+// Debian's headless Chromium: one browser for the file, one context per user. The browser reaches
+// the server through a loopback TCP proxy that one test uses to cut the connections.
+
+let server: RunningServer;
+let browser: Browser;
+let dataDir: string;
+let alice: UserTab;
+let proxy: DropProxy;
+let base: string;
+
+beforeAll(async () => {
+  await ensureBuilt();
+  dataDir = mkdtempSync(join(tmpdir(), 'toolrun-web-e2e-'));
+  server = await startServer({ database: join(dataDir, 'toolrun.db'), dataDir, consoleDir: DIST, graceMs: 500 });
+  proxy = await startDropProxy(server.port);
+  base = proxy.url;
+  browser = await launchBrowser();
+  alice = await openAs(browser, base, 'alice');
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await proxy?.close();
+  await server?.close();
+  if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** Starts `agent` from the live page with `input` (JSON text) and returns the new run's id. */
+async function startRun(page: Page, agent: string, input?: string): Promise<string> {
+  await page.goto(`${base}/#/live`);
+  const form = page.getByTestId('start-form');
+  await form.getByLabel('Agent').selectOption(agent);
+  if (input !== undefined) await form.getByLabel('Input (JSON)').fill(input);
+  const before = await page
+    .getByTestId('run-card')
+    .evaluateAll((cards) => cards.map((c) => (c as HTMLElement).dataset.runId));
+  await form.getByRole('button', { name: 'Start run' }).click();
+  const first = page.locator('[data-testid="run-card"]').first();
+  let runId: string | null = null;
+  await expect
+    .poll(async () => {
+      runId = await first.getAttribute('data-run-id');
+      return runId !== null && !before.includes(runId);
+    })
+    .toBe(true);
+  if (runId === null) throw new Error('no new run card appeared');
+  return runId;
+}
+
+function card(page: Page, runId: string) {
+  return page.locator(`[data-testid="run-card"][data-run-id="${runId}"]`);
+}
+
+describe('the console in a real browser', () => {
+  it('as alice, starts a run and shows its five event types in order, each tool call as one completed row', async () => {
+    const { page } = alice;
+    await page.goto(`${base}/#/live`);
+    // The agent's input is prefilled from its schema's defaults.
+    await page.getByTestId('start-form').getByLabel('Agent').selectOption('research');
+    await expect.poll(() => page.getByLabel('Input (JSON)').inputValue()).toContain('"question"');
+    const runId = await startRun(page, 'research');
+    await card(page, runId).and(page.locator('[data-status="completed"]')).waitFor();
+
+    const { seqs, rows } = await readTimeline(page, runId);
+    const n = seqs.length;
+    expect([...seqs].sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+    expect(rows[0]?.kind).toBe('agent_started');
+    expect(rows.at(-1)).toEqual({ kind: 'agent_completed', status: 'completed' });
+    expect(rows.some((r) => r.kind === 'agent_thinking')).toBe(true);
+    const tools = rows.filter((r) => r.kind === 'tool');
+    expect(tools.length).toBeGreaterThan(0);
+    expect(tools.every((r) => r.status === 'success')).toBe(true);
+    // Rows are in seq order of their first event.
+    const firsts = await card(page, runId)
+      .locator('[data-testid="tl-row"]')
+      .evaluateAll((nodes) => nodes.map((el) => Number((el as HTMLElement).dataset.seq)));
+    expect(firsts).toEqual([...firsts].sort((a, b) => a - b));
+    await screenshot(page, 'live');
+
+    // The stored run replays the same events: all five types, in seq order, stepping with the keyboard.
+    await page.goto(`${base}/#/runs/${encodeURIComponent(runId)}`);
+    const replay = page.getByTestId('replay-row');
+    await replay.first().waitFor();
+    const types = await replay.evaluateAll((nodes) => nodes.map((el) => (el as HTMLElement).dataset.type));
+    expect(types[0]).toBe('agent_started');
+    expect(types.at(-1)).toBe('agent_completed');
+    expect(new Set(types)).toEqual(
+      new Set(['agent_started', 'agent_thinking', 'tool_executing', 'tool_completed', 'agent_completed']),
+    );
+    expect(types.indexOf('tool_executing')).toBeLessThan(types.indexOf('tool_completed'));
+    await expect.poll(() => page.getByTestId('replay-position').textContent()).toBe(`event ${n} of ${n}`);
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('k');
+    await expect.poll(() => page.getByTestId('replay-position').textContent()).toBe(`event ${n - 2} of ${n}`);
+    await page.keyboard.press('Home');
+    await expect.poll(() => page.getByTestId('replay-selected').textContent()).toContain('"agent_started"');
+    await screenshot(page, 'run-detail');
+
+    await page.goto(`${base}/#/history`);
+    await page.locator(`[data-testid="history-row"][data-run-id="${runId}"]`).waitFor();
+    await screenshot(page, 'history');
+  });
+
+  it("never shows alice's run to bob, live or in history", async () => {
+    const runId = await startRun(alice.page, 'slow', '{ "steps": 60, "delayMs": 250 }');
+    const bob = await openAs(browser, base, 'bob');
+    try {
+      const { page } = bob;
+      await page.goto(`${base}/#/live`);
+      const bobRun = await startRun(page, 'calculator');
+      await card(page, bobRun).and(page.locator('[data-status="completed"]')).waitFor();
+      // "Running now" was loaded while alice's run was going, and does not list it.
+      await page.getByTestId('running-none').waitFor();
+      expect(await page.getByTestId('run-card').count()).toBe(1);
+      expect(await page.content()).not.toContain(runId);
+
+      await page.goto(`${base}/#/history`);
+      await page.locator(`[data-testid="history-row"][data-run-id="${bobRun}"]`).waitFor();
+      expect(
+        await page
+          .locator('[data-testid="history-row"]')
+          .evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.runId)),
+      ).toEqual([bobRun]);
+      expect(await page.getByTestId('history-table').textContent()).not.toContain('alice');
+
+      // Even with the id in hand, the run is not found for bob.
+      await page.goto(`${base}/#/runs/${encodeURIComponent(runId)}`);
+      await expect.poll(() => page.getByRole('alert').first().textContent()).toContain('NOT_FOUND');
+      expect(await page.getByTestId('replay-row').count()).toBe(0);
+      // Nor can bob stream it live: planted in his tab's followed runs, the stream is refused.
+      await page.evaluate((id) => {
+        sessionStorage.setItem('toolrun.liveRuns.bob', JSON.stringify([{ runId: id, agent: 'slow', threadId: 'x' }]));
+      }, runId);
+      await page.goto(`${base}/#/live`);
+      await page.reload();
+      const planted = card(page, runId);
+      await planted.locator('[data-testid="link-state"][data-state="failed"]').waitFor();
+      expect(await planted.locator('[data-testid="tl-row"]').count()).toBe(0);
+      expect(await planted.textContent()).toContain('NOT_FOUND');
+      expect(await page.getByTestId('whoami').textContent()).toContain('bob');
+      expect(bob.errors).toEqual([]);
+    } finally {
+      await bob.context.close();
+    }
+    // All of that happened while alice's run was live.
+    const aliceCard = card(alice.page, runId);
+    expect(await aliceCard.getAttribute('data-status')).toBe('running');
+    await aliceCard.getByRole('button', { name: 'Cancel' }).click();
+    await aliceCard.and(alice.page.locator('[data-status="cancelled"]')).waitFor();
+  });
+
+  it('cancels a run: it ends cancelled, with its tool call and its last event', async () => {
+    const { page } = alice;
+    const runId = await startRun(page, 'slow', '{ "steps": 40, "delayMs": 250 }');
+    const c = card(page, runId);
+    await c.locator('[data-testid="tl-row"][data-kind="tool"][data-status="executing"]').waitFor();
+    await c.getByRole('button', { name: 'Cancel' }).click();
+    await c.and(page.locator('[data-status="cancelled"]')).waitFor();
+    const { seqs, rows } = await readTimeline(page, runId);
+    expect([...seqs].sort((a, b) => a - b)).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+    expect(rows.find((r) => r.kind === 'tool')?.status).toBe('cancelled');
+    expect(rows.at(-1)).toEqual({ kind: 'agent_completed', status: 'cancelled' });
+    await expect.poll(() => c.getByTestId('link-state').getAttribute('data-state')).toBe('ended');
+
+    await page.goto(`${base}/#/history?status=cancelled`);
+    await page.locator(`[data-testid="history-row"][data-run-id="${runId}"]`).waitFor();
+  });
+
+  it('resumes a dropped stream and shows every event once', async () => {
+    const { page } = alice;
+    const runId = await startRun(page, 'slow', '{ "steps": 6, "delayMs": 300 }');
+    const c = card(page, runId);
+    await c.locator('[data-testid="tl-row"][data-kind="tool"]').waitFor();
+    // Cut the connections while the tool finishes and the run ends: the page misses those events live.
+    await proxy.drop(2_500);
+    await c.and(page.locator('[data-status="completed"]')).waitFor();
+    const { seqs, rows } = await readTimeline(page, runId);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+    expect(rows.at(-1)?.kind).toBe('agent_completed');
+    // The stream did drop and come back (not merely finish before going offline).
+    expect(Number(await c.getByTestId('link-state').getAttribute('data-drops'))).toBeGreaterThan(0);
+    expect(alice.errors).toEqual([]);
+  });
+
+  it('streams over WebSocket too, and resumes a dropped socket without gap or duplicate', async () => {
+    const { page } = alice;
+    await page.goto(`${base}/#/live`);
+    await page.getByLabel('Subscription transport').selectOption('ws');
+    const runId = await startRun(page, 'slow', '{ "steps": 6, "delayMs": 300 }');
+    const c = card(page, runId);
+    await c.locator('[data-testid="tl-row"][data-kind="tool"]').waitFor();
+    await proxy.drop(2_500);
+    await c.and(page.locator('[data-status="completed"]')).waitFor();
+    const { seqs, rows } = await readTimeline(page, runId);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+    expect(rows.at(-1)?.kind).toBe('agent_completed');
+    expect(Number(await c.getByTestId('link-state').getAttribute('data-drops'))).toBeGreaterThan(0);
+    await page.getByLabel('Subscription transport').selectOption('sse');
+    expect(alice.errors).toEqual([]);
+  });
+
+  it('replays a stored run of 10,000 events smoothly: only the rows in view are in the page', async () => {
+    // A stored run written through the server's own persistent sink (real SQLite), as a fixture.
+    const runId = `run_big_${Date.now()}`;
+    const events = bigRun(runId, 'alice', 10_000);
+    await server.services.sink.write(events);
+    await server.services.sink.flush();
+
+    const { page } = alice;
+    await page.goto(`${base}/#/runs/${encodeURIComponent(runId)}`);
+    await expect
+      .poll(() => page.getByTestId('replay-position').textContent(), { timeout: 20_000 })
+      .toBe('event 10000 of 10000');
+    expect(await page.getByTestId('replay-row').count()).toBeLessThan(150);
+    await page.keyboard.press('Home');
+    await expect.poll(() => page.getByTestId('replay-position').textContent()).toBe('event 1 of 10000');
+    await page.locator('[data-testid="replay-row"][data-seq="1"]').waitFor();
+    for (let i = 0; i < 5; i++) await page.keyboard.press('PageDown');
+    await expect.poll(() => page.getByTestId('replay-position').textContent()).toBe('event 101 of 10000');
+    await page.locator('[data-testid="replay-row"][data-seq="101"][aria-current="step"]').waitFor();
+    await page.keyboard.press('End');
+    await page.locator('[data-testid="replay-row"][data-seq="10000"]').waitFor();
+    expect(await page.getByTestId('replay-row').count()).toBeLessThan(150);
+    await screenshot(page, 'run-detail-10k');
+  });
+
+  it('as the admin, runs an isolation audit and sees it pass; tools and metrics render', async () => {
+    const admin = await openAs(browser, base, 'admin', { admin: true });
+    try {
+      const { page } = admin;
+      await page.goto(`${base}/#/audits`);
+      const form = page.getByTestId('audit-form');
+      await form.getByLabel('Users (N)').fill('4');
+      await form.getByLabel('Runs per user (M)').fill('2');
+      await form.getByRole('button', { name: 'Run audit' }).click();
+      const report = page.locator('[data-testid="audit-report"]').first();
+      await report.waitFor({ timeout: 45_000 });
+      expect(await report.getAttribute('data-verdict')).toBe('pass');
+      expect(await report.textContent()).toContain('PASS');
+      await expect.poll(() => page.getByTestId('audit-list').textContent()).toContain('PASS');
+      await screenshot(page, 'audits');
+
+      // Admin tools are listed for the admin only.
+      await page.goto(`${base}/#/tools`);
+      await page.getByTestId('tool-row').first().waitFor();
+      expect(await page.locator('[data-testid="tool-row"][data-access="admin"]').count()).toBeGreaterThan(0);
+      await screenshot(page, 'tools-admin');
+      await alice.page.goto(`${base}/#/tools`);
+      await alice.page.getByTestId('tool-row').first().waitFor();
+      expect(await alice.page.locator('[data-testid="tool-row"][data-access="admin"]').count()).toBe(0);
+
+      await page.goto(`${base}/#/metrics`);
+      await page.getByTestId('metrics-figures').waitFor();
+      await page.locator('.uplot canvas').first().waitFor();
+      await expect.poll(() => page.locator('.uplot').count()).toBe(5);
+      await page.waitForTimeout(1_500);
+      await screenshot(page, 'metrics');
+
+      await page.goto(`${base}/#/identity`);
+      await screenshot(page, 'identity');
+      expect(admin.errors).toEqual([]);
+    } finally {
+      await admin.context.close();
+    }
+  });
+});
