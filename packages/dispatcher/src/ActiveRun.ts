@@ -1,9 +1,10 @@
 import type { UserExecutionContext } from './context.ts';
 import { DispatchError, type DispatchErrorCode } from './errors.ts';
 import type { AgentCompletedEvent, ErrorInfo, JsonValue, RunStatus, ToolCallStatus } from './events.ts';
+import { isoTime } from './isoTime.ts';
 import type { RedactionOptions } from './limits/limits.ts';
 import type { Clock, DispatcherMetrics, EventSink } from './ports.ts';
-import { RunChannel } from './RunChannel.ts';
+import { RunChannel, type RunChannelOptions } from './RunChannel.ts';
 import type { OrderingViolation } from './RunStateMachine.ts';
 
 /** The agent name of a run that a scope opens for tool calls made without an agent. */
@@ -33,6 +34,8 @@ export interface ActiveRunOptions {
   readonly onViolation: (violation: OrderingViolation) => void;
   /** Called once, right after `agent_completed` was emitted. */
   readonly onClosed: (run: ActiveRun) => void;
+  /** Called once, as `done` resolves (the sink took `agent_completed`). */
+  readonly onSettled?: (run: ActiveRun) => void;
 }
 
 /** How a run that stops for `reason` ends. */
@@ -67,7 +70,7 @@ export function abortReason(signal: AbortSignal, fallback: DispatchErrorCode = '
  * and its closing. Agent runs are closed by the runner; direct runs close themselves when aborted
  * and otherwise when their scope is disposed. Internal to the package.
  */
-export class ActiveRun {
+export class ActiveRun implements RunChannelOptions {
   readonly runId: string;
   readonly userId: string;
   readonly threadId: string;
@@ -75,21 +78,25 @@ export class ActiveRun {
   readonly mode: 'agent' | 'direct';
   readonly channel: RunChannel;
   /** Tool calls in flight, oldest first (an array: a Map emptied on every call keeps rehashing). */
-  readonly openCalls: OpenCall[] = [];
+  openCalls: OpenCall[] = [];
   readonly done: Promise<AgentCompletedEvent>;
   startedAt = '';
+  /** What drives an agent run: told when the run is aborted, so that the run ends at once. */
+  driver: { aborted(): void } | undefined;
   toolCalls = 0;
   readonly #opts: ActiveRunOptions;
   // Created only when someone asks for the signal: a run nobody listens to pays nothing for it.
   #controller: AbortController | undefined;
   #abortReason: DispatchError | undefined;
-  #abortListeners: ((reason: DispatchError) => void)[] = [];
+  #abortListeners: ((reason: DispatchError) => void)[] | undefined;
+  // performance.now() at which the deadline timer fires: real time, as the timer itself.
+  #deadlineAt = Number.POSITIVE_INFINITY;
   #startedMono = 0;
   #step = 0;
   #closing = false;
   #closed = false;
   #deadline: ReturnType<typeof setTimeout> | undefined;
-  #resolveDone: (event: AgentCompletedEvent) => void = () => {};
+  #resolveDone: ((event: AgentCompletedEvent) => void) | undefined;
 
   constructor(opts: ActiveRunOptions) {
     this.#opts = opts;
@@ -101,22 +108,32 @@ export class ActiveRun {
     this.done = new Promise((resolve) => {
       this.#resolveDone = resolve;
     });
-    this.channel = new RunChannel({
-      runId: this.runId,
-      userId: this.userId,
-      threadId: this.threadId,
-      sink: opts.sink,
-      clock: opts.clock,
-      metrics: opts.metrics,
-      onViolation: (violation) => {
-        opts.onViolation(violation);
-        this.abort(new DispatchError('CONTRACT_VIOLATION', `refused an event: ${violation.message}`));
-      },
-      onSinkFailure: (error) => {
-        const message = error instanceof Error ? error.message : String(error);
-        this.abort(new DispatchError('SINK_FAILED', `the event sink failed: ${message}`, { cause: error }));
-      },
-    });
+    // The run is its channel's options: no options object and no closures per run.
+    this.channel = new RunChannel(this);
+  }
+
+  get sink(): EventSink {
+    return this.#opts.sink;
+  }
+
+  get clock(): Clock {
+    return this.#opts.clock;
+  }
+
+  get metrics(): DispatcherMetrics {
+    return this.#opts.metrics;
+  }
+
+  /** For the channel: an event was refused and counted; the run fails closed. */
+  onViolation(violation: OrderingViolation): void {
+    this.#opts.onViolation(violation);
+    this.abort(new DispatchError('CONTRACT_VIOLATION', `refused an event: ${violation.message}`));
+  }
+
+  /** For the channel: the sink rejected a write; the run fails closed. */
+  onSinkFailure(error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    this.abort(new DispatchError('SINK_FAILED', `the event sink failed: ${message}`, { cause: error }));
   }
 
   /** Aborted when the run stops for any reason; its reason is a {@link DispatchError}. */
@@ -130,9 +147,11 @@ export class ActiveRun {
 
   /** Calls `listener` once when the run is aborted; returns a function that removes it. */
   onAbort(listener: (reason: DispatchError) => void): () => void {
-    this.#abortListeners.push(listener);
+    // A one-item literal: a push onto an empty array would reserve room for 17.
+    if (this.#abortListeners) this.#abortListeners.push(listener);
+    else this.#abortListeners = [listener];
     return () => {
-      this.#abortListeners = this.#abortListeners.filter((l) => l !== listener);
+      this.#abortListeners = this.#abortListeners?.filter((l) => l !== listener);
     };
   }
 
@@ -150,8 +169,9 @@ export class ActiveRun {
   start(input: JsonValue): void {
     const { clock, deadlineMs } = this.#opts;
     this.#startedMono = clock.monotonic();
-    this.startedAt = new Date(clock.now()).toISOString();
+    this.startedAt = isoTime(clock.now());
     this.channel.emit({ type: 'agent_started', agent: this.agent, input });
+    this.#deadlineAt = performance.now() + deadlineMs;
     this.#deadline = setTimeout(() => {
       this.#opts.metrics.limitHit('RUN_DEADLINE');
       this.abort(new DispatchError('RUN_DEADLINE', `the run passed its deadline of ${deadlineMs} ms`));
@@ -174,10 +194,11 @@ export class ActiveRun {
     this.#abortReason = reason;
     this.#controller?.abort(reason);
     const listeners = this.#abortListeners;
-    this.#abortListeners = [];
-    for (const listener of listeners) listener(reason);
+    this.#abortListeners = undefined;
+    if (listeners) for (const listener of listeners) listener(reason);
     this.#interruptCalls(reason);
     if (this.mode === 'direct') this.close(outcomeOf(reason));
+    else this.driver?.aborted();
     return true;
   }
 
@@ -196,14 +217,20 @@ export class ActiveRun {
       );
     }
     const durationMs = round(this.#opts.clock.monotonic() - this.#startedMono);
-    const body = { type: 'agent_completed' as const, durationMs, toolCalls: this.toolCalls };
     // Calls the state machine saw open but no tool call owns (only a broken emitter makes them)
     // are closed by force, so that the run can still end.
-    for (const { callId, tool } of this.channel.machine.openCalls()) {
-      const error = { code: 'CONTRACT_VIOLATION', message: 'closed by force: no tool call owned it' };
-      this.channel.emit({ type: 'tool_completed', callId, tool, status: 'cancelled', error, durationMs: 0 });
+    if (this.channel.machine.openCount > 0) {
+      for (const { callId, tool } of this.channel.machine.openCalls()) {
+        const error = { code: 'CONTRACT_VIOLATION', message: 'closed by force: no tool call owned it' };
+        this.channel.emit({ type: 'tool_completed', callId, tool, status: 'cancelled', error, durationMs: 0 });
+      }
     }
-    const event = this.channel.emit({ ...body, ...outcome });
+    const toolCalls = this.toolCalls;
+    const event = this.channel.emit(
+      outcome.status === 'completed'
+        ? { type: 'agent_completed', durationMs, toolCalls, status: outcome.status, result: outcome.result }
+        : { type: 'agent_completed', durationMs, toolCalls, status: outcome.status, error: outcome.error },
+    );
     this.#closed = true;
     clearTimeout(this.#deadline);
     if (!this.#abortReason) {
@@ -214,8 +241,27 @@ export class ActiveRun {
     this.#opts.metrics.runFinished(this.agent, completed?.status ?? 'failed', durationMs);
     this.#opts.onClosed(this);
     void this.channel.idle().then(() => {
-      if (completed) this.#resolveDone(completed);
+      if (completed) {
+        this.#opts.onSettled?.(this);
+        this.#resolveDone?.(completed);
+      }
     });
+  }
+
+  /** Registers a call in flight. */
+  addCall(call: OpenCall): void {
+    // A one-item literal: a push onto an empty array would reserve room for 17.
+    if (this.openCalls.length === 0) this.openCalls = [call];
+    else this.openCalls.push(call);
+  }
+
+  /**
+   * Whether the run's deadline fires before a timer of `timeoutMs` started now would: then that
+   * timer is not needed, the deadline ends the call (as a timeout) first. A 1 ms margin keeps
+   * the two timers from racing.
+   */
+  deadlineComesFirst(timeoutMs: number): boolean {
+    return this.#deadlineAt + 1 < performance.now() + timeoutMs;
   }
 
   /** Forgets a call that has completed. */

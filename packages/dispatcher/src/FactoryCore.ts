@@ -156,11 +156,10 @@ export class FactoryCore {
   }
 
   /** Takes one token from the user's bucket: 0 when allowed, otherwise the milliseconds to wait. */
-  takeToken(context: UserExecutionContext): number {
+  takeToken(context: UserExecutionContext, now: number = this.clock.monotonic()): number {
     const limits = this.limits.rateLimit[isAdmin(context) ? 'admin' : 'user'];
     if (limits.capacity === Number.POSITIVE_INFINITY) return 0;
     const user = this.#user(context.userId);
-    const now = this.clock.monotonic();
     user.bucket ??= new TokenBucket(limits, now);
     const wait = user.bucket.take(now);
     if (wait > 0) this.metrics.limitHit('RATE_LIMITED');
@@ -187,20 +186,27 @@ export class FactoryCore {
       metrics: this.metrics,
       deadlineMs: this.limits.runDeadlineMs,
       redaction: this.limits.redaction,
-      onViolation: () => {
-        this.#stats.contractViolations += 1;
-      },
-      // An agent run's slot was booked by prepareAgentRun and is given back here.
-      onClosed: (closed) => {
-        this.runs.delete(closed.runId);
-        if (mode === 'agent') this.releaseRun(closed.userId);
-      },
+      onViolation: this.#onViolation,
+      onClosed: this.#onClosed,
+      onSettled: this.#onSettled,
     });
     this.runs.set(run.runId, run);
     this.unsettled.add(run);
-    void run.done.then(() => this.unsettled.delete(run));
     return run;
   }
+
+  // Shared by every run (no closures per run).
+  readonly #onViolation = (): void => {
+    this.#stats.contractViolations += 1;
+  };
+  // An agent run's slot was booked by prepareAgentRun and is given back here.
+  readonly #onClosed = (closed: ActiveRun): void => {
+    this.runs.delete(closed.runId);
+    if (closed.mode === 'agent') this.releaseRun(closed.userId);
+  };
+  readonly #onSettled = (run: ActiveRun): void => {
+    this.unsettled.delete(run);
+  };
 
   /** Gives back a run booked with {@link reserveRun}. */
   releaseRun(userId: string): void {

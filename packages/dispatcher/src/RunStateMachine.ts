@@ -29,11 +29,19 @@ export class RunStateMachine {
   #phase: RunPhase = 'new';
   // Calls between tool_executing and tool_completed, oldest first. A short array, not a Map: a run
   // has a handful in flight, and a Map that is added to and emptied on every call keeps rehashing.
-  readonly #open: { callId: string; tool: string }[] = [];
-  readonly #seen = new Set<string>();
+  #open: { callId: string; tool: string }[] = [];
+  // Call ids seen in this run: the first one alone, then a Set. Most runs make one call, and a
+  // Set costs far more memory than a string field.
+  #firstSeen: string | undefined;
+  #seen: Set<string> | undefined;
 
   get phase(): RunPhase {
     return this.#phase;
+  }
+
+  /** How many calls have a `tool_executing` but no `tool_completed` yet. */
+  get openCount(): number {
+    return this.#open.length;
   }
 
   /** Calls that have a `tool_executing` but no `tool_completed` yet, oldest first. */
@@ -58,11 +66,14 @@ export class RunStateMachine {
         return undefined;
       case 'tool_executing': {
         const callId = event.callId ?? '';
-        if (this.#seen.has(callId)) {
+        if (this.#hasSeen(callId)) {
           return { rule: 'call_id_unique', message: `tool_executing reuses callId ${JSON.stringify(callId)}` };
         }
-        this.#seen.add(callId);
-        this.#open.push({ callId, tool: event.tool ?? '' });
+        this.#see(callId);
+        const call = { callId, tool: event.tool ?? '' };
+        // A one-item literal: a push onto an empty array would reserve room for 17.
+        if (this.#open.length === 0) this.#open = [call];
+        else this.#open.push(call);
         return undefined;
       }
       case 'tool_completed': {
@@ -70,7 +81,7 @@ export class RunStateMachine {
         if (!removeCall(this.#open, callId)) {
           return {
             rule: 'tool_completed_follows_tool_executing',
-            message: this.#seen.has(callId)
+            message: this.#hasSeen(callId)
               ? `tool_completed twice for callId ${JSON.stringify(callId)}`
               : `tool_completed without tool_executing for callId ${JSON.stringify(callId)}`,
           };
@@ -91,6 +102,19 @@ export class RunStateMachine {
         throw new Error(`unknown event type ${String(unreachable)}`);
       }
     }
+  }
+
+  #hasSeen(callId: string): boolean {
+    return this.#firstSeen === callId || (this.#seen?.has(callId) ?? false);
+  }
+
+  #see(callId: string): void {
+    if (this.#firstSeen === undefined) {
+      this.#firstSeen = callId;
+      return;
+    }
+    this.#seen ??= new Set();
+    this.#seen.add(callId);
   }
 }
 

@@ -55,8 +55,12 @@ export class ToolCall implements OpenCall {
   // Created when the tool first reads ctx.signal: a tool that never looks pays nothing for it.
   #controller: AbortController | undefined;
   #stopReason: DispatchError | undefined;
+  // Why the call stopped, kept as data until a tool asks for its signal (no error object before).
+  #stopOutcome: CallFailure | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #resolve: ((result: ToolResult) => void) | undefined;
+  // The result, once settled, for a start() that returns after the call already ended.
+  #result: ToolResult | undefined;
   #breaker: CircuitBreaker | undefined;
   #callerSignal: AbortSignal | undefined;
   #onCallerAbort: (() => void) | undefined;
@@ -74,6 +78,8 @@ export class ToolCall implements OpenCall {
   get signal(): AbortSignal {
     if (!this.#controller) {
       this.#controller = new AbortController();
+      const stopped = this.#stopOutcome;
+      if (stopped) this.#stopReason = new DispatchError(stopped.code, stopped.message);
       if (this.#stopReason) this.#controller.abort(this.#stopReason);
     }
     return this.#controller.signal;
@@ -85,7 +91,10 @@ export class ToolCall implements OpenCall {
     return this.#complete(failure);
   }
 
-  /** Runs the tool; resolves once with the call's result. */
+  /**
+   * Runs the tool; resolves once with the call's result. A tool that returns synchronously is
+   * settled before this returns (no executor, no timer); only a pending tool gets a promise of its own.
+   */
   start(
     context: UserExecutionContext,
     data: unknown,
@@ -93,38 +102,43 @@ export class ToolCall implements OpenCall {
     callerSignal: AbortSignal | undefined,
   ): Promise<ToolResult> {
     const entry = this.entry as ToolEntry;
-    return new Promise<ToolResult>((resolve) => {
-      this.#resolve = resolve;
-      this.#breaker = breaker;
-      this.run.openCalls.push(this);
-      if (callerSignal) {
-        this.#callerSignal = callerSignal;
-        this.#onCallerAbort = () => {
-          const message = abortReason(callerSignal).message;
-          this.#settle({ status: 'cancelled', code: 'CANCELLED', message }, 'neutral');
-        };
-        callerSignal.addEventListener('abort', this.#onCallerAbort, { once: true });
-      }
-      let value: unknown;
-      try {
-        value = entry.tool.run(data, new ToolCallContext(this, context));
-      } catch (error) {
-        this.#fail(error);
-        return;
-      }
-      if (!isThenable(value)) {
-        this.#succeed(value);
-        return;
-      }
+    this.#breaker = breaker;
+    this.run.addCall(this);
+    if (callerSignal) {
+      this.#callerSignal = callerSignal;
+      this.#onCallerAbort = () => {
+        const message = abortReason(callerSignal).message;
+        this.#settle({ status: 'cancelled', code: 'CANCELLED', message }, 'neutral');
+      };
+      callerSignal.addEventListener('abort', this.#onCallerAbort, { once: true });
+    }
+    let value: unknown;
+    try {
+      value = entry.tool.run(data, new ToolCallContext(this, context));
+    } catch (error) {
+      this.#fail(error);
+      return Promise.resolve(this.#result as ToolResult);
+    }
+    if (!isThenable(value)) {
+      this.#succeed(value);
+      return Promise.resolve(this.#result as ToolResult);
+    }
+    value.then(
+      (output) => this.#succeed(output),
+      (error: unknown) => this.#fail(error),
+    );
+    // Settled while the tool was starting (its run or its caller aborted): nothing to wait for.
+    if (this.#result) return Promise.resolve(this.#result);
+    // The run's deadline stops this call anyway when it comes first: no timer of its own then.
+    if (!this.run.deadlineComesFirst(entry.timeoutMs)) {
       this.#timer = setTimeout(() => {
         this.core.metrics.limitHit('TOOL_TIMEOUT');
         const message = `tool "${this.tool}" took over ${entry.timeoutMs} ms`;
         this.#settle({ status: 'timeout', code: 'TOOL_TIMEOUT', message }, 'failure');
       }, entry.timeoutMs);
-      value.then(
-        (output) => this.#succeed(output),
-        (error: unknown) => this.#fail(error),
-      );
+    }
+    return new Promise<ToolResult>((resolve) => {
+      this.#resolve = resolve;
     });
   }
 
@@ -164,18 +178,25 @@ export class ToolCall implements OpenCall {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     if (this.#onCallerAbort) this.#callerSignal?.removeEventListener('abort', this.#onCallerAbort);
     this.run.removeCall(this);
-    this.#breaker?.record(verdict, this.core.clock.monotonic());
+    const now = this.core.clock.monotonic();
+    this.#breaker?.record(verdict, now);
     if ('status' in outcome) {
-      // Tell the tool to stop: its result no longer matters.
-      this.#stopReason = new DispatchError(outcome.code, outcome.message);
-      this.#controller?.abort(this.#stopReason);
+      // Tell the tool to stop: its result no longer matters. Built only if the tool holds a signal.
+      if (this.#controller) {
+        this.#stopReason = new DispatchError(outcome.code, outcome.message);
+        this.#controller.abort(this.#stopReason);
+      } else {
+        this.#stopOutcome = outcome;
+      }
     }
-    this.#resolve?.(this.#complete(outcome));
+    const result = this.#complete(outcome, now);
+    this.#result = result;
+    this.#resolve?.(result);
   }
 
-  #complete(outcome: Outcome): ToolResult {
+  #complete(outcome: Outcome, now: number = this.core.clock.monotonic()): ToolResult {
     const { core, run, callId, tool } = this;
-    const durationMs = round(core.clock.monotonic() - this.started);
+    const durationMs = round(now - this.started);
     const label = this.entry ? tool : UNKNOWN_TOOL_LABEL;
     if ('status' in outcome) {
       const max = core.limits.redaction.maxStringLength;

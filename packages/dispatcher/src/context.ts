@@ -139,6 +139,28 @@ function deepFreeze<T>(value: T): T {
  */
 class IssuedContext {
   #bound = false;
+  readonly userId: string;
+  readonly threadId: string;
+  readonly runId: string;
+  readonly requestId: string;
+  readonly roles: readonly Role[];
+  readonly metadata: Readonly<Record<string, JsonValue>>;
+  readonly depth: number;
+  readonly parentRequestId: string | undefined;
+  readonly correlationId: string;
+
+  // Fields set in one place and in one order: every context has one shape, and no copy is made.
+  constructor(fields: UserExecutionContext) {
+    this.userId = fields.userId;
+    this.threadId = fields.threadId;
+    this.runId = fields.runId;
+    this.requestId = fields.requestId;
+    this.roles = fields.roles;
+    this.metadata = fields.metadata;
+    this.depth = fields.depth;
+    this.parentRequestId = fields.parentRequestId;
+    this.correlationId = fields.correlationId;
+  }
 
   static is(value: object): boolean {
     return #bound in value;
@@ -174,25 +196,28 @@ function build(
         });
       }
     }
-    roles = given;
+    roles = Object.freeze(given);
   }
   // structuredClone: the caller keeps no handle on the frozen metadata.
   const metadata =
     input.metadata === undefined || Object.keys(input.metadata).length === 0
       ? EMPTY_METADATA
       : structuredClone(input.metadata);
-  const context: UserExecutionContext = Object.assign(new IssuedContext(), {
+  const context: UserExecutionContext = new IssuedContext({
     userId,
     threadId,
     runId,
     requestId,
     roles,
-    metadata,
+    // Frozen all the way down; EMPTY_METADATA already is, and a frozen tree is skipped at once.
+    metadata: deepFreeze(metadata),
     depth,
     parentRequestId,
     correlationId: `${userId}/${runId}/${requestId}`,
   });
-  return deepFreeze(context);
+  // Every field is a string, a number, undefined or an array/object frozen above: a shallow freeze
+  // freezes the whole context.
+  return Object.freeze(context);
 }
 
 /**

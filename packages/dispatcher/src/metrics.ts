@@ -58,7 +58,9 @@ function bump(record: Record<string, number>, key: string): void {
  */
 export function createInMemoryMetrics(opts: { now?: () => number } = {}): InMemoryMetrics {
   const now = opts.now ?? Date.now;
-  const executions = new Map<string, number>();
+  // Per tool, per status: the record in `executionList`, kept in first-seen order for snapshots.
+  const executions = new Map<string, Map<ToolCallStatus, { tool: string; status: ToolCallStatus; count: number }>>();
+  const executionList: { tool: string; status: ToolCallStatus; count: number }[] = [];
   const tools = new Map<string, ToolStats>();
   const histogram = new Array<number>(DURATION_BUCKETS_MS.length + 1).fill(0);
   let sumMs = 0;
@@ -75,8 +77,19 @@ export function createInMemoryMetrics(opts: { now?: () => number } = {}): InMemo
 
   return {
     toolExecuted(tool, status, durationMs) {
-      const key = `${tool}\u0000${status}`;
-      executions.set(key, (executions.get(key) ?? 0) + 1);
+      // Nested maps rather than a `${tool}\0${status}` key: no string built per call.
+      let byStatus = executions.get(tool);
+      if (!byStatus) {
+        byStatus = new Map();
+        executions.set(tool, byStatus);
+      }
+      let record = byStatus.get(status);
+      if (!record) {
+        record = { tool, status, count: 0 };
+        byStatus.set(status, record);
+        executionList.push(record);
+      }
+      record.count += 1;
       let stats = tools.get(tool);
       if (!stats) {
         stats = { count: 0, max: 0, samples: [], next: 0 };
@@ -89,8 +102,9 @@ export function createInMemoryMetrics(opts: { now?: () => number } = {}): InMemo
         stats.samples[stats.next] = durationMs;
         stats.next = (stats.next + 1) % SAMPLES_PER_TOOL;
       }
-      let bucket = DURATION_BUCKETS_MS.findIndex((bound) => durationMs <= bound);
-      if (bucket === -1) bucket = DURATION_BUCKETS_MS.length;
+      let bucket = 0;
+      while (bucket < DURATION_BUCKETS_MS.length && !(durationMs <= (DURATION_BUCKETS_MS[bucket] as number)))
+        bucket += 1;
       histogram[bucket] = (histogram[bucket] ?? 0) + 1;
       sumMs += durationMs;
       durations += 1;
@@ -128,10 +142,7 @@ export function createInMemoryMetrics(opts: { now?: () => number } = {}): InMemo
         liveScopes,
         peakScopes,
         activeRuns: Math.max(0, eventsByType.agent_started - finished),
-        executions: [...executions].map(([key, count]) => {
-          const [tool = '', status = 'success'] = key.split('\u0000');
-          return { tool, status: status as ToolCallStatus, count };
-        }),
+        executions: executionList.map(({ tool, status, count }) => ({ tool, status, count })),
         toolLatency: [...tools].map(([tool, stats]) => {
           const sorted = [...stats.samples].sort((a, b) => a - b);
           return {

@@ -9,8 +9,18 @@ const SECRET_KEY = /password|secret|token|api[-_]?key|auth|credential/i;
 
 /** Whether a key name looks like it holds a secret. */
 export function isSecretKey(key: string): boolean {
-  return SECRET_KEY.test(key);
+  let secret = secretKeys.get(key);
+  if (secret === undefined) {
+    secret = SECRET_KEY.test(key);
+    // Key names repeat from call to call (they come from schemas); the bound keeps memory flat
+    // when they do not.
+    if (secretKeys.size >= SECRET_KEY_CACHE) secretKeys.clear();
+    secretKeys.set(key, secret);
+  }
+  return secret;
 }
+const SECRET_KEY_CACHE = 1_024;
+const secretKeys = new Map<string, boolean>();
 
 interface Walk {
   readonly opts: RedactionOptions;
@@ -55,7 +65,20 @@ export function redact(
 
 /** The same as {@link redact} with options already resolved; `sensitive` holds lower-cased key names. */
 export function redactWith(value: unknown, opts: RedactionOptions, sensitive?: ReadonlySet<string>): JsonValue {
+  // A primitive needs no walk state: nothing to recurse into, no cycle to find.
+  if (typeof value !== 'object' || value === null) return copy(value, NO_WALK(opts), 0) ?? null;
   return copy(value, { opts, sensitive, ancestors: [] }, 0) ?? null;
+}
+
+// A primitive only reads `opts` from its walk; one shared walk per options object is enough.
+const primitiveWalks = new WeakMap<RedactionOptions, Walk>();
+function NO_WALK(opts: RedactionOptions): Walk {
+  let walk = primitiveWalks.get(opts);
+  if (!walk) {
+    walk = Object.freeze({ opts, sensitive: undefined, ancestors: Object.freeze([]) as unknown as object[] });
+    primitiveWalks.set(opts, walk);
+  }
+  return walk;
 }
 
 // Returns undefined for values JSON has no place for, so that objects can drop the key.
@@ -97,21 +120,30 @@ function copyObject(value: object, walk: Walk, depth: number): JsonValue | undef
       const json: unknown = toJSON.call(value);
       return json === value ? null : copy(json, walk, depth);
     }
-    const entries = value instanceof Map ? [...value].map(([k, v]) => [String(k), v] as const) : Object.entries(value);
+    if (value instanceof Map)
+      return copyEntries(
+        [...value].map(([k, v]) => [String(k), v] as const),
+        walk,
+        depth,
+      );
+    // Keys and reads rather than Object.entries: no pair array per key on the hot path.
+    const keys = Object.keys(value);
     const out: { [key: string]: JsonValue } = {};
     const max = walk.opts.maxObjectKeys;
-    let kept = 0;
-    for (const [key, item] of entries) {
-      if (kept >= max) {
-        out['…'] = `[${entries.length - max} more keys]`;
+    const sensitive = walk.sensitive;
+    for (let i = 0; i < keys.length; i++) {
+      if (i >= max) {
+        out['…'] = `[${keys.length - max} more keys]`;
         break;
       }
-      kept += 1;
-      if (isSecretKey(key) || walk.sensitive?.has(key.toLowerCase())) {
+      const key = keys[i] as string;
+      if (isSecretKey(key) || sensitive?.has(key.toLowerCase())) {
+        // Read anyway, as Object.entries did: a throwing getter still makes the value unserializable.
+        void (value as Record<string, unknown>)[key];
         out[key] = REDACTED;
         continue;
       }
-      const copied = copy(item, walk, depth + 1);
+      const copied = copy((value as Record<string, unknown>)[key], walk, depth + 1);
       if (copied !== undefined) out[key] = copied;
     }
     return Object.freeze(out);
@@ -121,6 +153,26 @@ function copyObject(value: object, walk: Walk, depth: number): JsonValue | undef
   } finally {
     walk.ancestors.pop();
   }
+}
+
+function copyEntries(entries: readonly (readonly [string, unknown])[], walk: Walk, depth: number): JsonValue {
+  const out: { [key: string]: JsonValue } = {};
+  const max = walk.opts.maxObjectKeys;
+  let kept = 0;
+  for (const [key, item] of entries) {
+    if (kept >= max) {
+      out['…'] = `[${entries.length - max} more keys]`;
+      break;
+    }
+    kept += 1;
+    if (isSecretKey(key) || walk.sensitive?.has(key.toLowerCase())) {
+      out[key] = REDACTED;
+      continue;
+    }
+    const copied = copy(item, walk, depth + 1);
+    if (copied !== undefined) out[key] = copied;
+  }
+  return Object.freeze(out);
 }
 
 function copyArray(value: readonly unknown[], walk: Walk, depth: number): JsonValue[] {

@@ -8,6 +8,7 @@ import type { AgentCompletedEvent } from './events.ts';
 import type { FactoryCore } from './FactoryCore.ts';
 import { formatIssues } from './formatIssues.ts';
 import { jsonLength } from './jsonLength.ts';
+import type { RedactionOptions } from './limits/limits.ts';
 import { redactWith } from './redact.ts';
 import { isScope, type RequestScopedToolDispatcher, SCOPE_INTERNALS } from './scopedDispatcher.ts';
 import { NAME_PATTERN } from './validateDefinition.ts';
@@ -139,29 +140,51 @@ export function launchAgentRun(
   const run = core.createRun(context, agent.name, 'agent');
   internals.attachRun(run);
   run.start(redactWith(prepared.input, core.limits.redaction));
-  const onAbort = (): void => {
-    run.abort(new DispatchError('CANCELLED', abortReason(signal as AbortSignal).message));
-  };
-  signal?.addEventListener('abort', onAbort, { once: true });
-  const ctx: AgentContext = Object.freeze({
-    context,
-    get signal(): AbortSignal {
-      return run.signal;
-    },
+  // Only a run started with a signal pays for a listener on it.
+  const onAbort =
+    signal === undefined
+      ? undefined
+      : (): void => {
+          run.abort(new DispatchError('CANCELLED', abortReason(signal).message));
+        };
+  if (signal && onAbort) signal.addEventListener('abort', onAbort, { once: true });
+  const ctx: AgentContext = new RunAgentContext(run, core, context);
+  const driver = new AgentDriver(run, agent, prepared.data, ctx, core.limits.redaction, signal, onAbort);
+  run.driver = driver;
+  // The agent starts in a microtask, as it always has: runAgent returns before any agent code runs.
+  queueMicrotask(() => driver.begin());
+  return run;
+}
+
+/**
+ * What an agent's `run` receives. A class frozen in its constructor rather than a frozen literal
+ * with a getter (which V8 keeps as a dictionary): far less memory per live run. `think` and
+ * `callTool` stay own function properties, so an agent may destructure them.
+ */
+class RunAgentContext implements AgentContext {
+  readonly context: UserExecutionContext;
+  readonly think: (text: string) => void;
+  readonly callTool: (name: string, input: unknown) => Promise<ToolResult>;
+  readonly #run: ActiveRun;
+
+  constructor(run: ActiveRun, core: FactoryCore, context: UserExecutionContext) {
+    this.context = context;
+    this.#run = run;
     // An agent that ignored its signal may go on after its run ended: its late thoughts and calls
     // are dropped here, quietly (no event can follow agent_completed, and it is not the dispatcher's fault).
-    think: (text: string) => {
+    this.think = (text: string) => {
       if (!run.closed) run.think(String(text));
-    },
-    callTool: (name: string, toolInput: unknown) =>
+    };
+    this.callTool = (name: string, toolInput: unknown) =>
       run.closed
         ? Promise.resolve(lateCall(core.ids.callId()))
-        : dispatchTool(core, run, context, name, toolInput, undefined),
-  });
-  void drive(run, agent, prepared.data, ctx, core.limits.redaction).finally(() =>
-    signal?.removeEventListener('abort', onAbort),
-  );
-  return run;
+        : dispatchTool(core, run, context, name, toolInput, undefined);
+    Object.freeze(this);
+  }
+
+  get signal(): AbortSignal {
+    return this.#run.signal;
+  }
 }
 
 const LATE = Object.freeze({ code: 'RUN_FINISHED', message: 'the run has ended; the call was not made' });
@@ -170,34 +193,93 @@ function lateCall(callId: string): ToolResult {
   return { callId, status: 'cancelled', error: LATE, durationMs: 0 };
 }
 
-async function drive(
-  run: ActiveRun,
-  agent: AnyAgent,
-  data: unknown,
-  ctx: AgentContext,
-  redaction: Parameters<typeof redactWith>[1],
-): Promise<void> {
-  let outcome: RunOutcome;
-  try {
-    const value = await untilAborted(run, () => agent.run(data, ctx));
-    outcome = { status: 'completed', result: redactWith(value, redaction) };
-  } catch (error) {
-    if (run.abortedBy) {
-      outcome = outcomeOf(run.abortedBy);
+/**
+ * Runs the agent and closes its run exactly once: with its result, with its failure, or, as soon
+ * as the run is aborted, with the abort's outcome (an agent that ignores its signal cannot hold
+ * the run open). A class, not an async function and a promise race: a run allocates one driver,
+ * and a synchronous agent settles without a promise.
+ */
+class AgentDriver {
+  #finished = false;
+
+  constructor(
+    readonly run: ActiveRun,
+    readonly agent: AnyAgent,
+    readonly data: unknown,
+    readonly ctx: AgentContext,
+    readonly redaction: RedactionOptions,
+    readonly signal: AbortSignal | undefined,
+    readonly onSignalAbort: (() => void) | undefined,
+  ) {}
+
+  begin(): void {
+    if (this.#finished) return;
+    let value: unknown;
+    try {
+      value = this.agent.run(this.data, this.ctx);
+    } catch (error) {
+      this.#failed(error);
+      return;
+    }
+    if (isThenable(value)) {
+      value.then(
+        (result) => this.#succeeded(result),
+        (error: unknown) => this.#failed(error),
+      );
     } else {
-      const failure = toDispatchError(error, 'AGENT_FAILED');
-      const message = redactWith(failure.message, redaction) as string;
-      outcome = { status: 'failed', error: { code: failure.code, message } };
+      this.#succeeded(value);
     }
   }
-  run.close(outcome);
+
+  /** The run was aborted: it ends now (in a microtask), whatever the agent does. */
+  aborted(): void {
+    queueMicrotask(() => this.#finish(undefined));
+  }
+
+  #succeeded(value: unknown): void {
+    if (this.#finished) return;
+    // Aborted first: the abort decides the outcome, not a result that came later.
+    if (this.run.abortedBy) {
+      this.#finish(undefined);
+      return;
+    }
+    let outcome: RunOutcome;
+    try {
+      outcome = { status: 'completed', result: redactWith(value, this.redaction) };
+    } catch (error) {
+      this.#failed(error);
+      return;
+    }
+    this.#finish(outcome);
+  }
+
+  #failed(error: unknown): void {
+    if (this.#finished) return;
+    if (this.run.abortedBy) {
+      this.#finish(undefined);
+      return;
+    }
+    const failure = toDispatchError(error, 'AGENT_FAILED');
+    const message = redactWith(failure.message, this.redaction) as string;
+    this.#finish({ status: 'failed', error: { code: failure.code, message } });
+  }
+
+  // `undefined`: the outcome of the run's abort.
+  #finish(outcome: RunOutcome | undefined): void {
+    if (this.#finished) return;
+    const aborted = this.run.abortedBy;
+    if (outcome === undefined && !aborted) return;
+    this.#finished = true;
+    this.run.driver = undefined;
+    this.run.close(outcome ?? outcomeOf(aborted as DispatchError));
+    if (this.signal && this.onSignalAbort) this.signal.removeEventListener('abort', this.onSignalAbort);
+  }
 }
 
-// Settles with the agent's result, or rejects as soon as the run is aborted: an agent that
-// ignores its signal cannot hold the run open.
-function untilAborted<T>(run: ActiveRun, start: () => T | Promise<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const stop = run.onAbort(reject);
-    Promise.resolve().then(start).then(resolve, reject).finally(stop);
-  });
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }

@@ -28,6 +28,8 @@ export interface RequestScopedToolDispatcher extends AsyncDisposable {
   execute(tool: string, input: unknown, opts?: { signal?: AbortSignal }): Promise<ToolResult>;
 }
 
+const RESOLVED: Promise<void> = Promise.resolve();
+
 // Only this module holds it, so only this module can construct a scope.
 const CONSTRUCT = Symbol('construct');
 
@@ -87,20 +89,27 @@ class ScopedDispatcher implements RequestScopedToolDispatcher {
     return this.#disposal;
   }
 
-  async #dispose(): Promise<void> {
+  // Not async: a scope without a run is released at once and pays for no generator.
+  #dispose(): Promise<void> {
     const run = this.#run;
-    if (run && !run.closed) {
+    if (!run) {
+      try {
+        this.#core.releaseScope(this.#token);
+      } catch (error) {
+        // A throwing metrics port rejects the disposal, as it did when this was async.
+        return Promise.reject(error);
+      }
+      return RESOLVED;
+    }
+    if (!run.closed) {
       if (run.mode === 'direct' && run.openCalls.length === 0) {
         run.close({ status: 'completed', result: null });
       } else {
         run.abort(new DispatchError('SCOPE_DISPOSED', 'the scope was disposed while its run was active'));
       }
     }
-    try {
-      if (run) await run.done;
-    } finally {
-      this.#core.releaseScope(this.#token);
-    }
+    // `done` never rejects; the scope is released once the sink took the run's last event.
+    return run.done.then(() => this.#core.releaseScope(this.#token));
   }
 
   get [SCOPE_INTERNALS](): ScopeInternals {
