@@ -5,10 +5,13 @@ import { appRouter, createContext } from '@toolrun/api';
 import type { TRPCError } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
+import type { TRPCRequestInfo } from '@trpc/server/unstable-core-do-not-import';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { WebSocketServer } from 'ws';
 import { createConsoleHandler } from './serveConsole.ts';
+import type { SseMode } from './sseSubscriptions.ts';
+import { createLeanSseHandler } from './sseSubscriptions.ts';
 
 /** Options of {@link createHttpServer}. */
 export interface HttpServerOptions {
@@ -21,6 +24,11 @@ export interface HttpServerOptions {
   maxBodyBytes: number;
   /** Whether `/healthz` should report the server as stopping. */
   isShuttingDown: () => boolean;
+  /**
+   * Who writes SSE subscriptions: `lean` (default) writes tRPC's frames straight to the response,
+   * `trpc` leaves them to tRPC's node-http handler. Everything else is tRPC's handler either way.
+   */
+  sse?: SseMode;
 }
 
 /** The node:http server and what shutdown needs to reach. */
@@ -45,20 +53,25 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
       logger.error({ err: error.cause ?? error, path, type }, 'procedure failed');
     else logger.debug({ code: error.code, path, type, message: error.message }, 'procedure refused');
   };
+  const contextOf = (req: IncomingMessage, info: TRPCRequestInfo) =>
+    createContext({ services, authorization: req.headers.authorization, connectionParams: info.connectionParams });
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: `${TRPC_PATH}/`,
     maxBodySize: opts.maxBodyBytes,
-    createContext: ({ req, info }) =>
-      createContext({ services, authorization: req.headers.authorization, connectionParams: info.connectionParams }),
+    createContext: ({ req, info }) => contextOf(req, info),
     onError,
   });
+  const leanSse =
+    (opts.sse ?? 'lean') === 'lean'
+      ? createLeanSseHandler({ router: appRouter, basePath: `${TRPC_PATH}/`, createContext: contextOf, onError })
+      : undefined;
   const serveConsole = createConsoleHandler(opts.consoleDir);
 
   const server = createServer((req, res) => {
     const path = pathname(req);
     if (path === TRPC_PATH || path.startsWith(`${TRPC_PATH}/`)) {
-      trpc(req, res);
+      if (leanSse?.(req, res) !== true) trpc(req, res);
       return;
     }
     if (path === '/healthz') {

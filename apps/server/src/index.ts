@@ -4,5 +4,6 @@ export type { HttpServer, HttpServerOptions } from './http.ts';
 export { createHttpServer, TRPC_PATH } from './http.ts';
 export type { PrometheusMetrics } from './prometheus.ts';
 export { createPrometheusMetrics } from './prometheus.ts';
+export type { SseMode } from './sseSubscriptions.ts';
 export type { RunningServer, StartServerOptions } from './startServer.ts';
 export { startServer } from './startServer.ts';

@@ -7,6 +7,7 @@ import { DEFAULT_CONSOLE_DIR } from './env.ts';
 import type { HttpServer } from './http.ts';
 import { createHttpServer } from './http.ts';
 import { createPrometheusMetrics } from './prometheus.ts';
+import type { SseMode } from './sseSubscriptions.ts';
 
 /** Options of {@link startServer}. Everything but `database` has a default that runs as is. */
 export interface StartServerOptions extends PassedThrough {
@@ -35,6 +36,11 @@ export interface StartServerOptions extends PassedThrough {
   graceMs?: number;
   /** Stack traces in error responses; default false. */
   development?: boolean;
+  /**
+   * Who writes SSE subscriptions: `lean` (this server's writer, the default) or `trpc` (tRPC's
+   * node-http handler). Same frames either way; default from `TOOLRUN_SSE` when set, else `lean`.
+   */
+  sse?: SseMode;
 }
 
 /** A running server. */
@@ -90,6 +96,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     consoleDir: opts.consoleDir ?? DEFAULT_CONSOLE_DIR,
     maxBodyBytes: opts.maxBodyBytes ?? 1_048_576,
     isShuttingDown: () => shuttingDown,
+    sse: opts.sse ?? (process.env.TOOLRUN_SSE === 'trpc' ? 'trpc' : 'lean'),
   });
   try {
     await new Promise<void>((resolve, reject) => {
