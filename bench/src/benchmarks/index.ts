@@ -1,0 +1,21 @@
+import type { Benchmark } from '../harness/benchmark.ts';
+import { agentRunBenchmark } from './agentRun.ts';
+import { consoleBenchmark } from './console.ts';
+import { dispatchBenchmark } from './dispatch.ts';
+import { idleBenchmark } from './idle.ts';
+import { memoryBenchmark } from './memory.ts';
+import { persistenceBenchmark } from './persistence.ts';
+import { scopeBenchmark } from './scope.ts';
+import { transportBenchmark } from './transport.ts';
+
+/** Every benchmark, in the order `pnpm bench` runs them. */
+export const ALL_BENCHMARKS: readonly Benchmark[] = [
+  dispatchBenchmark,
+  agentRunBenchmark,
+  scopeBenchmark,
+  memoryBenchmark,
+  persistenceBenchmark,
+  transportBenchmark,
+  idleBenchmark,
+  consoleBenchmark,
+];

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import type { TransportName } from '../servers/protocol.ts';
+import type { ScenarioResult } from '../servers/runScenario.ts';
+import { transportFigures } from './transport.ts';
+
+function result(transport: TransportName, users: number, mode: 'max' | 'rate', over: Partial<ScenarioResult> = {}) {
+  return {
+    transport,
+    users,
+    mode,
+    offered: mode === 'rate' ? 20_000 : null,
+    expected: 100,
+    received: 100,
+    messages: 100,
+    eventsPerSec: 10_000,
+    p50Ms: 1,
+    p99Ms: 5,
+    maxMs: 6,
+    deadlineMs: 8_000,
+    serverCpuUsPerEvent: 30,
+    clientCpuUsPerEvent: 20,
+    serverLoopDelayP99Ms: 5,
+    clientLoopDelayP99Ms: 5,
+    connectFailures: 0,
+    errors: 0,
+    timedOut: false,
+    ...over,
+  } satisfies ScenarioResult;
+}
+
+describe('transportFigures', () => {
+  const results: ScenarioResult[] = [
+    result('raw-ws', 1_000, 'max', { eventsPerSec: 40_000 }),
+    result('trpc-ws', 1_000, 'max', { eventsPerSec: 32_000 }),
+    result('trpc-sse', 1_000, 'max', { eventsPerSec: 2_000, timedOut: true }),
+    result('trpc-sse-stock', 1_000, 'max', { eventsPerSec: 1_000 }),
+    result('raw-ws', 1_000, 'rate', { p99Ms: 0.5 }),
+    result('trpc-ws', 1_000, 'rate', { p99Ms: 3 }),
+    result('trpc-sse', 1_000, 'rate', { received: 40, p50Ms: null, p99Ms: null }),
+  ];
+  const figures = transportFigures(results, [1_000], [20_000, 2_000]);
+  const byId = (id: string) => figures.find((f) => f.id === id);
+
+  it('judges tRPC throughput against raw ws measured in the same run (≥ 80%)', () => {
+    expect(byId('transport.max.trpc-ws.1000')).toMatchObject({ ratio: 0.8, met: true });
+    expect(byId('transport.max.trpc-sse.1000')).toMatchObject({ ratio: 0.05, met: false });
+    expect(byId('transport.max.trpc-sse.1000')?.note).toContain('deadline');
+    expect(byId('transport.max.raw-ws.1000')?.target).toBeUndefined();
+    // tRPC's stock SSE writer is shown beside the server's own, not judged.
+    expect(byId('transport.max.trpc-sse-stock.1000')).toMatchObject({ ratio: 0.025, met: null });
+  });
+
+  it('judges p99 at the largest user count, and counts a p99 on missing events as the deadline, missed', () => {
+    expect(byId('transport.p99.trpc-ws.1000.20000')).toMatchObject({ value: 3, met: true });
+    const sse = byId('transport.p99.trpc-sse.1000.20000');
+    expect(sse).toMatchObject({ value: 8_000, met: false });
+    expect(sse?.note).toContain('40 of 100 events arrived within 8000 ms');
+    // A second rate that was not measured adds no rows, and neither do latencies never measured for
+    // tRPC's stock SSE writer (compared on throughput only).
+    expect(figures.some((f) => f.id.endsWith('.2000'))).toBe(false);
+    expect(figures.some((f) => f.id.startsWith('transport.p99.trpc-sse-stock'))).toBe(false);
+  });
+
+  it('reports a scenario that did not run as not measured, never as met', () => {
+    const partial = transportFigures([result('raw-ws', 1, 'max')], [1], [20_000]);
+    const trpc = partial.find((f) => f.id === 'transport.max.trpc-ws.1');
+    expect(trpc).toMatchObject({ value: null, met: null, note: 'not measured' });
+  });
+});

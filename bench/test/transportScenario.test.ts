@@ -1,0 +1,76 @@
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BenchContext } from '../src/harness/benchmark.ts';
+import type { TransportName } from '../src/servers/protocol.ts';
+import { type HostKind, hostKindOf, type RemoteHost, startHost } from '../src/servers/remote.ts';
+import { runScenario } from '../src/servers/runScenario.ts';
+
+// Real processes: a real Toolrun server (startServer, SQLite in a temp folder), the raw ws
+// baseline and a client process per scenario, on loopback. Small loads; nothing about speed.
+const benchRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const ctx: BenchContext = {
+  quick: true,
+  signal: new AbortController().signal,
+  repoRoot: resolve(benchRoot, '..'),
+  benchRoot,
+  profile: false,
+  buildWeb: false,
+  log: () => {},
+};
+const hosts = new Map<HostKind, RemoteHost>();
+
+beforeAll(async () => {
+  const kinds: HostKind[] = ['raw-ws', 'toolrun', 'toolrun-stock-sse'];
+  const started = await Promise.all(kinds.map((kind) => startHost({ kind, benchRoot })));
+  for (const [i, host] of started.entries()) hosts.set(kinds[i] as HostKind, host);
+}, 90_000);
+
+afterAll(async () => {
+  await Promise.all([...hosts.values()].map((host) => host.close()));
+}, 60_000);
+
+describe('a transport scenario', () => {
+  it.each(['raw-ws', 'trpc-ws', 'trpc-sse', 'trpc-sse-stock'] satisfies TransportName[])(
+    'over %s delivers every event of every user once, with its emit time, and cleans up',
+    async (transport) => {
+      const host = hosts.get(hostKindOf(transport));
+      if (host === undefined) throw new Error('no host');
+      const result = await runScenario({
+        ctx,
+        host,
+        transport,
+        users: 3,
+        mode: 'max',
+        plan: { perRun: 20, burst: 5 },
+        offered: null,
+        deadlineMs: 20_000,
+      });
+      expect(result).toMatchObject({ expected: 60, received: 60, connectFailures: 0, errors: 0, timedOut: false });
+      expect(result.messages).toBeGreaterThanOrEqual(3);
+      // Emit-to-receipt times are real measurements: finite and not negative beyond clock jitter.
+      expect(Number.isFinite(result.p99Ms)).toBe(true);
+      expect(result.p50Ms).toBeGreaterThan(-1);
+      const stats = await host.stats(false);
+      expect(stats.subscriptions).toBe(0);
+    },
+    60_000,
+  );
+
+  it('paces a fixed rate and reports the server CPU it cost', async () => {
+    const host = hosts.get('toolrun');
+    if (host === undefined) throw new Error('no host');
+    const result = await runScenario({
+      ctx,
+      host,
+      transport: 'trpc-ws',
+      users: 2,
+      mode: 'rate',
+      plan: { perRun: 10, ratePerRun: 200, burst: 1 },
+      offered: 400,
+      deadlineMs: 20_000,
+    });
+    expect(result).toMatchObject({ expected: 20, received: 20, timedOut: false });
+    expect(result.serverCpuUsPerEvent).toBeGreaterThan(0);
+  }, 60_000);
+});
