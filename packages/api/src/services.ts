@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createBuiltinTools, createDemoAgents, createOpenAIAgent } from '@toolrun/agents';
 import type { PersistentSink, ToolrunDatabase } from '@toolrun/db';
 import { openDatabase } from '@toolrun/db';
@@ -148,6 +149,9 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
   factoryRef = factory;
 
   const closing = new AbortController();
+  // Every open subscription listens to this one shutdown signal: that is by design, not a leak,
+  // so Node's 10-listener warning must not fire (and flood the logs) past ten subscribers.
+  setMaxListeners(0, closing.signal);
   const counts = { runs: 0, feeds: 0 };
   let closed = false;
   return {

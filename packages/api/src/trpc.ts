@@ -31,7 +31,7 @@ const t = initTRPC.context<Context>().create({
   },
   errorFormatter({ shape, error, ctx }) {
     const data: ToolrunErrorData = { code: shape.data.code, httpStatus: shape.data.httpStatus };
-    if (shape.data.path !== undefined) data.path = shape.data.path;
+    if (shape.data.path !== undefined) data.path = clip(shape.data.path, MAX_PATH_CHARS);
     const reason = reasonOf(error);
     if (reason !== undefined) data.reason = reason;
     if (error.code === 'BAD_REQUEST') {
@@ -42,9 +42,18 @@ const t = initTRPC.context<Context>().create({
       if (issues !== undefined) data.issues = issues;
     }
     if (ctx?.services.config.exposeStackTraces === true && error.stack !== undefined) data.stack = error.stack;
-    return { code: shape.code, message: readableMessage(error, data.issues), data };
+    return { code: shape.code, message: clip(readableMessage(error, data.issues), MAX_MESSAGE_CHARS), data };
   },
 });
+
+// Error answers echo what the caller sent (a procedure path, an input): a hostile caller must not
+// be able to make them, and every log line that carries them, as long as its request.
+const MAX_MESSAGE_CHARS = 1_000;
+const MAX_PATH_CHARS = 200;
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… [${text.length - max} more characters]`;
+}
 
 function readableMessage(error: TRPCError, issues: readonly InputIssue[] | undefined): string {
   // tRPC puts a zod error's JSON dump in the message; say it the way a person would.

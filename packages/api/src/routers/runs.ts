@@ -23,7 +23,7 @@ export const runsRouter = createTRPCRouter({
    */
   start: authedProcedure
     .input(z.object({ agent: nameSchema, input: z.json().optional(), threadId: idSchema.optional() }))
-    .mutation(({ ctx, input }) => {
+    .mutation(async ({ ctx, input }) => {
       const { services, principal } = ctx;
       const runInput = input.input ?? {};
       const bytes = Buffer.byteLength(JSON.stringify(runInput), 'utf8');
@@ -44,6 +44,11 @@ export const runsRouter = createTRPCRouter({
             log.info({ status: done.status, durationMs: done.durationMs, toolCalls: done.toolCalls }, 'run finished'),
           (error: unknown) => log.error({ err: error }, 'run failed to finish'),
         );
+        // Acknowledge only a durable run: a client told of a run that a crash then loses could
+        // never resume or cancel it. The run's channel hands agent_started to the sink in a
+        // microtask queued before this await, so the flush that follows covers it.
+        await Promise.resolve();
+        await services.sink.flush();
         return { runId: handle.runId, threadId: context.threadId };
       } catch (error) {
         throw toTRPCError(error);
