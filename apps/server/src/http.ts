@@ -9,6 +9,7 @@ import type { TRPCRequestInfo } from '@trpc/server/unstable-core-do-not-import';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { WebSocketServer } from 'ws';
+import { boundSendBuffer } from './boundSendBuffer.ts';
 import { createConsoleHandler } from './serveConsole.ts';
 import type { SseMode } from './sseSubscriptions.ts';
 import { createLeanSseHandler } from './sseSubscriptions.ts';
@@ -99,7 +100,10 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      boundSendBuffer(ws);
+      wss.emit('connection', ws, req);
+    });
   });
 
   return { server, wss, broadcastReconnect: () => handler.broadcastReconnectNotification() };

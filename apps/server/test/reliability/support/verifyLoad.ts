@@ -1,0 +1,231 @@
+import type { RunEvent } from '@toolrun/api';
+import type { StreamLog } from './followStream.ts';
+import type { UserLog } from './virtualUser.ts';
+
+/** What a load did and how much of the promise held, as plain JSON. Every `must be zero` field is a defect when not zero. */
+export interface LoadFigures {
+  users: number;
+  runs: number;
+  storedEvents: number;
+  receivedEvents: number;
+  messages: number;
+  subscriptions: number;
+  clientDrops: number;
+  subscriptionErrors: number;
+  /** The subscription errors by tRPC code (each was followed by a resume from the last tracked id). */
+  subscriptionErrorCodes: Record<string, number>;
+  cancelsRequested: number;
+  ambiguousStarts: number;
+  statuses: Record<string, number>;
+  /** Error codes of the runs that ended failed or interrupted, with how often. */
+  endErrorCodes: Record<string, number>;
+  /** Stored events a run's owner never received (must be zero). */
+  lost: number;
+  /** Events a client received more than once (must be zero). */
+  duplicated: number;
+  /** Events received by a user who does not own them, on a run stream or the user's own feed (must be zero). */
+  leaked: number;
+  /** Events received out of seq order (must be zero). */
+  outOfOrder: number;
+  /** Events received that the database does not hold, or holds with other content (must be zero). */
+  undurable: number;
+  /** Runs whose stored history does not end with exactly one agent_completed (must be zero). */
+  notTerminal: number;
+  /** Run streams that never reached agent_completed before the hang guard (must be zero). */
+  unfinishedStreams: number;
+  /** Messages whose tracked id is not the id of their last event, or which hold no event (must be zero). */
+  badMessages: number;
+  /** Times a run stream completed before its agent_completed (must be zero). */
+  earlyCompletions: number;
+  /** The first ten of them: which run, over which transport, after which seq, of how many stored. */
+  earlyCompletionSamples: { runId: string; transport: string; afterSeq: number; storedLastSeq: number }[];
+  /** Runs whose start was acknowledged but which the server no longer knew (reported; see RELIABILITY.md). */
+  vanishedRuns: number;
+  /** The first ten of them. */
+  vanishedRunIds: string[];
+  feeds: { users: number; events: number; gaps: number };
+  /** Calls the server refused, by procedure and tRPC code, with how often (must be empty). */
+  refusals: Record<string, number>;
+  /** Calls that failed on the network (a cut connection, a dead server) and were retried, with how often. */
+  networkFailures: Record<string, number>;
+}
+
+/** Every counter of {@link LoadFigures} that must be zero and is not, as readable lines. */
+export function problemsOf(figures: LoadFigures): string[] {
+  const mustBeZero = [
+    'lost',
+    'duplicated',
+    'leaked',
+    'outOfOrder',
+    'undurable',
+    'notTerminal',
+    'unfinishedStreams',
+    'badMessages',
+    'earlyCompletions',
+  ] as const;
+  const problems: string[] = mustBeZero.filter((k) => figures[k] !== 0).map((k) => `${k}: ${figures[k]}`);
+  if (figures.feeds.gaps !== 0) problems.push(`feed gaps: ${figures.feeds.gaps}`);
+  for (const [what, count] of Object.entries(figures.refusals)) problems.push(`refused ${count}×: ${what}`);
+  return problems;
+}
+
+/**
+ * Compares what every client received with what the database holds: for each run, the events the
+ * owner received across all its reconnects must equal the stored events exactly, in order, with no
+ * gap and no duplicate, and end with exactly one agent_completed; no event may reach anyone but
+ * its owner; feeds must have no gap once they hold a run's first event.
+ */
+export function verifyLoad(logs: readonly UserLog[], stored: (runId: string) => RunEvent[] | undefined): LoadFigures {
+  const f: LoadFigures = {
+    users: logs.length,
+    runs: 0,
+    storedEvents: 0,
+    receivedEvents: 0,
+    messages: 0,
+    subscriptions: 0,
+    clientDrops: 0,
+    subscriptionErrors: 0,
+    subscriptionErrorCodes: {},
+    cancelsRequested: 0,
+    ambiguousStarts: 0,
+    statuses: {},
+    endErrorCodes: {},
+    lost: 0,
+    duplicated: 0,
+    leaked: 0,
+    outOfOrder: 0,
+    undurable: 0,
+    notTerminal: 0,
+    unfinishedStreams: 0,
+    badMessages: 0,
+    earlyCompletions: 0,
+    earlyCompletionSamples: [],
+    vanishedRuns: 0,
+    vanishedRunIds: [],
+    feeds: { users: 0, events: 0, gaps: 0 },
+    refusals: {},
+    networkFailures: {},
+  };
+  for (const user of logs) {
+    f.ambiguousStarts += user.ambiguousStarts;
+    for (const failure of user.failures) {
+      const bucket = failure.includes(': network') ? f.networkFailures : f.refusals;
+      bucket[failure] = (bucket[failure] ?? 0) + 1;
+    }
+    for (const run of user.runs) {
+      f.runs += 1;
+      if (run.cancelRequested) f.cancelsRequested += 1;
+      countStream(f, run.stream);
+      const events = stored(run.runId);
+      if (events === undefined || events.length === 0) {
+        if (run.stream.vanished) {
+          f.vanishedRuns += 1;
+          if (f.vanishedRunIds.length < 10) f.vanishedRunIds.push(run.runId);
+        } else f.notTerminal += 1;
+        f.leaked += run.stream.events.filter((e) => e.userId !== user.userId || e.runId !== run.runId).length;
+        continue;
+      }
+      f.storedEvents += events.length;
+      const completed = events.filter((e) => e.type === 'agent_completed');
+      const last = events.at(-1);
+      if (completed.length !== 1 || last?.type !== 'agent_completed') f.notTerminal += 1;
+      if (last?.type === 'agent_completed') {
+        f.statuses[last.status] = (f.statuses[last.status] ?? 0) + 1;
+        const code = 'error' in last && last.error !== undefined ? `${last.status}: ${last.error.code}` : undefined;
+        if (code !== undefined && last.status !== 'cancelled') f.endErrorCodes[code] = (f.endErrorCodes[code] ?? 0) + 1;
+      }
+      compare(f, run.stream.events, events, user.userId, run.runId);
+      for (const afterSeq of run.stream.earlyCompletionSeqs) {
+        if (f.earlyCompletionSamples.length >= 10) break;
+        f.earlyCompletionSamples.push({
+          runId: run.runId,
+          transport: run.transport,
+          afterSeq,
+          storedLastSeq: last?.seq ?? 0,
+        });
+      }
+      if (run.stream.events.at(-1)?.type !== 'agent_completed') f.unfinishedStreams += 1;
+    }
+    if (user.feed !== undefined) checkFeed(f, user, stored);
+  }
+  return f;
+}
+
+function countStream(f: LoadFigures, stream: StreamLog): void {
+  f.receivedEvents += stream.events.length;
+  f.messages += stream.messages;
+  f.subscriptions += stream.subscriptions;
+  f.clientDrops += stream.drops;
+  f.subscriptionErrors += stream.errors.length;
+  for (const code of stream.errors) f.subscriptionErrorCodes[code] = (f.subscriptionErrorCodes[code] ?? 0) + 1;
+  f.badMessages += stream.badTrackedIds + stream.emptyMessages;
+  f.earlyCompletions += stream.earlyCompletions;
+}
+
+function compare(
+  f: LoadFigures,
+  received: readonly RunEvent[],
+  stored: readonly RunEvent[],
+  userId: string,
+  runId: string,
+) {
+  const storedById = new Map(stored.map((e) => [e.id, JSON.stringify(e)]));
+  const seen = new Set<string>();
+  let previousSeq = 0;
+  for (const event of received) {
+    if (event.userId !== userId || event.runId !== runId) {
+      f.leaked += 1;
+      continue;
+    }
+    if (seen.has(event.id)) {
+      f.duplicated += 1;
+      continue;
+    }
+    seen.add(event.id);
+    if (event.seq <= previousSeq) f.outOfOrder += 1;
+    previousSeq = event.seq;
+    if (storedById.get(event.id) !== JSON.stringify(event)) f.undurable += 1;
+  }
+  for (const id of storedById.keys()) if (!seen.has(id)) f.lost += 1;
+}
+
+function checkFeed(f: LoadFigures, user: UserLog, stored: (runId: string) => RunEvent[] | undefined): void {
+  const feed = user.feed;
+  if (feed === undefined) return;
+  f.feeds.users += 1;
+  f.feeds.events += feed.events.length;
+  countStream(f, feed);
+  for (const afterSeq of feed.earlyCompletionSeqs) {
+    if (f.earlyCompletionSamples.length >= 10) break;
+    const last = feed.events.at(-1);
+    f.earlyCompletionSamples.push({
+      runId: `feed of ${user.userId} (${last?.id ?? 'nothing yet'})`,
+      transport: user.transport,
+      afterSeq,
+      storedLastSeq: -1,
+    });
+  }
+  const byRun = new Map<string, RunEvent[]>();
+  const seen = new Set<string>();
+  for (const event of feed.events) {
+    if (event.userId !== user.userId) {
+      f.leaked += 1;
+      continue;
+    }
+    if (seen.has(event.id)) {
+      f.duplicated += 1;
+      continue;
+    }
+    seen.add(event.id);
+    const list = byRun.get(event.runId) ?? [];
+    list.push(event);
+    byRun.set(event.runId, list);
+  }
+  for (const [runId, events] of byRun) {
+    // From the first event it holds of a run, a feed holds all the rest of it, in order.
+    const all = stored(runId) ?? [];
+    const first = events[0]?.seq ?? 1;
+    const expected = all.filter((e) => e.seq >= first).map((e) => e.seq);
+    if (JSON.stringify(events.map((e) => e.seq)) !== JSON.stringify(expected)) f.feeds.gaps += 1;
+  }
+}
