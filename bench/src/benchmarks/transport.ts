@@ -1,5 +1,5 @@
 import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { Benchmark } from '../harness/benchmark.ts';
 import { figure } from '../harness/figure.ts';
 import type { Figure } from '../harness/types.ts';
@@ -131,7 +131,12 @@ export const transportBenchmark: Benchmark = {
               profilePath: path,
             });
             const summary = summarizeProfile(JSON.parse(readFileSync(path, 'utf8')) as CpuProfile, { top: 20 });
-            profiles[transport] = { users, eventsPerSec: result.eventsPerSec, file: path, ...summary };
+            profiles[transport] = {
+              users,
+              eventsPerSec: result.eventsPerSec,
+              file: relative(ctx.repoRoot, path),
+              ...summary,
+            };
           } catch (error) {
             profiles[transport] = { error: error instanceof Error ? error.message : String(error) };
           }

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
 import { heapGrowth, readHeapSnapshot, summarizeHeap } from '../profile/summarizeHeap.ts';
 import { type CpuProfile, type ProfileSummary, summarizeProfile } from '../profile/summarizeProfile.ts';
@@ -32,7 +32,8 @@ export async function profileInProcess(
     const { profile } = await session.post('Profiler.stop');
     const file = join(profileDir(ctx), `${name}.cpuprofile`);
     writeFileSync(file, JSON.stringify(profile));
-    return { file, ...summarizeProfile(profile as unknown as CpuProfile, { top: 15 }) };
+    // Relative to the repository, so that the committed results name no machine's folders.
+    return { file: relative(ctx.repoRoot, file), ...summarizeProfile(profile as unknown as CpuProfile, { top: 15 }) };
   } finally {
     session.disconnect();
   }
