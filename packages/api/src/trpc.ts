@@ -2,7 +2,7 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import { AuthError } from './auth/AuthError.ts';
 import type { Context } from './context.ts';
 import type { InputIssue } from './formatIssues.ts';
-import { formatIssues } from './formatIssues.ts';
+import { formatIssues, issuesMessage } from './formatIssues.ts';
 import { reasonOf, toTRPCError } from './toTRPCError.ts';
 
 /** Interval of the SSE keep-alive comments (`: ping`), so proxies and clients see a live stream. */
@@ -58,7 +58,7 @@ function clip(text: string, max: number): string {
 function readableMessage(error: TRPCError, issues: readonly InputIssue[] | undefined): string {
   // tRPC puts a zod error's JSON dump in the message; say it the way a person would.
   if (issues !== undefined && error.message.trimStart().startsWith('[')) {
-    return `Invalid input: ${issues.map((i) => `${i.path === '' ? '(input)' : i.path}: ${i.message}`).join('; ')}`;
+    return `Invalid input: ${issuesMessage(issues)}`;
   }
   return error.message;
 }
