@@ -20,7 +20,14 @@ describe('readEnv', () => {
       limits: {},
       auth: { mode: 'dev', secret: undefined },
       openai: undefined,
+      sse: 'lean',
     });
+  });
+
+  it('chooses the SSE writer from TOOLRUN_SSE and refuses any other value by name', () => {
+    expect(readEnv({ TOOLRUN_SSE: 'trpc' }).sse).toBe('trpc');
+    expect(readEnv({ TOOLRUN_SSE: 'lean' }).sse).toBe('lean');
+    expect(() => readEnv({ TOOLRUN_SSE: 'stock' })).toThrow(/TOOLRUN_SSE/);
   });
 
   it('resolves relative paths against the folder the command was typed in (INIT_CWD), the database inside the data folder', () => {

@@ -47,6 +47,7 @@ const schema = z
     TOOLRUN_OPENAI_BASE_URL: optionalText.pipe(z.url().optional()),
     TOOLRUN_OPENAI_API_KEY: optionalText,
     TOOLRUN_OPENAI_MODEL: optionalText,
+    TOOLRUN_SSE: z.enum(['lean', 'trpc']).default('lean'),
   })
   .superRefine((env, ctx) => {
     if (env.TOOLRUN_AUTH_MODE === 'external' && !env.TOOLRUN_JWT_SECRET && !env.TOOLRUN_JWT_PUBLIC_KEY) {
@@ -99,6 +100,8 @@ export interface ServerEnv {
         audience: string | undefined;
       };
   openai: { baseURL: string; apiKey: string; model: string } | undefined;
+  /** Who writes SSE subscriptions: the server's lean writer, or tRPC's own handler (for comparison). */
+  sse: 'lean' | 'trpc';
 }
 
 /** Thrown by {@link readEnv} with every problem listed, one per line. */
@@ -167,5 +170,6 @@ export function readEnv(source: NodeJS.ProcessEnv): ServerEnv {
     },
     auth,
     openai,
+    sse: e.TOOLRUN_SSE,
   };
 }

@@ -32,6 +32,7 @@ async function main(): Promise<void> {
     development: env.development,
     openai: env.openai,
     limits: env.limits,
+    sse: env.sse,
     auth:
       env.auth.mode === 'external'
         ? {

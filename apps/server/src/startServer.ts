@@ -38,7 +38,7 @@ export interface StartServerOptions extends PassedThrough {
   development?: boolean;
   /**
    * Who writes SSE subscriptions: `lean` (this server's writer, the default) or `trpc` (tRPC's
-   * node-http handler). Same frames either way; default from `TOOLRUN_SSE` when set, else `lean`.
+   * node-http handler). Same frames either way. `main.ts` passes `TOOLRUN_SSE` here.
    */
   sse?: SseMode;
 }
@@ -96,7 +96,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     consoleDir: opts.consoleDir ?? DEFAULT_CONSOLE_DIR,
     maxBodyBytes: opts.maxBodyBytes ?? 1_048_576,
     isShuttingDown: () => shuttingDown,
-    sse: opts.sse ?? (process.env.TOOLRUN_SSE === 'trpc' ? 'trpc' : 'lean'),
+    sse: opts.sse ?? 'lean',
   });
   try {
     await new Promise<void>((resolve, reject) => {
