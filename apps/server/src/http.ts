@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
-import type { ToolrunServices } from '@toolrun/api';
+import type { ToolrunServices, WhenWritable } from '@toolrun/api';
 import { appRouter, createContext } from '@toolrun/api';
 import type { TRPCError } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
@@ -8,11 +8,12 @@ import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import type { TRPCRequestInfo } from '@trpc/server/unstable-core-do-not-import';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { WebSocket } from 'ws';
 import { WebSocketServer } from 'ws';
-import { boundSendBuffer } from './boundSendBuffer.ts';
 import { createConsoleHandler } from './serveConsole.ts';
 import type { SseMode } from './sseSubscriptions.ts';
 import { createLeanSseHandler } from './sseSubscriptions.ts';
+import { wsBackpressure } from './wsBackpressure.ts';
 
 /** Options of {@link createHttpServer}. */
 export interface HttpServerOptions {
@@ -87,11 +88,18 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxBodyBytes });
+  // Each connection's backpressure, for its procedures' context (set when the upgrade completes).
+  const writability = new WeakMap<WebSocket, WhenWritable>();
   const handler = applyWSSHandler({
     wss,
     router: appRouter,
-    createContext: ({ req, info }) =>
-      createContext({ services, authorization: req.headers.authorization, connectionParams: info.connectionParams }),
+    createContext: ({ req, res, info }) =>
+      createContext({
+        services,
+        authorization: req.headers.authorization,
+        connectionParams: info.connectionParams,
+        whenWritable: writability.get(res),
+      }),
     onError,
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
   });
@@ -101,7 +109,7 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      boundSendBuffer(ws);
+      writability.set(ws, wsBackpressure(ws, socket));
       wss.emit('connection', ws, req);
     });
   });

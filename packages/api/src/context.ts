@@ -10,7 +10,17 @@ export interface Context {
   readonly authError: AuthError | null;
   /** `exp` of the token in epoch milliseconds; a WebSocket connection outliving it is refused per call. */
   readonly tokenExpiresAtMs: number | null;
+  /** The connection's backpressure, when its transport sends without waiting (see {@link WhenWritable}). */
+  readonly whenWritable: WhenWritable | null;
 }
+
+/**
+ * Backpressure for a transport that sends every message as soon as a subscription yields it
+ * (tRPC's WebSocket adapter does): `undefined` while the connection can take more, else a promise
+ * that settles once it can, or once `signal` aborts. Subscriptions await it before each message, so
+ * a slow reader slows its own stream down instead of growing the server's buffers.
+ */
+export type WhenWritable = (signal: AbortSignal) => Promise<void> | undefined;
 
 /** Where the bearer token can come from; the transport fills in what it has. */
 export interface CreateContextOptions {
@@ -19,6 +29,8 @@ export interface CreateContextOptions {
   authorization?: string | string[] | null | undefined;
   /** tRPC connection params (SSE query, WebSocket first message): `{ token }` or `{ authorization: 'Bearer …' }`. */
   connectionParams?: Readonly<Record<string, string | undefined>> | null | undefined;
+  /** The connection's backpressure; omit where the transport applies it itself (HTTP, SSE). */
+  whenWritable?: WhenWritable | undefined;
 }
 
 const MAX_TOKEN_LENGTH = 8192;
@@ -34,7 +46,13 @@ const MAX_TOKEN_LENGTH = 8192;
  *     connectionParams: info.connectionParams }) });
  */
 export async function createContext(opts: CreateContextOptions): Promise<Context> {
-  const anonymous = { services: opts.services, principal: null, authError: null, tokenExpiresAtMs: null };
+  const anonymous = {
+    services: opts.services,
+    principal: null,
+    authError: null,
+    tokenExpiresAtMs: null,
+    whenWritable: opts.whenWritable ?? null,
+  };
   const token = findToken(opts);
   if (token === undefined) return anonymous;
   if (token.length > MAX_TOKEN_LENGTH) {

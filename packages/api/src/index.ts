@@ -23,7 +23,7 @@ export type {
 } from './auth/createAuth.ts';
 export { createAuth, DEV_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from './auth/createAuth.ts';
 export { loadOrCreateSecret, SECRET_FILE_NAME } from './auth/loadOrCreateSecret.ts';
-export type { Context, CreateContextOptions } from './context.ts';
+export type { Context, CreateContextOptions, WhenWritable } from './context.ts';
 export { createContext } from './context.ts';
 export type { InputIssue } from './formatIssues.ts';
 export type { Logger } from './logger.ts';

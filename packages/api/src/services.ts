@@ -107,7 +107,9 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
   const auth = 'verify' in opts.auth ? opts.auth : await createAuth(opts.auth);
   const db = typeof opts.database === 'string' ? openDatabase({ path: opts.database }) : opts.database;
   if (db.recovered.length > 0) {
-    logger.warn({ runs: db.recovered.length }, 'closed runs left running by an earlier crash as interrupted');
+    // `recovered` holds the events written to close them: one agent_completed per run.
+    const runs = db.recovered.filter((event) => event.type === 'agent_completed').length;
+    logger.warn({ runs, events: db.recovered.length }, 'closed runs left running by an earlier crash as interrupted');
   }
   const inMemory = createInMemoryMetrics();
   const metrics = { ...teeMetrics([inMemory, ...(opts.metricsPorts ?? [])]), snapshot: () => inMemory.snapshot() };

@@ -79,7 +79,14 @@ export const runsRouter = createTRPCRouter({
       if (run.finished && afterSeq === run.lastSeq) return;
       const release = services.trackSubscription('runs');
       try {
-        yield* streamRunEvents({ services, principal, runId: input.runId, afterSeq, signal });
+        yield* streamRunEvents({
+          services,
+          principal,
+          runId: input.runId,
+          afterSeq,
+          signal,
+          whenWritable: ctx.whenWritable,
+        });
       } catch (error) {
         throw toTRPCError(error);
       } finally {
@@ -100,7 +107,14 @@ export const runsRouter = createTRPCRouter({
       }
       const release = services.trackSubscription('feeds');
       try {
-        yield* streamFeed({ services, principal, scope: input.scope, afterEventId: input.lastEventId, signal });
+        yield* streamFeed({
+          services,
+          principal,
+          scope: input.scope,
+          afterEventId: input.lastEventId,
+          signal,
+          whenWritable: ctx.whenWritable,
+        });
       } catch (error) {
         throw toTRPCError(error);
       } finally {

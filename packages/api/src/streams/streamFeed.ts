@@ -3,6 +3,7 @@ import { isDispatchError } from '@toolrun/dispatcher';
 import type { TrackedEnvelope } from '@trpc/server';
 import { tracked } from '@trpc/server';
 import type { Principal } from '../auth/createAuth.ts';
+import type { WhenWritable } from '../context.ts';
 import type { ToolrunServices } from '../services.ts';
 import { abortOn } from './abortOn.ts';
 
@@ -15,15 +16,17 @@ export interface StreamFeedOptions {
   /** Resume after this event (already checked to parse); live events only when absent. */
   afterEventId?: string | undefined;
   signal?: AbortSignal | undefined;
+  /** The connection's backpressure, awaited before each message. */
+  whenWritable?: WhenWritable | null | undefined;
 }
-
-const MAX_RECOVERIES = 100;
 
 /**
  * The caller's events across all their runs (or everyone's, for an admin's `'all'` view), as
  * `tracked(lastEvent.id, events)` messages. With `afterEventId`, history after that event is read from
  * the database in global commit order first; live events then follow, with every event already
- * delivered (its run's seq at or below the last one sent) dropped. Never completes on its own.
+ * delivered (its run's seq at or below the last one sent) dropped. Never completes on its own: when
+ * the hub cuts a slow consumer off, it resumes from the database after the last event sent, however
+ * often that happens. Before each message it waits until the connection can take more (`whenWritable`).
  */
 export async function* streamFeed(opts: StreamFeedOptions): AsyncGenerator<TrackedEnvelope<RunEvent[]>> {
   const { services, principal, scope } = opts;
@@ -34,7 +37,7 @@ export async function* streamFeed(opts: StreamFeedOptions): AsyncGenerator<Track
   const delivered = new Map<string, number>();
   let cursor = opts.afterEventId;
   try {
-    for (let attempt = 0; attempt <= MAX_RECOVERIES; attempt += 1) {
+    for (;;) {
       if (stop.signal.aborted) return;
       const subscription = services.hub.subscribe({ principal, scope, signal: stop.signal });
       try {
@@ -47,6 +50,8 @@ export async function* streamFeed(opts: StreamFeedOptions): AsyncGenerator<Track
             const events = fresh(stored, delivered);
             const last = events.at(-1);
             if (last !== undefined) {
+              await opts.whenWritable?.(stop.signal);
+              if (stop.signal.aborted) return;
               record(services, principal, scope, events);
               yield tracked(last.id, events);
             }
@@ -57,6 +62,8 @@ export async function* streamFeed(opts: StreamFeedOptions): AsyncGenerator<Track
           const events = fresh(batch, delivered);
           const last = events.at(-1);
           if (last === undefined) continue;
+          await opts.whenWritable?.(stop.signal);
+          if (stop.signal.aborted) return;
           cursor = last.id;
           yield tracked(last.id, events);
         }

@@ -3,6 +3,7 @@ import { isDispatchError, isTerminalEvent } from '@toolrun/dispatcher';
 import type { TrackedEnvelope } from '@trpc/server';
 import { tracked } from '@trpc/server';
 import type { Principal } from '../auth/createAuth.ts';
+import type { WhenWritable } from '../context.ts';
 import type { ToolrunServices } from '../services.ts';
 import { abortOn } from './abortOn.ts';
 
@@ -15,11 +16,9 @@ export interface StreamRunEventsOptions {
   afterSeq: number;
   /** The transport's signal: aborted when the client goes away. */
   signal?: AbortSignal | undefined;
+  /** The connection's backpressure, awaited before each message. */
+  whenWritable?: WhenWritable | null | undefined;
 }
-
-// Bound on how often a subscription recovers from the hub cutting it off, so a consumer that can
-// never keep up ends (and its client resumes) instead of looping.
-const MAX_RECOVERIES = 100;
 
 /**
  * One run's events for its owner: history from the database, then live events from the hub, as
@@ -27,7 +26,9 @@ const MAX_RECOVERIES = 100;
  * `agent_completed`. The hub subscription is opened before the database is read, and live events
  * at or below the last delivered seq are dropped, so nothing is lost or sent twice. When the hub
  * cuts the subscription off (`SLOW_CONSUMER`), it is reopened and the gap is read from the
- * database: the client sees one uninterrupted stream.
+ * database: the client sees one uninterrupted stream, however often it falls behind (each recovery
+ * delivers the gap, so a finite run always ends). Before each message it waits until the
+ * connection can take more (`whenWritable`), so a slow reader is served at its own pace.
  */
 export async function* streamRunEvents(opts: StreamRunEventsOptions): AsyncGenerator<TrackedEnvelope<RunEvent[]>> {
   const { services, principal, runId } = opts;
@@ -35,7 +36,7 @@ export async function* streamRunEvents(opts: StreamRunEventsOptions): AsyncGener
   const stop = abortOn([opts.signal, services.signal]);
   let lastSeq = opts.afterSeq;
   try {
-    for (let attempt = 0; attempt <= MAX_RECOVERIES; attempt += 1) {
+    for (;;) {
       if (stop.signal.aborted) return;
       const subscription = services.hub.subscribe({ principal, runId, signal: stop.signal });
       try {
@@ -44,6 +45,8 @@ export async function* streamRunEvents(opts: StreamRunEventsOptions): AsyncGener
           const stored = services.db.eventsAfter(runId, lastSeq, page);
           const last = stored.at(-1);
           if (last === undefined) break;
+          await opts.whenWritable?.(stop.signal);
+          if (stop.signal.aborted) return;
           record(services, principal, stored);
           lastSeq = last.seq;
           yield tracked(last.id, stored);
@@ -61,6 +64,8 @@ export async function* streamRunEvents(opts: StreamRunEventsOptions): AsyncGener
           }
           const last = fresh.at(-1);
           if (last === undefined) continue;
+          await opts.whenWritable?.(stop.signal);
+          if (stop.signal.aborted) return;
           lastSeq = last.seq;
           yield tracked(last.id, fresh);
           if (isTerminalEvent(last)) return;

@@ -7,15 +7,15 @@ import { createToolrunServices } from '../services.ts';
 import { streamFeed } from './streamFeed.ts';
 import { streamRunEvents } from './streamRunEvents.ts';
 
-/** Thinks `n` times, yielding to the event loop every few thoughts: many events in a short time. */
+/** Thinks `n` times, yielding to the event loop every `every` thoughts: many events in a short time. */
 const chatty = defineAgent({
   name: 'chatty',
   description: 'Thinks many times',
-  input: z.object({ n: z.number().int().min(1).max(500) }),
-  async run({ n }, ctx) {
+  input: z.object({ n: z.number().int().min(1).max(1_000), every: z.number().int().min(1).max(100).default(10) }),
+  async run({ n, every }, ctx) {
     for (let i = 1; i <= n; i += 1) {
       ctx.think(`thought ${i}`);
-      if (i % 10 === 0) await new Promise((r) => setImmediate(r));
+      if (i % every === 0) await new Promise((r) => setImmediate(r));
     }
     return { thoughts: n };
   },
@@ -43,9 +43,14 @@ async function setup(opts: { maxQueuedEvents?: number; replayPageSize?: number }
   return services;
 }
 
-function start(s: ToolrunServices, principal: Principal, n: number): { runId: string; done: Promise<unknown> } {
+function start(
+  s: ToolrunServices,
+  principal: Principal,
+  n: number,
+  every = 10,
+): { runId: string; done: Promise<unknown> } {
   const context = s.factory.createContext({ userId: principal.userId, roles: principal.roles });
-  const handle = s.factory.startRun({ context, agent: 'chatty', input: { n } });
+  const handle = s.factory.startRun({ context, agent: 'chatty', input: { n, every } });
   return { runId: handle.runId, done: handle.done };
 }
 
@@ -67,6 +72,79 @@ describe('streamRunEvents', () => {
     expect(events).toEqual(s.db.eventsAfter(runId, 0));
     for (const m of messages) expect(m.id).toBe(m.events.at(-1)?.id);
     expect(s.metrics.snapshot().limitHits.SLOW_CONSUMER ?? 0).toBeGreaterThan(0);
+  });
+
+  it('keeps serving a consumer that falls behind more than 100 times, to the end of the run', async () => {
+    const s = await setup({ maxQueuedEvents: 1 });
+    const { runId } = start(s, alice, 900, 1);
+    const received: RunEvent[] = [];
+    for await (const [, events] of streamRunEvents({ services: s, principal: alice, runId, afterSeq: 0 })) {
+      received.push(...events);
+      const mine = received.length;
+      // Let at least three more events queue up (the bound is one), so every message ends in a cut-off.
+      for (let i = 0; i < 1_000 && s.db.getRunRecord(runId)?.status === 'running'; i += 1) {
+        if (s.db.eventsAfter(runId, mine).length >= 3) break;
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+    expect(s.metrics.snapshot().limitHits.SLOW_CONSUMER ?? 0).toBeGreaterThan(100);
+    expect(received).toEqual(s.db.eventsAfter(runId, 0));
+    expect(received.at(-1)?.type).toBe('agent_completed');
+  });
+
+  it('sends nothing more while the connection is not writable, then goes on where it stopped', async () => {
+    const s = await setup({ replayPageSize: 10 });
+    const { runId, done } = start(s, alice, 40);
+    await done;
+    let release: () => void = () => {};
+    let waits = 0;
+    const whenWritable = () => {
+      waits += 1;
+      // The second message waits until the test releases it.
+      if (waits !== 2) return undefined;
+      return new Promise<void>((resolve) => {
+        release = resolve;
+      });
+    };
+    const iterator = streamRunEvents({ services: s, principal: alice, runId, afterSeq: 0, whenWritable });
+    const first = await iterator.next();
+    let secondArrived = false;
+    const second = iterator.next().then((r) => {
+      secondArrived = true;
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(secondArrived).toBe(false);
+    release();
+    const received = [first, await second].flatMap((r) => (r.done ? [] : r.value[1]));
+    for await (const [, events] of iterator) received.push(...events);
+    expect(received).toEqual(s.db.eventsAfter(runId, 0));
+  });
+
+  it('ends without error, its hub subscription closed, when its signal aborts while waiting to write', async () => {
+    const s = await setup({ replayPageSize: 10 });
+    const { runId, done } = start(s, alice, 40);
+    await done;
+    const controller = new AbortController();
+    let waits = 0;
+    const whenWritable = (signal: AbortSignal) => {
+      waits += 1;
+      if (waits === 1) return undefined;
+      return new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    };
+    const iterator = streamRunEvents({
+      services: s,
+      principal: alice,
+      runId,
+      afterSeq: 0,
+      signal: controller.signal,
+      whenWritable,
+    });
+    expect((await iterator.next()).done).toBe(false);
+    const next = iterator.next();
+    controller.abort();
+    expect(await next).toEqual({ value: undefined, done: true });
+    expect(s.hub.subscriberCount()).toBe(0);
   });
 
   it('replays history in messages of at most the page size, then completes', async () => {
