@@ -1,11 +1,12 @@
 import type { UserExecutionContext } from './context.ts';
 import { DispatchError, type DispatchErrorCode } from './errors.ts';
 import type { AgentCompletedEvent, ErrorInfo, JsonValue, RunStatus, ToolCallStatus } from './events.ts';
-import { isoTime } from './isoTime.ts';
-import type { RedactionOptions } from './limits/limits.ts';
+import type { DispatcherLimits } from './limits/limits.ts';
+import type { DeadlineEntry, RunDeadlines } from './limits/RunDeadlines.ts';
 import type { Clock, DispatcherMetrics, EventSink } from './ports.ts';
-import { RunChannel, type RunChannelOptions } from './RunChannel.ts';
+import { RunChannel } from './RunChannel.ts';
 import type { OrderingViolation } from './RunStateMachine.ts';
+import type { BookedScope } from './ScopeLeakWatch.ts';
 
 /** The agent name of a run that a scope opens for tool calls made without an agent. */
 export const DIRECT_RUN_AGENT = '(direct)';
@@ -21,21 +22,19 @@ export interface OpenCall {
   interrupt(reason: DispatchError): void;
 }
 
-/** What an {@link ActiveRun} needs from its factory. */
-export interface ActiveRunOptions {
-  readonly context: UserExecutionContext;
-  readonly agent: string;
-  readonly mode: 'agent' | 'direct';
+/** What an {@link ActiveRun} needs from its factory (the factory's core is one; tests pass their own). */
+export interface RunHost {
   readonly sink: EventSink;
   readonly clock: Clock;
   readonly metrics: DispatcherMetrics;
-  readonly deadlineMs: number;
-  readonly redaction: RedactionOptions;
-  readonly onViolation: (violation: OrderingViolation) => void;
+  readonly limits: Pick<DispatcherLimits, 'runDeadlineMs' | 'redaction'>;
+  readonly deadlines: RunDeadlines;
+  /** An event of `run` was refused (and already counted as a metric); the run fails closed. */
+  runViolated(run: ActiveRun, violation: OrderingViolation): void;
   /** Called once, right after `agent_completed` was emitted. */
-  readonly onClosed: (run: ActiveRun) => void;
+  runClosed(run: ActiveRun): void;
   /** Called once, as `done` resolves (the sink took `agent_completed`). */
-  readonly onSettled?: (run: ActiveRun) => void;
+  runSettled(run: ActiveRun): void;
 }
 
 /** How a run that stops for `reason` ends. */
@@ -65,68 +64,78 @@ export function abortReason(signal: AbortSignal, fallback: DispatchErrorCode = '
 }
 
 /**
- * One run between `agent_started` and `agent_completed`: its event channel, its abort signal
- * (cancel, deadline, disposal, shutdown, contract violation or sink failure), its open tool calls
- * and its closing. Agent runs are closed by the runner; direct runs close themselves when aborted
- * and otherwise when their scope is disposed. Internal to the package.
+ * One run between `agent_started` and `agent_completed`: its event channel and ordering rules (its
+ * base classes), its abort signal (cancel, deadline, disposal, shutdown, contract violation or sink
+ * failure), its open tool calls and its closing. Agent runs are closed by the runner; direct runs
+ * close themselves when aborted and otherwise when their scope is disposed. Internal to the package.
  */
-export class ActiveRun implements RunChannelOptions {
-  readonly runId: string;
-  readonly userId: string;
-  readonly threadId: string;
+export class ActiveRun extends RunChannel implements DeadlineEntry {
+  readonly context: UserExecutionContext;
   readonly agent: string;
   readonly mode: 'agent' | 'direct';
-  readonly channel: RunChannel;
-  /** Tool calls in flight, oldest first (an array: a Map emptied on every call keeps rehashing). */
-  openCalls: OpenCall[] = [];
   readonly done: Promise<AgentCompletedEvent>;
   startedAt = '';
   /** What drives an agent run: told when the run is aborted, so that the run ends at once. */
   driver: { aborted(): void } | undefined;
+  /** The scope its factory releases once this run settles, if the run owns one (`factory.startRun`). */
+  ownedScope: BookedScope | undefined;
   toolCalls = 0;
-  readonly #opts: ActiveRunOptions;
+  // The run's links in its factory's deadline list (no timer of its own).
+  deadlineAt = Number.POSITIVE_INFINITY;
+  prevDeadline: DeadlineEntry | undefined;
+  nextDeadline: DeadlineEntry | undefined;
+  readonly #host: RunHost;
+  // Tool calls in flight, oldest first: the oldest in a field, the rest (parallel calls) in an array.
+  #firstCall: OpenCall | undefined;
+  #moreCalls: OpenCall[] | undefined;
   // Created only when someone asks for the signal: a run nobody listens to pays nothing for it.
   #controller: AbortController | undefined;
   #abortReason: DispatchError | undefined;
-  #abortListeners: ((reason: DispatchError) => void)[] | undefined;
-  // performance.now() at which the deadline timer fires: real time, as the timer itself.
-  #deadlineAt = Number.POSITIVE_INFINITY;
   #startedMono = 0;
   #step = 0;
   #closing = false;
   #closed = false;
-  #deadline: ReturnType<typeof setTimeout> | undefined;
   #resolveDone: ((event: AgentCompletedEvent) => void) | undefined;
 
-  constructor(opts: ActiveRunOptions) {
-    this.#opts = opts;
-    this.runId = opts.context.runId;
-    this.userId = opts.context.userId;
-    this.threadId = opts.context.threadId;
-    this.agent = opts.agent;
-    this.mode = opts.mode;
+  constructor(host: RunHost, context: UserExecutionContext, agent: string, mode: 'agent' | 'direct') {
+    super();
+    this.#host = host;
+    this.context = context;
+    this.agent = agent;
+    this.mode = mode;
     this.done = new Promise((resolve) => {
       this.#resolveDone = resolve;
     });
-    // The run is its channel's options: no options object and no closures per run.
-    this.channel = new RunChannel(this);
+  }
+
+  // From the context rather than copied: three fewer fields per live run.
+  get runId(): string {
+    return this.context.runId;
+  }
+
+  get userId(): string {
+    return this.context.userId;
+  }
+
+  get threadId(): string {
+    return this.context.threadId;
   }
 
   get sink(): EventSink {
-    return this.#opts.sink;
+    return this.#host.sink;
   }
 
   get clock(): Clock {
-    return this.#opts.clock;
+    return this.#host.clock;
   }
 
   get metrics(): DispatcherMetrics {
-    return this.#opts.metrics;
+    return this.#host.metrics;
   }
 
   /** For the channel: an event was refused and counted; the run fails closed. */
   onViolation(violation: OrderingViolation): void {
-    this.#opts.onViolation(violation);
+    this.#host.runViolated(this, violation);
     this.abort(new DispatchError('CONTRACT_VIOLATION', `refused an event: ${violation.message}`));
   }
 
@@ -136,6 +145,13 @@ export class ActiveRun implements RunChannelOptions {
     this.abort(new DispatchError('SINK_FAILED', `the event sink failed: ${message}`, { cause: error }));
   }
 
+  /** For the deadline list: the run passed its deadline. */
+  deadlinePassed(): void {
+    const { runDeadlineMs } = this.#host.limits;
+    this.#host.metrics.limitHit('RUN_DEADLINE');
+    this.abort(new DispatchError('RUN_DEADLINE', `the run passed its deadline of ${runDeadlineMs} ms`));
+  }
+
   /** Aborted when the run stops for any reason; its reason is a {@link DispatchError}. */
   get signal(): AbortSignal {
     if (!this.#controller) {
@@ -143,16 +159,6 @@ export class ActiveRun implements RunChannelOptions {
       if (this.#abortReason) this.#controller.abort(this.#abortReason);
     }
     return this.#controller.signal;
-  }
-
-  /** Calls `listener` once when the run is aborted; returns a function that removes it. */
-  onAbort(listener: (reason: DispatchError) => void): () => void {
-    // A one-item literal: a push onto an empty array would reserve room for 17.
-    if (this.#abortListeners) this.#abortListeners.push(listener);
-    else this.#abortListeners = [listener];
-    return () => {
-      this.#abortListeners = this.#abortListeners?.filter((l) => l !== listener);
-    };
   }
 
   /** Why the run was stopped, once it was; `undefined` while it runs normally. */
@@ -165,24 +171,24 @@ export class ActiveRun implements RunChannelOptions {
     return this.#closed;
   }
 
+  /** How many tool calls are in flight. */
+  get inFlight(): number {
+    return this.#firstCall === undefined ? 0 : 1 + (this.#moreCalls?.length ?? 0);
+  }
+
   /** Emits `agent_started` and arms the run deadline. */
   start(input: JsonValue): void {
-    const { clock, deadlineMs } = this.#opts;
+    const { clock, deadlines, limits } = this.#host;
     this.#startedMono = clock.monotonic();
-    this.startedAt = isoTime(clock.now());
-    this.channel.emit({ type: 'agent_started', agent: this.agent, input });
-    this.#deadlineAt = performance.now() + deadlineMs;
-    this.#deadline = setTimeout(() => {
-      this.#opts.metrics.limitHit('RUN_DEADLINE');
-      this.abort(new DispatchError('RUN_DEADLINE', `the run passed its deadline of ${deadlineMs} ms`));
-    }, deadlineMs);
+    this.startedAt = this.emit({ type: 'agent_started', agent: this.agent, input }, 0, this.#startedMono)?.at ?? '';
+    deadlines.add(this, limits.runDeadlineMs);
   }
 
   /** Emits `agent_thinking` with the next step number (refused and counted once the run has ended). */
   think(text: string): void {
-    const max = this.#opts.redaction.maxStringLength;
+    const max = this.#host.limits.redaction.maxStringLength;
     const cut = text.length > max ? `${text.slice(0, max)}…[truncated ${text.length - max} chars]` : text;
-    if (this.channel.emit({ type: 'agent_thinking', text: cut, step: this.#step + 1 })) this.#step += 1;
+    if (this.emit({ type: 'agent_thinking', text: cut, step: this.#step + 1 })) this.#step += 1;
   }
 
   /**
@@ -193,9 +199,6 @@ export class ActiveRun implements RunChannelOptions {
     if (this.#closing || this.#abortReason) return false;
     this.#abortReason = reason;
     this.#controller?.abort(reason);
-    const listeners = this.#abortListeners;
-    this.#abortListeners = undefined;
-    if (listeners) for (const listener of listeners) listener(reason);
     this.#interruptCalls(reason);
     if (this.mode === 'direct') this.close(outcomeOf(reason));
     else this.driver?.aborted();
@@ -209,40 +212,46 @@ export class ActiveRun implements RunChannelOptions {
   close(outcome: RunOutcome): void {
     if (this.#closing) return;
     this.#closing = true;
-    if (this.openCalls.length > 0) {
+    if (this.#firstCall !== undefined) {
       this.#interruptCalls(
         outcome.status === 'completed' || !this.#abortReason
           ? new DispatchError('CANCELLED', 'the run ended before this tool call completed')
           : this.#abortReason,
       );
     }
-    const durationMs = round(this.#opts.clock.monotonic() - this.#startedMono);
-    // Calls the state machine saw open but no tool call owns (only a broken emitter makes them)
+    const host = this.#host;
+    const now = host.clock.monotonic();
+    const durationMs = round(now - this.#startedMono);
+    // Calls the ordering rules saw open but no tool call owns (only a broken emitter makes them)
     // are closed by force, so that the run can still end.
-    if (this.channel.machine.openCount > 0) {
-      for (const { callId, tool } of this.channel.machine.openCalls()) {
+    if (this.openCount > 0) {
+      for (const { callId, tool } of this.openCalls()) {
         const error = { code: 'CONTRACT_VIOLATION', message: 'closed by force: no tool call owned it' };
-        this.channel.emit({ type: 'tool_completed', callId, tool, status: 'cancelled', error, durationMs: 0 });
+        this.emit({ type: 'tool_completed', callId, tool, status: 'cancelled', error, durationMs: 0 });
       }
     }
     const toolCalls = this.toolCalls;
-    const event = this.channel.emit(
+    const event = this.emit(
       outcome.status === 'completed'
         ? { type: 'agent_completed', durationMs, toolCalls, status: outcome.status, result: outcome.result }
         : { type: 'agent_completed', durationMs, toolCalls, status: outcome.status, error: outcome.error },
+      0,
+      now,
     );
     this.#closed = true;
-    clearTimeout(this.#deadline);
+    host.deadlines.remove(this);
     if (!this.#abortReason) {
       this.#abortReason = RUN_FINISHED;
       this.#controller?.abort(RUN_FINISHED);
     }
     const completed = event?.type === 'agent_completed' ? event : undefined;
-    this.#opts.metrics.runFinished(this.agent, completed?.status ?? 'failed', durationMs);
-    this.#opts.onClosed(this);
-    void this.channel.idle().then(() => {
-      if (completed) {
-        this.#opts.onSettled?.(this);
+    host.metrics.runFinished(this.agent, completed?.status ?? 'failed', durationMs);
+    host.runClosed(this);
+    void this.idle().then(() => {
+      if (!completed) return;
+      try {
+        host.runSettled(this);
+      } finally {
         this.#resolveDone?.(completed);
       }
     });
@@ -250,9 +259,10 @@ export class ActiveRun implements RunChannelOptions {
 
   /** Registers a call in flight. */
   addCall(call: OpenCall): void {
+    if (this.#firstCall === undefined) this.#firstCall = call;
+    else if (this.#moreCalls) this.#moreCalls.push(call);
     // A one-item literal: a push onto an empty array would reserve room for 17.
-    if (this.openCalls.length === 0) this.openCalls = [call];
-    else this.openCalls.push(call);
+    else this.#moreCalls = [call];
   }
 
   /**
@@ -261,21 +271,28 @@ export class ActiveRun implements RunChannelOptions {
    * the two timers from racing.
    */
   deadlineComesFirst(timeoutMs: number): boolean {
-    return this.#deadlineAt + 1 < performance.now() + timeoutMs;
+    return this.deadlineAt + 1 < performance.now() + timeoutMs;
   }
 
   /** Forgets a call that has completed. */
   removeCall(call: OpenCall): void {
-    const open = this.openCalls;
-    const index = open.indexOf(call);
+    const more = this.#moreCalls;
+    if (this.#firstCall === call) {
+      this.#firstCall = more?.shift();
+      if (more?.length === 0) this.#moreCalls = undefined;
+      return;
+    }
+    if (!more) return;
+    const index = more.indexOf(call);
     if (index === -1) return;
-    for (let i = index; i < open.length - 1; i++) open[i] = open[i + 1] as OpenCall;
-    open.pop();
+    more.splice(index, 1);
+    if (more.length === 0) this.#moreCalls = undefined;
   }
 
   #interruptCalls(reason: DispatchError): void {
-    if (this.openCalls.length === 0) return;
-    for (const call of [...this.openCalls]) call.interrupt(reason);
+    if (this.#firstCall === undefined) return;
+    const calls = [this.#firstCall, ...(this.#moreCalls ?? [])];
+    for (const call of calls) call.interrupt(reason);
   }
 }
 

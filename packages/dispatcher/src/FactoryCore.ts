@@ -1,20 +1,18 @@
-import { ActiveRun } from './ActiveRun.ts';
+import { ActiveRun, type RunHost } from './ActiveRun.ts';
 import type { AgentRegistry } from './agentRegistry.ts';
 import { bindContext, isAdmin, isUserExecutionContext, type UserExecutionContext } from './context.ts';
 import { DispatchError } from './errors.ts';
 import { CircuitBreaker } from './limits/CircuitBreaker.ts';
 import type { DispatcherLimits } from './limits/limits.ts';
+import { RunDeadlines } from './limits/RunDeadlines.ts';
 import { TokenBucket } from './limits/TokenBucket.ts';
 import type { Clock, DispatcherMetrics, EventSink, IdSource } from './ports.ts';
+import { type BookedScope, ScopeLeakWatch } from './ScopeLeakWatch.ts';
 import type { InternalToolRegistry } from './toolRegistry.ts';
 
-/** What the factory remembers of a live scope. Holds no reference to the scope itself. */
-export interface ScopeToken {
-  readonly userId: string;
-  readonly requestId: string;
-  readonly runId: string;
-  released: boolean;
-}
+// Idle users are forgotten by a sweep when the user map grows past this (and twice its size after
+// the last sweep), not on every release.
+const SWEEP_ABOVE = 1_024;
 
 /** Counters behind `factory.stats()` and the isolation audit. Plain JSON. */
 export interface FactoryStats {
@@ -39,16 +37,18 @@ interface UserState {
 }
 
 /** Everything a factory's scopes share: registries, ports, limits and per-user bookkeeping. Internal. */
-export class FactoryCore {
+export class FactoryCore implements RunHost {
   readonly runs = new Map<string, ActiveRun>();
   /** Runs whose `done` has not resolved yet (closed runs stay here until the sink took their last event). */
   readonly unsettled = new Set<ActiveRun>();
+  /** Every run deadline of this factory, behind one timer. */
+  readonly deadlines = new RunDeadlines();
   shuttingDown = false;
   readonly #users = new Map<string, UserState>();
+  #sweepAbove = SWEEP_ABOVE;
   readonly #boundRuns = new Set<string>();
   readonly #breakers = new Map<string, CircuitBreaker>();
-  #claims = 0;
-  readonly #finalizer = new FinalizationRegistry<ScopeToken>((token) => this.#collected(token));
+  readonly #leaks = new ScopeLeakWatch((context) => this.#collected(context));
   readonly #stats: FactoryStats = {
     liveScopes: 0,
     peakScopes: 0,
@@ -89,7 +89,7 @@ export class FactoryCore {
   }
 
   /** Checks that `context` may get a scope and books it; throws before anything else happens. */
-  claimScope(context: UserExecutionContext): ScopeToken {
+  claimScope(context: UserExecutionContext): void {
     this.refuseWhenShuttingDown();
     if (!isUserExecutionContext(context)) {
       throw new DispatchError('INVALID_CONTEXT', 'the context was not created by createUserExecutionContext');
@@ -98,7 +98,6 @@ export class FactoryCore {
     const user = this.#user(context.userId);
     if (user.scopes >= this.limits.maxScopesPerUser) {
       this.metrics.limitHit('SCOPE_LIMIT');
-      this.#forgetIfIdle(context.userId, user);
       throw new DispatchError(
         'SCOPE_LIMIT',
         `user ${context.userId} already holds ${user.scopes} live scopes (limit ${this.limits.maxScopesPerUser}); dispose one first`,
@@ -107,14 +106,12 @@ export class FactoryCore {
     // Last check, as it marks the context: a context refused for another reason stays usable.
     if (!bindContext(context)) this.#refuseShared(`context ${context.requestId} was already given to a scope`);
     user.scopes += 1;
-    if (++this.#claims % 1024 === 0 && this.#users.size > 1024) this.#sweep();
     this.#boundRuns.add(context.runId);
     const stats = this.#stats;
     stats.liveScopes += 1;
     stats.scopesOpened += 1;
     if (stats.liveScopes > stats.peakScopes) stats.peakScopes = stats.liveScopes;
     this.metrics.scopeOpened();
-    return { userId: context.userId, requestId: context.requestId, runId: context.runId, released: false };
   }
 
   #refuseShared(what: string): never {
@@ -124,22 +121,23 @@ export class FactoryCore {
   }
 
   /** Watches `scope` so that one dropped without being disposed is counted as leaked and released. */
-  watch(scope: object, token: ScopeToken): void {
-    this.#finalizer.register(scope, token, token);
+  watch(scope: BookedScope): void {
+    this.#leaks.watch(scope);
   }
 
-  releaseScope(token: ScopeToken): void {
-    if (token.released) return;
-    token.released = true;
-    this.#finalizer.unregister(token);
-    this.#boundRuns.delete(token.runId);
+  /** Gives a scope's slot back; a no-op when it already was. */
+  releaseScope(scope: BookedScope): void {
+    if (this.#leaks.release(scope)) this.#release(scope.context);
+  }
+
+  #release(context: UserExecutionContext): void {
+    this.#boundRuns.delete(context.runId);
     this.#stats.liveScopes -= 1;
+    const user = this.#users.get(context.userId);
+    // Idle users stay until a sweep: the next scope of the same user reuses their state.
+    if (user) user.scopes -= 1;
+    // Last: a throwing metrics port cannot leave the books half-kept.
     this.metrics.scopeClosed();
-    const user = this.#users.get(token.userId);
-    if (user) {
-      user.scopes -= 1;
-      this.#forgetIfIdle(token.userId, user);
-    }
   }
 
   /** Books one of the user's concurrent agent runs; throws `CONCURRENT_RUN_LIMIT` when none is free. */
@@ -177,48 +175,43 @@ export class FactoryCore {
 
   /** Creates and registers a run; an agent run must have been reserved with {@link reserveRun}. */
   createRun(context: UserExecutionContext, agent: string, mode: 'agent' | 'direct'): ActiveRun {
-    const run = new ActiveRun({
-      context,
-      agent,
-      mode,
-      sink: this.sink,
-      clock: this.clock,
-      metrics: this.metrics,
-      deadlineMs: this.limits.runDeadlineMs,
-      redaction: this.limits.redaction,
-      onViolation: this.#onViolation,
-      onClosed: this.#onClosed,
-      onSettled: this.#onSettled,
-    });
+    const run = new ActiveRun(this, context, agent, mode);
     this.runs.set(run.runId, run);
     this.unsettled.add(run);
     return run;
   }
 
-  // Shared by every run (no closures per run).
-  readonly #onViolation = (): void => {
+  /** For runs: an event was refused. */
+  runViolated(): void {
     this.#stats.contractViolations += 1;
-  };
-  // An agent run's slot was booked by prepareAgentRun and is given back here.
-  readonly #onClosed = (closed: ActiveRun): void => {
-    this.runs.delete(closed.runId);
-    if (closed.mode === 'agent') this.releaseRun(closed.userId);
-  };
-  readonly #onSettled = (run: ActiveRun): void => {
+  }
+
+  /** For runs: `agent_completed` was emitted. An agent run's slot (booked by `prepareAgentRun`) is given back. */
+  runClosed(run: ActiveRun): void {
+    this.runs.delete(run.runId);
+    if (run.mode === 'agent') this.releaseRun(run.userId);
+  }
+
+  /** For runs: the sink took `agent_completed`. A scope the run owns is released before `done` resolves. */
+  runSettled(run: ActiveRun): void {
     this.unsettled.delete(run);
-  };
+    try {
+      if (run.ownedScope) this.releaseScope(run.ownedScope);
+    } catch {
+      // Only a throwing metrics port gets here, after the books were kept; `done` never rejects.
+    }
+  }
 
   /** Gives back a run booked with {@link reserveRun}. */
   releaseRun(userId: string): void {
     const user = this.#users.get(userId);
-    if (!user) return;
-    user.runs -= 1;
-    this.#forgetIfIdle(userId, user);
+    if (user) user.runs -= 1;
   }
 
   #user(userId: string): UserState {
     let user = this.#users.get(userId);
     if (!user) {
+      if (this.#users.size >= this.#sweepAbove) this.#sweep();
       user = { scopes: 0, runs: 0, bucket: undefined };
       this.#users.set(userId, user);
     }
@@ -226,24 +219,23 @@ export class FactoryCore {
   }
 
   // A user with nothing live and a full bucket is indistinguishable from a new one: forget them.
-  #forgetIfIdle(userId: string, user: UserState): void {
-    if (user.scopes === 0 && user.runs === 0 && (!user.bucket || user.bucket.isFull(this.clock.monotonic()))) {
-      this.#users.delete(userId);
-    }
-  }
-
-  // Users who left with a half-empty bucket stay until it refills; sweep them now and then.
+  // The next sweep waits until the map has doubled, so sweeping costs O(1) per new user.
   #sweep(): void {
-    for (const [userId, user] of this.#users) this.#forgetIfIdle(userId, user);
+    const now = this.clock.monotonic();
+    for (const [userId, user] of this.#users) {
+      if (user.scopes === 0 && user.runs === 0 && (!user.bucket || user.bucket.isFull(now))) {
+        this.#users.delete(userId);
+      }
+    }
+    this.#sweepAbove = Math.max(SWEEP_ABOVE, this.#users.size * 2);
   }
 
-  #collected(token: ScopeToken): void {
-    if (token.released) return;
+  #collected(context: UserExecutionContext): void {
     this.#stats.leakedScopes += 1;
     this.metrics.isolationViolation('leaked_scope');
     this.runs
-      .get(token.runId)
+      .get(context.runId)
       ?.abort(new DispatchError('SCOPE_DISPOSED', 'the scope was garbage-collected without being disposed'));
-    this.releaseScope(token);
+    this.#release(context);
   }
 }

@@ -1,104 +1,133 @@
 import type { JsonValue, RunEvent, RunEventBody } from './events.ts';
 import { isoTime } from './isoTime.ts';
 import type { Clock, DispatcherMetrics, EventSink } from './ports.ts';
-import { type OrderingViolation, RunStateMachine } from './RunStateMachine.ts';
+import { acceptMinted, type OrderingViolation, RunStateMachine } from './RunStateMachine.ts';
+import { systemClock, systemWallClockAt } from './systemClock.ts';
 
-/** What a {@link RunChannel} needs. */
-export interface RunChannelOptions {
-  readonly runId: string;
-  readonly userId: string;
-  readonly threadId: string;
-  readonly sink: EventSink;
-  readonly clock: Clock;
-  readonly metrics: DispatcherMetrics;
-  /** Called after an event was refused and counted; the run fails closed. */
-  readonly onViolation: (violation: OrderingViolation) => void;
-  /** Called once, on the first rejected write; the run fails closed. */
-  readonly onSinkFailure: (error: unknown) => void;
-}
+const RESOLVED: Promise<void> = Promise.resolve();
+// Channels with events to hand to their sink at the next flush, in the order they asked, and
+// whether that flush is scheduled. Two arrays in turn: a burst allocates no list.
+let due: RunChannel[] = [];
+let spare: RunChannel[] = [];
+let flushScheduled = false;
 
 /**
- * One run's event pipe: it checks each event against the {@link RunStateMachine}, stamps the
- * envelope (seq without gaps, id, time), freezes it and hands events to the sink in seq order,
- * one write at a time. Events emitted while a write is pending wait and go together in the next
- * write, so a slow asynchronous sink neither reorders nor loses them, and can group-commit.
- * Internal to the package.
+ * One run's event pipe: it checks each event against the run's ordering rules (it IS the run's
+ * {@link RunStateMachine}), stamps the envelope (seq without gaps, id, time), freezes it and hands
+ * events to the sink in seq order, one write at a time. Events emitted while a write is pending
+ * wait and go together in the next write, so a slow asynchronous sink neither reorders nor loses
+ * them, and can group-commit. A base class of the run rather than an object of its own: a live run
+ * is one object, not three. Internal to the package.
  */
-export class RunChannel {
-  readonly machine = new RunStateMachine();
+export abstract class RunChannel extends RunStateMachine {
+  abstract readonly runId: string;
+  abstract readonly userId: string;
+  abstract readonly threadId: string;
+  abstract readonly sink: EventSink;
+  abstract readonly clock: Clock;
+  abstract readonly metrics: DispatcherMetrics;
+  /** Called after an event was refused and counted; the run fails closed. */
+  abstract onViolation(violation: OrderingViolation): void;
+  /** Called once, on the first rejected write; the run fails closed. */
+  abstract onSinkFailure(error: unknown): void;
+
   /** Events dropped because the sink failed twice; they never reached it. */
   lost = 0;
-  readonly #opts: RunChannelOptions;
   #seq = 0;
-  #queue: RunEvent[] = [];
+  #queue: RunEvent[] | undefined;
   #writing = false;
   #scheduled = false;
   #sinkFailures = 0;
   #idleWaiters: (() => void)[] | undefined;
-
-  constructor(opts: RunChannelOptions) {
-    this.#opts = opts;
-  }
 
   /** The seq of the last accepted event (0 before the first). */
   get seq(): number {
     return this.#seq;
   }
 
-  /** Checks, stamps and queues an event. Returns it, or `undefined` when the state machine refused it. */
-  emit(body: RunEventBody): RunEvent | undefined {
-    const violation = this.machine.accept(body);
+  /**
+   * Checks, stamps and queues an event. Returns it, or `undefined` when the ordering rules refused
+   * it. `minted`: the number of a `tool_executing`'s call id from the package's own id source.
+   * `mono`: the monotonic clock reading of this instant, when the caller just took one (with the
+   * system clock, `at` is derived from it rather than read again).
+   */
+  emit(body: RunEventBody, minted = 0, mono = Number.NaN): RunEvent | undefined {
+    const violation = minted > 0 ? acceptMinted(this, body, minted) : this.accept(body);
     if (violation) {
-      this.#opts.metrics.contractViolation(violation.rule);
-      this.#opts.onViolation(violation);
+      this.metrics.contractViolation(violation.rule);
+      this.onViolation(violation);
       return undefined;
     }
-    const o = this.#opts;
     const seq = ++this.#seq;
     // Payloads come frozen from redaction; freezing the envelope finishes the job without a walk.
-    const event = Object.freeze(stamp(body, `${o.runId}:${seq}`, seq, o, isoTime(o.clock.now())));
-    o.metrics.eventEmitted(event.type);
+    // With the system clock every `at` comes from the monotonic clock (one source: never a step
+    // back between two events), from the caller's reading when it has one.
+    const clock = this.clock;
+    const wall = clock === systemClock ? systemWallClockAt(Number.isNaN(mono) ? performance.now() : mono) : clock.now();
+    const event = Object.freeze(stamp(body, `${this.runId}:${seq}`, seq, this, isoTime(wall)));
+    this.metrics.eventEmitted(event.type);
     // A one-item literal when the queue is empty: a push would reserve room for 17 events.
-    if (this.#queue.length === 0) this.#queue = [event];
+    if (this.#queue === undefined) this.#queue = [event];
     else this.#queue.push(event);
     if (!this.#writing && !this.#scheduled) {
       this.#scheduled = true;
-      // One microtask per burst: events emitted in the same tick reach the sink in one write.
-      queueMicrotask(() => this.#flush());
+      // One flush per burst, shared by every run: events emitted in the same tick reach the sink
+      // in one write per run, and a burst costs one promise reaction, not a microtask per run.
+      due.push(this);
+      if (!flushScheduled) {
+        flushScheduled = true;
+        void RESOLVED.then(RunChannel.#flushDue);
+      }
     }
     return event;
   }
 
   /** Resolves when every accepted event has been handed to the sink and its write has settled. */
   idle(): Promise<void> {
-    if (!this.#writing && !this.#scheduled && this.#queue.length === 0) return Promise.resolve();
+    if (!this.#writing && !this.#scheduled && this.#queue === undefined) return RESOLVED;
     return new Promise((resolve) => {
       if (this.#idleWaiters) this.#idleWaiters.push(resolve);
       else this.#idleWaiters = [resolve];
     });
   }
 
-  // Methods, not arrow fields: an arrow class field gets its `name` at run time, which costs
-  // every channel a property store (hundreds of bytes per live run).
-  #flush(): void {
-    this.#scheduled = false;
-    this.#write();
+  static #flushDue(): void {
+    // Runs that emit during this flush go to the other list and the next flush.
+    const channels = due;
+    due = spare;
+    flushScheduled = false;
+    for (let i = 0; i < channels.length; i++) {
+      const channel = channels[i] as RunChannel;
+      try {
+        channel.#scheduled = false;
+        channel.#write();
+      } catch (error) {
+        // As if each run had its own microtask: one run's throwing port does not stop the others.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+    channels.length = 0;
+    spare = channels;
   }
 
+  // Methods, not arrow fields: an arrow class field gets its `name` at run time, which costs
+  // every channel a property store (hundreds of bytes per live run).
   #write(): void {
     if (this.#writing) return;
-    if (this.#queue.length === 0) {
+    const batch = this.#queue;
+    if (batch === undefined) {
       const waiters = this.#idleWaiters;
       this.#idleWaiters = undefined;
       if (waiters) for (const resolve of waiters) resolve();
       return;
     }
-    const batch = this.#queue;
-    this.#queue = [];
+    this.#queue = undefined;
     this.#writing = true;
     let pending: void | Promise<void>;
     try {
-      pending = this.#opts.sink.write(batch);
+      pending = this.sink.write(batch);
     } catch (error) {
       this.#failed(batch, error);
       return;
@@ -123,18 +152,18 @@ export class RunChannel {
     this.#sinkFailures += 1;
     if (this.#sinkFailures === 1) {
       // Retry once, in order, together with whatever the failing-closed run adds.
-      this.#queue = batch.concat(this.#queue);
-      this.#opts.onSinkFailure(error);
+      this.#queue = batch.concat(this.#queue ?? []);
+      this.onSinkFailure(error);
       this.#write();
       return;
     }
-    this.lost += batch.length + this.#queue.length;
-    this.#queue = [];
+    this.lost += batch.length + (this.#queue?.length ?? 0);
+    this.#queue = undefined;
     this.#write();
   }
 }
 
-type Envelope = Pick<RunChannelOptions, 'runId' | 'userId' | 'threadId'>;
+type Envelope = Pick<RunChannel, 'runId' | 'userId' | 'threadId'>;
 
 /**
  * The event for `body`: the envelope first, then the body's fields in their usual order. Built as

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ActiveRun } from './ActiveRun.ts';
+import { ActiveRun, type RunHost } from './ActiveRun.ts';
 import type { RunEvent, RunEventBody } from './events.ts';
 import { findOrderingViolations } from './findOrderingViolations.ts';
 import { DEFAULT_LIMITS } from './limits/limits.ts';
+import { RunDeadlines } from './limits/RunDeadlines.ts';
 import { createMemorySink } from './memorySink.ts';
 import { createInMemoryMetrics } from './metrics.ts';
 import { RunStateMachine } from './RunStateMachine.ts';
@@ -89,18 +90,17 @@ describe('a run failing closed', () => {
     const sink = createMemorySink();
     const metrics = createInMemoryMetrics();
     const violations: string[] = [];
-    const run = new ActiveRun({
-      context: contextFor(),
-      agent: 'x',
-      mode: 'direct',
+    const host: RunHost = {
       sink,
       clock: systemClock,
       metrics,
-      deadlineMs: 60_000,
-      redaction: DEFAULT_LIMITS.redaction,
-      onViolation: (v) => violations.push(v.rule),
-      onClosed: () => {},
-    });
+      limits: { runDeadlineMs: 60_000, redaction: DEFAULT_LIMITS.redaction },
+      deadlines: new RunDeadlines(),
+      runViolated: (_run, v) => violations.push(v.rule),
+      runClosed: () => {},
+      runSettled: () => {},
+    };
+    const run = new ActiveRun(host, contextFor(), 'x', 'direct');
     run.start(null);
     return { run, sink, metrics, violations };
   }
@@ -108,8 +108,8 @@ describe('a run failing closed', () => {
   // The dispatcher never emits a bad event itself, so these drive a run's channel directly.
   it('refuses an event that breaks the rules, counts it, and fails the run closed', async () => {
     const { run, sink, metrics, violations } = directRun();
-    run.channel.emit(executing('open-1'));
-    expect(run.channel.emit(completed('never-started'))).toBeUndefined();
+    run.emit(executing('open-1'));
+    expect(run.emit(completed('never-started'))).toBeUndefined();
     const last = await run.done;
     expect(violations).toEqual(['tool_completed_follows_tool_executing']);
     expect(metrics.snapshot().contractViolations).toBe(1);

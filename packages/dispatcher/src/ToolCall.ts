@@ -7,10 +7,12 @@ import type { ErrorInfo, JsonValue, ToolCallStatus } from './events.ts';
 import type { FactoryCore } from './FactoryCore.ts';
 import { formatIssues } from './formatIssues.ts';
 import type { CircuitBreaker } from './limits/CircuitBreaker.ts';
+import { callIdOf, mintCallNumber, randomIds } from './randomIds.ts';
 import { redactWith } from './redact.ts';
+import type { SubAgentCall } from './SubAgentCall.ts';
 import type { ToolEntry } from './toolRegistry.ts';
 
-/** The metrics label for calls to a tool that does not exist, so that callers cannot mint labels. */
+/** The metrics label for calls to a tool (or agent) that does not exist, so that callers cannot mint labels. */
 export const UNKNOWN_TOOL_LABEL = '(unknown)';
 
 /** How a call ended without output. */
@@ -63,7 +65,9 @@ export class ToolCall implements OpenCall {
   #result: ToolResult | undefined;
   #breaker: CircuitBreaker | undefined;
   #callerSignal: AbortSignal | undefined;
-  #onCallerAbort: (() => void) | undefined;
+
+  /** The call id's number when the package's own id source made it (see RunStateMachine); else 0. */
+  readonly minted: number;
 
   constructor(
     readonly core: FactoryCore,
@@ -71,8 +75,15 @@ export class ToolCall implements OpenCall {
     readonly entry: ToolEntry | undefined,
     readonly tool: string,
     readonly started: number,
+    readonly owner: SubAgentCall | undefined,
   ) {
-    this.callId = core.ids.callId();
+    if (core.ids === randomIds) {
+      this.minted = mintCallNumber();
+      this.callId = callIdOf(this.minted);
+    } else {
+      this.minted = 0;
+      this.callId = core.ids.callId();
+    }
   }
 
   get signal(): AbortSignal {
@@ -104,13 +115,11 @@ export class ToolCall implements OpenCall {
     const entry = this.entry as ToolEntry;
     this.#breaker = breaker;
     this.run.addCall(this);
+    this.owner?.addChild(this);
     if (callerSignal) {
       this.#callerSignal = callerSignal;
-      this.#onCallerAbort = () => {
-        const message = abortReason(callerSignal).message;
-        this.#settle({ status: 'cancelled', code: 'CANCELLED', message }, 'neutral');
-      };
-      callerSignal.addEventListener('abort', this.#onCallerAbort, { once: true });
+      // The call itself listens (handleEvent): no closure per call.
+      callerSignal.addEventListener('abort', this, { once: true });
     }
     let value: unknown;
     try {
@@ -123,23 +132,34 @@ export class ToolCall implements OpenCall {
       this.#succeed(value);
       return Promise.resolve(this.#result as ToolResult);
     }
-    value.then(
-      (output) => this.#succeed(output),
-      (error: unknown) => this.#fail(error),
-    );
+    return this.#await(value, entry.timeoutMs);
+  }
+
+  /** For the caller's signal (the call is its listener): the caller gave up on the call. */
+  handleEvent(): void {
+    const message = this.#callerSignal ? abortReason(this.#callerSignal).message : 'cancelled';
+    this.#settle({ status: 'cancelled', code: 'CANCELLED', message }, 'neutral');
+  }
+
+  // Only a pending tool gets here. Bound methods rather than arrows: no closure context per call.
+  #await(value: PromiseLike<unknown>, timeoutMs: number): Promise<ToolResult> {
+    value.then(this.#succeed.bind(this), this.#fail.bind(this));
     // Settled while the tool was starting (its run or its caller aborted): nothing to wait for.
     if (this.#result) return Promise.resolve(this.#result);
     // The run's deadline stops this call anyway when it comes first: no timer of its own then.
-    if (!this.run.deadlineComesFirst(entry.timeoutMs)) {
-      this.#timer = setTimeout(() => {
-        this.core.metrics.limitHit('TOOL_TIMEOUT');
-        const message = `tool "${this.tool}" took over ${entry.timeoutMs} ms`;
-        this.#settle({ status: 'timeout', code: 'TOOL_TIMEOUT', message }, 'failure');
-      }, entry.timeoutMs);
+    if (!this.run.deadlineComesFirst(timeoutMs)) {
+      this.#timer = setTimeout(ToolCall.#timedOut, timeoutMs, this);
     }
     return new Promise<ToolResult>((resolve) => {
       this.#resolve = resolve;
     });
+  }
+
+  // Static, with the call as the timer's argument: no closure per timer.
+  static #timedOut(call: ToolCall): void {
+    call.core.metrics.limitHit('TOOL_TIMEOUT');
+    const message = `tool "${call.tool}" took over ${(call.entry as ToolEntry).timeoutMs} ms`;
+    call.#settle({ status: 'timeout', code: 'TOOL_TIMEOUT', message }, 'failure');
   }
 
   interrupt(reason: DispatchError): void {
@@ -176,8 +196,9 @@ export class ToolCall implements OpenCall {
     if (this.#settled) return;
     this.#settled = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    if (this.#onCallerAbort) this.#callerSignal?.removeEventListener('abort', this.#onCallerAbort);
+    this.#callerSignal?.removeEventListener('abort', this);
     this.run.removeCall(this);
+    this.owner?.removeChild(this);
     const now = this.core.clock.monotonic();
     this.#breaker?.record(verdict, now);
     if ('status' in outcome) {
@@ -203,13 +224,13 @@ export class ToolCall implements OpenCall {
       const message = outcome.message.length > max ? `${outcome.message.slice(0, max)}…` : outcome.message;
       const error: ErrorInfo = { code: outcome.code, message };
       if (LIMIT_CODES.has(outcome.code)) core.metrics.limitHit(outcome.code);
-      run.channel.emit({ type: 'tool_completed', callId, tool, status: outcome.status, error, durationMs });
+      run.emit({ type: 'tool_completed', callId, tool, status: outcome.status, error, durationMs }, 0, now);
       core.metrics.toolExecuted(label, outcome.status, durationMs);
       return { callId, status: outcome.status, error, durationMs };
     }
     const output = (outcome.output ?? null) as JsonValue;
     const redacted = redactWith(output, core.limits.redaction, this.entry?.sensitive);
-    run.channel.emit({ type: 'tool_completed', callId, tool, status: 'success', output: redacted, durationMs });
+    run.emit({ type: 'tool_completed', callId, tool, status: 'success', output: redacted, durationMs }, 0, now);
     core.metrics.toolExecuted(label, 'success', durationMs);
     return { callId, status: 'success', output, durationMs };
   }

@@ -67,4 +67,27 @@ describe('auditIsolation', () => {
       error: { code: 'SCOPE_DISPOSED' },
     });
   });
+
+  // Scopes are handed to the leak detector lazily (after a tick, or in batches of 1,024): one that
+  // never ran anything, and every one of a burst larger than a batch, is still caught.
+  it('detects dropped scopes that never ran anything, also from a synchronous burst larger than a batch', async () => {
+    const { factory, sink } = testFactory({ limits: { maxScopesPerUser: Number.POSITIVE_INFINITY } });
+    const dropped = 1_100;
+    (() => {
+      for (let i = 0; i < dropped; i++) factory.forRequest(contextFor('burst-user'));
+    })();
+    // Disposed ones are not counted, whether disposed at once or later.
+    const kept = factory.forRequest(contextFor('burst-user'));
+    await factory.forRequest(contextFor('burst-user'))[Symbol.asyncDispose]();
+    expect(factory.liveScopes()).toBe(dropped + 1);
+    for (let i = 0; i < 100 && factory.stats().leakedScopes < dropped; i++) {
+      gc();
+      await sleep(10);
+    }
+    expect(factory.stats()).toMatchObject({ leakedScopes: dropped, liveScopes: 1 });
+    await kept[Symbol.asyncDispose]();
+    expect(factory.stats()).toMatchObject({ leakedScopes: dropped, liveScopes: 0 });
+    expect(factory.liveScopes('burst-user')).toBe(0);
+    expect(sink.events()).toEqual([]);
+  });
 });

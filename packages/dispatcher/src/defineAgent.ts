@@ -21,6 +21,22 @@ export interface AgentContext {
   think(text: string): void;
   /** Dispatches a tool through the run's scope; calls may run in parallel. */
   callTool(name: string, input: unknown): Promise<ToolResult>;
+  /**
+   * Runs another registered agent as a sub-agent, in a child context (same user, run and roles, a
+   * new request id, one level deeper, at most `MAX_CONTEXT_DEPTH`). The whole sub-agent is one tool
+   * call of this run (`tool: "agent:<name>"`) whose `output` is the sub-agent's result; its thoughts
+   * and tool calls are events of this run. It ends with this run (cancel, deadline) and, with
+   * `timeoutMs`, sooner (`TOOL_TIMEOUT`). Never rejects: failures are results (`UNKNOWN_AGENT`,
+   * `ACCESS_DENIED`, `INVALID_INPUT`, `INVALID_CONTEXT` past the depth limit, `AGENT_FAILED`, …).
+   *
+   * Always present on the contexts the dispatcher gives agents; optional in the type only so that
+   * hand-made stand-ins written before it stay valid.
+   *
+   * @example
+   * const found = await ctx.callAgent?.('research', { question: 'What is Toolrun?' }, { timeoutMs: 10_000 });
+   * if (found?.status === 'success') ctx.think(`research says ${JSON.stringify(found.output)}`);
+   */
+  callAgent?(name: string, input: unknown, opts?: { timeoutMs?: number }): Promise<ToolResult>;
 }
 
 /** An agent: a named planner that thinks aloud and calls tools through its run's scope. */

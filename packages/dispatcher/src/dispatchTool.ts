@@ -8,6 +8,7 @@ import { formatIssues } from './formatIssues.ts';
 import { jsonLength } from './jsonLength.ts';
 import type { CircuitBreaker } from './limits/CircuitBreaker.ts';
 import { redactWith } from './redact.ts';
+import type { SubAgentCall } from './SubAgentCall.ts';
 import { type CallFailure, ToolCall } from './ToolCall.ts';
 
 const RUN_ENDED = Object.freeze({ code: 'RUN_FINISHED', message: 'the run has ended; the call was refused' });
@@ -18,7 +19,8 @@ const RUN_ENDED = Object.freeze({ code: 'RUN_FINISHED', message: 'the run has en
  * refuses the call, counts it, and it resolves as cancelled). Never rejects. Internal.
  *
  * Guards, in order: unknown tool, admin-only tool, input size, input schema, run stopped or
- * caller's signal aborted, rate limit, parallel calls in the run, circuit breaker.
+ * caller's signal aborted, rate limit, parallel calls in the run, circuit breaker. A call made by a
+ * sub-agent belongs to its `owner` too, which ends it when the sub-agent ends.
  */
 export function dispatchTool(
   core: FactoryCore,
@@ -27,17 +29,22 @@ export function dispatchTool(
   name: string,
   input: unknown,
   callerSignal: AbortSignal | undefined,
+  owner?: SubAgentCall,
 ): Promise<ToolResult> {
   const entry = typeof name === 'string' ? core.tools.entry(name) : undefined;
   // An unknown name comes from the caller: cut it before it reaches an event or a log.
   const tool = entry ? entry.tool.name : String(name).slice(0, 128);
-  const call = new ToolCall(core, run, entry, tool, core.clock.monotonic());
-  const executing = run.channel.emit({
-    type: 'tool_executing',
-    callId: call.callId,
-    tool,
-    input: redactWith(input, core.limits.redaction, entry?.sensitive),
-  });
+  const call = new ToolCall(core, run, entry, tool, core.clock.monotonic(), owner);
+  const executing = run.emit(
+    {
+      type: 'tool_executing',
+      callId: call.callId,
+      tool,
+      input: redactWith(input, core.limits.redaction, entry?.sensitive),
+    },
+    call.minted,
+    call.started,
+  );
   if (!executing) return Promise.resolve({ callId: call.callId, status: 'cancelled', error: RUN_ENDED, durationMs: 0 });
   run.toolCalls += 1;
   const checked = guard(call, context, input, callerSignal);
@@ -80,8 +87,9 @@ function guard(
   const wait = core.takeToken(context, call.started);
   if (wait > 0) return { status: 'denied', code: 'RATE_LIMITED', message: `rate limit reached; retry in ${wait} ms` };
   const limit = core.limits.maxParallelToolCalls;
-  if (run.openCalls.length >= limit) {
-    const message = `${run.openCalls.length} tool calls already in flight in this run (limit ${limit})`;
+  const inFlight = run.inFlight;
+  if (inFlight >= limit) {
+    const message = `${inFlight} tool calls already in flight in this run (limit ${limit})`;
     return { status: 'denied', code: 'PARALLEL_CALL_LIMIT', message };
   }
   const breaker = core.breaker(tool);

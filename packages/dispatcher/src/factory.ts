@@ -161,20 +161,19 @@ export function createDispatcherFactory(opts: DispatcherFactoryOptions): Dispatc
       const prepared = prepareAgentRun(core, context, agent, input, signal);
       let scope: RequestScopedToolDispatcher;
       try {
-        scope = openScope(core, context);
+        scope = openScope(core, context, false);
       } catch (error) {
         prepared.release();
         throw error;
       }
-      const run = launchAgentRun(scope, prepared, signal);
+      // The run releases its scope as it settles, before its `done` resolves: the handle's `done`
+      // is the run's own, with no promise chain per run.
+      const run = launchAgentRun(scope, prepared, signal, true);
       return Object.freeze({
         runId: run.runId,
         context,
         agent: agent.name,
-        done: run.done.then(async (event) => {
-          await scope[Symbol.asyncDispose]();
-          return event;
-        }),
+        done: run.done,
         cancel: (reason?: string) => {
           run.abort(new DispatchError('CANCELLED', reason ?? 'cancelled'));
         },

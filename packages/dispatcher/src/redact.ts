@@ -105,6 +105,16 @@ function copy(value: unknown, walk: Walk, depth: number): JsonValue | undefined 
 function copyObject(value: object, walk: Walk, depth: number): JsonValue | undefined {
   if (walk.ancestors.includes(value)) return '[CIRCULAR]';
   if (depth >= walk.opts.maxDepth) return '[MAX_DEPTH]';
+  let plain: boolean;
+  try {
+    const proto: unknown = Object.getPrototypeOf(value);
+    plain =
+      (proto === Object.prototype || proto === null) && typeof (value as { toJSON?: unknown }).toJSON !== 'function';
+  } catch {
+    // A proxy whose traps throw, as below.
+    return '[UNSERIALIZABLE]';
+  }
+  if (plain) return copyPlain(value as Record<string, unknown>, walk, depth);
   walk.ancestors.push(value);
   try {
     if (Array.isArray(value)) return copyArray(value, walk, depth);
@@ -152,6 +162,46 @@ function copyObject(value: object, walk: Walk, depth: number): JsonValue | undef
     return '[UNSERIALIZABLE]';
   } finally {
     walk.ancestors.pop();
+  }
+}
+
+/**
+ * The usual payload, a plain object, copied in one pass: no Array/Set/Map/Error/toJSON checks (it is
+ * none of them), and it joins the cycle-checking ancestors only once it turns out to hold an object.
+ * Each property is read once; every key is still checked, every value copied, the copy frozen.
+ */
+function copyPlain(value: Record<string, unknown>, walk: Walk, depth: number): JsonValue {
+  let nested = false;
+  try {
+    const keys = Object.keys(value);
+    const out: { [key: string]: JsonValue } = {};
+    const max = walk.opts.maxObjectKeys;
+    const sensitive = walk.sensitive;
+    for (let i = 0; i < keys.length; i++) {
+      if (i >= max) {
+        out['…'] = `[${keys.length - max} more keys]`;
+        break;
+      }
+      const key = keys[i] as string;
+      // Read even when redacted, as Object.entries did: a throwing getter makes the object unserializable.
+      const item = value[key];
+      if (isSecretKey(key) || sensitive?.has(key.toLowerCase())) {
+        out[key] = REDACTED;
+        continue;
+      }
+      if (typeof item === 'object' && item !== null && !nested) {
+        nested = true;
+        walk.ancestors.push(value);
+      }
+      const copied = copy(item, walk, depth + 1);
+      if (copied !== undefined) out[key] = copied;
+    }
+    return Object.freeze(out);
+  } catch {
+    // A throwing getter or toJSON must not take the event down with it.
+    return '[UNSERIALIZABLE]';
+  } finally {
+    if (nested) walk.ancestors.pop();
   }
 }
 

@@ -3,7 +3,8 @@ import type { UserExecutionContext } from './context.ts';
 import type { ToolResult } from './defineAgent.ts';
 import { dispatchTool } from './dispatchTool.ts';
 import { DispatchError } from './errors.ts';
-import type { FactoryCore, ScopeToken } from './FactoryCore.ts';
+import type { FactoryCore } from './FactoryCore.ts';
+import { BookedScope } from './ScopeLeakWatch.ts';
 
 /** Where a scope is in its life. */
 export type ScopeState = 'idle' | 'running' | 'finished' | 'disposed';
@@ -43,22 +44,22 @@ export interface ScopeInternals {
   /** Throws unless the scope can take a new run. */
   assertCanStartRun(): void;
   attachRun(run: ActiveRun): void;
+  /** Makes `run` (the scope's) release the scope when it settles, as `factory.startRun` does. */
+  ownedBy(run: ActiveRun): void;
 }
 
-class ScopedDispatcher implements RequestScopedToolDispatcher {
-  readonly context: UserExecutionContext;
+// The factory's booking of the scope lives in its base class (see FactoryCore).
+class ScopedDispatcher extends BookedScope implements RequestScopedToolDispatcher {
   readonly #core: FactoryCore;
-  readonly #token: ScopeToken;
   #run: ActiveRun | undefined;
   #disposal: Promise<void> | undefined;
 
-  constructor(key: symbol, core: FactoryCore, context: UserExecutionContext, token: ScopeToken) {
+  constructor(key: symbol, core: FactoryCore, context: UserExecutionContext) {
     if (key !== CONSTRUCT) {
       throw new TypeError('a RequestScopedToolDispatcher is created only by factory.forRequest(context)');
     }
+    super(context);
     this.#core = core;
-    this.context = context;
-    this.#token = token;
   }
 
   get state(): ScopeState {
@@ -94,7 +95,7 @@ class ScopedDispatcher implements RequestScopedToolDispatcher {
     const run = this.#run;
     if (!run) {
       try {
-        this.#core.releaseScope(this.#token);
+        this.#core.releaseScope(this);
       } catch (error) {
         // A throwing metrics port rejects the disposal, as it did when this was async.
         return Promise.reject(error);
@@ -102,14 +103,14 @@ class ScopedDispatcher implements RequestScopedToolDispatcher {
       return RESOLVED;
     }
     if (!run.closed) {
-      if (run.mode === 'direct' && run.openCalls.length === 0) {
+      if (run.mode === 'direct' && run.inFlight === 0) {
         run.close({ status: 'completed', result: null });
       } else {
         run.abort(new DispatchError('SCOPE_DISPOSED', 'the scope was disposed while its run was active'));
       }
     }
     // `done` never rejects; the scope is released once the sink took the run's last event.
-    return run.done.then(() => this.#core.releaseScope(this.#token));
+    return run.done.then(() => this.#core.releaseScope(this));
   }
 
   get [SCOPE_INTERNALS](): ScopeInternals {
@@ -127,6 +128,9 @@ class ScopedDispatcher implements RequestScopedToolDispatcher {
       attachRun(run) {
         scope.#run = run;
       },
+      ownedBy(run) {
+        run.ownedScope = scope;
+      },
     };
   }
 }
@@ -136,10 +140,14 @@ export function isScope(value: unknown): value is RequestScopedToolDispatcher & 
   return value instanceof ScopedDispatcher;
 }
 
-/** Creates a scope for a context the core has already claimed. Internal: the factory's only way in. */
-export function openScope(core: FactoryCore, context: UserExecutionContext): RequestScopedToolDispatcher {
-  const token = core.claimScope(context);
-  const scope = new ScopedDispatcher(CONSTRUCT, core, context, token);
-  core.watch(scope, token);
+/**
+ * Claims `context` and creates its scope. Internal: the factory's only way in. `watch: false` is for
+ * a scope its run owns (`factory.startRun`): no caller holds it, so it cannot be dropped undisposed;
+ * the run releases it when it settles (and a run always ends, at the latest at its deadline).
+ */
+export function openScope(core: FactoryCore, context: UserExecutionContext, watch = true): RequestScopedToolDispatcher {
+  core.claimScope(context);
+  const scope = new ScopedDispatcher(CONSTRUCT, core, context);
+  if (watch) core.watch(scope);
   return scope;
 }

@@ -65,8 +65,8 @@ export const DEFAULT_LIMITS: DispatcherLimits = Object.freeze({
   redaction: Object.freeze({ maxStringLength: 4_096, maxArrayLength: 200, maxObjectKeys: 200, maxDepth: 32 }),
 });
 
-// setTimeout cannot wait longer than this; larger values would fire at once.
-const MAX_TIMER_MS = 2_147_483_647;
+/** setTimeout cannot wait longer than this; larger values would fire at once. Internal. */
+export const MAX_TIMER_MS = 2_147_483_647;
 
 function positive(path: string, value: number, opts: { integer?: boolean; infinite?: boolean; max?: number } = {}) {
   const ok =
