@@ -21,6 +21,7 @@ describe('readEnv', () => {
       auth: { mode: 'dev', secret: undefined },
       openai: undefined,
       sse: 'lean',
+      dbWriter: 'thread',
     });
   });
 
@@ -28,6 +29,11 @@ describe('readEnv', () => {
     expect(readEnv({ TOOLRUN_SSE: 'trpc' }).sse).toBe('trpc');
     expect(readEnv({ TOOLRUN_SSE: 'lean' }).sse).toBe('lean');
     expect(() => readEnv({ TOOLRUN_SSE: 'stock' })).toThrow(/TOOLRUN_SSE/);
+  });
+
+  it('chooses where the database commits from TOOLRUN_DB_WRITER and refuses any other value by name', () => {
+    expect(readEnv({ TOOLRUN_DB_WRITER: 'inline' }).dbWriter).toBe('inline');
+    expect(() => readEnv({ TOOLRUN_DB_WRITER: 'worker' })).toThrow(/TOOLRUN_DB_WRITER/);
   });
 
   it('resolves relative paths against the folder the command was typed in (INIT_CWD), the database inside the data folder', () => {

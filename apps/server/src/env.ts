@@ -48,6 +48,7 @@ const schema = z
     TOOLRUN_OPENAI_API_KEY: optionalText,
     TOOLRUN_OPENAI_MODEL: optionalText,
     TOOLRUN_SSE: z.enum(['lean', 'trpc']).default('lean'),
+    TOOLRUN_DB_WRITER: z.enum(['thread', 'inline']).default('thread'),
   })
   .superRefine((env, ctx) => {
     if (env.TOOLRUN_AUTH_MODE === 'external' && !env.TOOLRUN_JWT_SECRET && !env.TOOLRUN_JWT_PUBLIC_KEY) {
@@ -102,6 +103,8 @@ export interface ServerEnv {
   openai: { baseURL: string; apiKey: string; model: string } | undefined;
   /** Who writes SSE subscriptions: the server's lean writer, or tRPC's own handler (for comparison). */
   sse: 'lean' | 'trpc';
+  /** Where the database commits: a worker thread (default) or the event loop. */
+  dbWriter: 'thread' | 'inline';
 }
 
 /** Thrown by {@link readEnv} with every problem listed, one per line. */
@@ -171,5 +174,6 @@ export function readEnv(source: NodeJS.ProcessEnv): ServerEnv {
     auth,
     openai,
     sse: e.TOOLRUN_SSE,
+    dbWriter: e.TOOLRUN_DB_WRITER,
   };
 }

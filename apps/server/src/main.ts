@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     openai: env.openai,
     limits: env.limits,
     sse: env.sse,
+    databaseWriter: env.dbWriter,
     auth:
       env.auth.mode === 'external'
         ? {

@@ -148,7 +148,7 @@ function devAuth(dataDir: string | undefined): AuthOptions {
 
 type PassedThrough = Pick<
   ToolrunServicesOptions,
-  'limits' | 'extraTools' | 'extraAgents' | 'openai' | 'maxQueuedEvents' | 'clock' | 'ids'
+  'limits' | 'extraTools' | 'extraAgents' | 'openai' | 'maxQueuedEvents' | 'clock' | 'ids' | 'databaseWriter'
 >;
 
 function pick(opts: StartServerOptions): PassedThrough {
@@ -160,6 +160,7 @@ function pick(opts: StartServerOptions): PassedThrough {
   if (opts.maxQueuedEvents !== undefined) out.maxQueuedEvents = opts.maxQueuedEvents;
   if (opts.clock !== undefined) out.clock = opts.clock;
   if (opts.ids !== undefined) out.ids = opts.ids;
+  if (opts.databaseWriter !== undefined) out.databaseWriter = opts.databaseWriter;
   return out;
 }
 

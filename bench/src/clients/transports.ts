@@ -43,7 +43,8 @@ export function subscribe(opts: {
       socket.on('close', () => handlers.onComplete());
       return { close: () => socket.terminate() };
     }
-    case 'trpc-ws': {
+    case 'trpc-ws':
+    case 'trpc-ws-inline-db': {
       const wsClient = createWSClient({
         url: `${url.replace(/^http/, 'ws')}/trpc`,
         WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,

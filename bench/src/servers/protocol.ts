@@ -58,7 +58,7 @@ export type HostReply =
  * Which transport a client uses: raw ws (the baseline), tRPC `wsLink`, tRPC SSE as the server ships
  * it (its lean SSE writer), or tRPC SSE through tRPC's own node-http writer (`startServer({ sse: 'trpc' })`).
  */
-export type TransportName = 'raw-ws' | 'trpc-ws' | 'trpc-sse' | 'trpc-sse-stock';
+export type TransportName = 'raw-ws' | 'trpc-ws' | 'trpc-sse' | 'trpc-sse-stock' | 'trpc-ws-inline-db';
 
 /** Parent → client. */
 export type ClientRequest =

@@ -24,7 +24,8 @@ const SLOW_MS = 120_000;
 
 /**
  * Starts a host: `toolrun` runs `startServer` with the bench agent (`toolrun-stock-sse` with tRPC's own
- * SSE writer, `sse: 'trpc'`); `raw-ws` the raw ws baseline.
+ * SSE writer, `sse: 'trpc'`; `toolrun-inline-db` committing on the event loop, `databaseWriter: 'inline'`);
+ * `raw-ws` the raw ws baseline.
  * `execArgv` adds Node flags (`--expose-gc` for RSS after GC).
  */
 export async function startHost(opts: {
@@ -37,7 +38,10 @@ export async function startHost(opts: {
     script,
     cwd: opts.benchRoot,
     execArgv: opts.execArgv ?? [],
-    env: { BENCH_SSE_WRITER: opts.kind === 'toolrun-stock-sse' ? 'trpc' : 'lean' },
+    env: {
+      BENCH_SSE_WRITER: opts.kind === 'toolrun-stock-sse' ? 'trpc' : 'lean',
+      BENCH_DB_WRITER: opts.kind === 'toolrun-inline-db' ? 'inline' : 'thread',
+    },
   });
   const listening = await child
     .next((r): r is Reply<'listening'> => r.type === 'listening', 60_000)
@@ -127,17 +131,40 @@ export function startClient(opts: { benchRoot: string; job: ClientRequest; ready
 }
 
 /** The transports the benchmarks compare, baseline first. */
-export const TRANSPORTS: readonly TransportName[] = ['raw-ws', 'trpc-ws', 'trpc-sse', 'trpc-sse-stock'];
+export const TRANSPORTS: readonly TransportName[] = [
+  'raw-ws',
+  'trpc-ws',
+  'trpc-sse',
+  'trpc-sse-stock',
+  'trpc-ws-inline-db',
+];
 
-/** The transports of a run: a quick run leaves tRPC's stock SSE writer out. */
+/** The comparison transports: what the server can be set to, next to what it ships. Not in quick runs. */
+export const COMPARISONS: readonly TransportName[] = ['trpc-sse-stock', 'trpc-ws-inline-db'];
+
+/** The transports of a run: a quick run leaves the comparisons out. */
 export function transportsFor(quick: boolean): readonly TransportName[] {
-  return quick ? TRANSPORTS.filter((t) => t !== 'trpc-sse-stock') : TRANSPORTS;
+  return quick ? TRANSPORTS.filter((t) => !COMPARISONS.includes(t)) : TRANSPORTS;
 }
 
 /** The kind of host a transport's server runs in. */
-export type HostKind = 'raw-ws' | 'toolrun' | 'toolrun-stock-sse';
+export type HostKind = 'raw-ws' | 'toolrun' | 'toolrun-stock-sse' | 'toolrun-inline-db';
 
 /** Which host serves a transport. */
 export function hostKindOf(transport: TransportName): HostKind {
-  return transport === 'raw-ws' ? 'raw-ws' : transport === 'trpc-sse-stock' ? 'toolrun-stock-sse' : 'toolrun';
+  switch (transport) {
+    case 'raw-ws':
+      return 'raw-ws';
+    case 'trpc-sse-stock':
+      return 'toolrun-stock-sse';
+    case 'trpc-ws-inline-db':
+      return 'toolrun-inline-db';
+    case 'trpc-ws':
+    case 'trpc-sse':
+      return 'toolrun';
+    default: {
+      const never: never = transport;
+      throw new Error(`unknown transport ${String(never)}`);
+    }
+  }
 }

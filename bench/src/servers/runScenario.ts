@@ -34,6 +34,7 @@ export const LABEL: Record<TransportName, string> = {
   'trpc-ws': 'tRPC wsLink',
   'trpc-sse': 'tRPC SSE',
   'trpc-sse-stock': 'tRPC SSE, stock writer',
+  'trpc-ws-inline-db': 'tRPC wsLink, SQLite on the event loop',
 };
 
 let scenarioCounter = 0;

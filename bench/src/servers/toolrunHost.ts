@@ -9,7 +9,8 @@ import type { StreamUser } from './protocol.ts';
 /**
  * A real Toolrun server for the transport benchmarks, in its own process: `startServer` on
  * 127.0.0.1:0 with a temp data dir and SQLite file, the bench agent registered through
- * `extraAgents`, and the SSE writer `BENCH_SSE_WRITER` names (`lean`, the default, or `trpc`).
+ * `extraAgents`, the SSE writer `BENCH_SSE_WRITER` names (`lean`, the default, or `trpc`) and the
+ * database writer `BENCH_DB_WRITER` names (`thread`, the default, or `inline`).
  * Driven by the parent over IPC (see protocol.ts).
  */
 const dir = mkdtempSync(join(tmpdir(), 'toolrun-bench-server-'));
@@ -22,6 +23,8 @@ const server = await startServer({
   graceMs: 1_000,
   // The SSE writer under test: the server's lean one (its default) or tRPC's own.
   sse: process.env.BENCH_SSE_WRITER === 'trpc' ? 'trpc' : 'lean',
+  // Where SQLite commits: the database's writer thread (the default) or the event loop.
+  databaseWriter: process.env.BENCH_DB_WRITER === 'inline' ? 'inline' : 'thread',
 });
 const { services } = server;
 

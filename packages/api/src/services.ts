@@ -40,6 +40,11 @@ export interface ServicesConfig {
 export interface ToolrunServicesOptions {
   /** A SQLite file path or `':memory:'`; or an already open database (the services then own it). */
   database: string | ToolrunDatabase;
+  /**
+   * Where a database opened from a path commits (see `@toolrun/db`'s `writer`): `'thread'` (the default
+   * for a file) on a worker thread, `'inline'` on the event loop.
+   */
+  databaseWriter?: 'thread' | 'inline';
   /** How tokens are issued and verified, or a ready {@link Auth}. */
   auth: AuthOptions | Auth;
   /** Adds the OpenAI-compatible agent (`openai`) when set. */
@@ -105,7 +110,13 @@ export const DEFAULT_SERVICES_CONFIG: ServicesConfig = {
 export async function createToolrunServices(opts: ToolrunServicesOptions): Promise<ToolrunServices> {
   const logger = opts.logger ?? silentLogger;
   const auth = 'verify' in opts.auth ? opts.auth : await createAuth(opts.auth);
-  const db = typeof opts.database === 'string' ? openDatabase({ path: opts.database }) : opts.database;
+  const db =
+    typeof opts.database === 'string'
+      ? openDatabase({
+          path: opts.database,
+          ...(opts.databaseWriter === undefined ? {} : { writer: opts.databaseWriter }),
+        })
+      : opts.database;
   if (db.recovered.length > 0) {
     // `recovered` holds the events written to close them: one agent_completed per run.
     const runs = db.recovered.filter((event) => event.type === 'agent_completed').length;

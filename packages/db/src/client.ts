@@ -3,11 +3,12 @@ import { dirname } from 'node:path';
 import type { JsonValue, RunEvent } from '@toolrun/dispatcher';
 import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { type Committer, createInlineCommitter } from './committer.ts';
 import { DbError, toDbError } from './errors.ts';
 import { createEventWriter } from './eventWriter.ts';
 import { inspectFile } from './inspectFile.ts';
 import { applyMigrations } from './migrate.ts';
-import { createPersistentSink, type PersistentSink } from './persistentSink.ts';
+import { type CommitPipeline, createCommitPipeline, type PersistentSink } from './persistentSink.ts';
 import { recoverInterruptedRuns } from './recovery.ts';
 import { type AuditRecord, type AuditSummary, createAuditsRepository } from './repositories/audits.ts';
 import { createEventsRepository, type FeedOptions } from './repositories/events.ts';
@@ -16,6 +17,8 @@ import { createRunsRepository, type ListRunsOptions, type RunPage, type RunRecor
 import { createSqliteScratchpad, type ScratchpadStore } from './repositories/scratchpad.ts';
 import { createToolCallsRepository, type ToolCallRecord } from './repositories/toolCalls.ts';
 import * as schema from './schema.ts';
+import { createThreadCommitter } from './threadCommitter.ts';
+import { createBatchExecutor } from './writeBatch.js';
 
 /** Options of {@link openDatabase}. */
 export interface OpenDatabaseOptions {
@@ -25,6 +28,13 @@ export interface OpenDatabaseOptions {
   now?: () => number;
   /** How long a statement waits for another connection's lock (default 5,000 ms). */
   busyTimeoutMs?: number;
+  /**
+   * Where the persistent sink commits. `'thread'` (the default for a file): a worker thread with its
+   * own connection, so commits and WAL checkpoints leave the event loop; this thread still checks
+   * every write and does all reads. `'inline'` (always for `':memory:'`, which a thread cannot
+   * share): on this thread, synchronously.
+   */
+  writer?: 'thread' | 'inline';
 }
 
 /** A run with all its stored events (seq order) and tool calls (start order). */
@@ -86,18 +96,21 @@ export interface ToolrunDatabase {
 export function openDatabase(opts: OpenDatabaseOptions): ToolrunDatabase {
   const now = opts.now ?? Date.now;
   const state = inspectFile(opts.path);
+  const busyTimeoutMs = opts.busyTimeoutMs ?? 5_000;
+  const inMemory = opts.path === ':memory:' || opts.path === '';
   if (opts.path !== ':memory:' && opts.path !== '') mkdirSync(dirname(opts.path), { recursive: true });
-  const sqlite = new Database(opts.path, { timeout: opts.busyTimeoutMs ?? 5_000 });
+  const sqlite = new Database(opts.path, { timeout: busyTimeoutMs });
   const db = drizzle({ client: sqlite, schema });
   const { writer, recovered } = (() => {
     try {
       sqlite.pragma('journal_mode = WAL');
-      sqlite.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5_000}`);
+      sqlite.pragma(`busy_timeout = ${busyTimeoutMs}`);
       sqlite.pragma('synchronous = NORMAL');
       sqlite.pragma('foreign_keys = ON');
       applyMigrations(sqlite, { fresh: state === 'fresh' });
       const created = createEventWriter(sqlite);
-      return { writer: created, recovered: recoverInterruptedRuns({ db, writer: created, now }) };
+      const executor = createBatchExecutor(sqlite);
+      return { writer: created, recovered: recoverInterruptedRuns({ db, writer: created, executor, now }) };
     } catch (error) {
       sqlite.close();
       throw toDbError(error, 'WRITE_FAILED');
@@ -108,7 +121,7 @@ export function openDatabase(opts: OpenDatabaseOptions): ToolrunDatabase {
   const events = createEventsRepository(db);
   const calls = createToolCallsRepository(db);
   const audits = createAuditsRepository(db, now);
-  const sinks = new Set<PersistentSink & { close(): void }>();
+  let pipeline: CommitPipeline | undefined;
   let closed = false;
   const ensureOpen = (): void => {
     if (closed) throw new DbError('CLOSED', 'the database is closed');
@@ -119,9 +132,20 @@ export function openDatabase(opts: OpenDatabaseOptions): ToolrunDatabase {
     recovered,
     createPersistentSink(sinkOpts = {}) {
       ensureOpen();
-      const sink = createPersistentSink({ sqlite, writer, onCommitted: sinkOpts.onCommitted });
-      sinks.add(sink);
-      return sink;
+      if (pipeline === undefined) {
+        let inlineCommitter: Committer | undefined;
+        const inline = (): Committer => {
+          inlineCommitter ??= createInlineCommitter(sqlite);
+          return inlineCommitter;
+        };
+        if (inMemory || opts.writer === 'inline') pipeline = createCommitPipeline({ writer, committer: inline() });
+        else {
+          const committer = createThreadCommitter({ path: opts.path, busyTimeoutMs, fallback: inline });
+          // The batches that outgrew the thread are committed inline (the backlog bound).
+          pipeline = createCommitPipeline({ writer, committer, overflow: inline() });
+        }
+      }
+      return pipeline.createSink(sinkOpts.onCommitted);
     },
     eventsAfter(runId, afterSeq, limit) {
       ensureOpen();
@@ -187,7 +211,7 @@ export function openDatabase(opts: OpenDatabaseOptions): ToolrunDatabase {
     },
     close() {
       if (closed) return;
-      for (const sink of sinks) sink.close();
+      pipeline?.close();
       closed = true;
       sqlite.close();
     },

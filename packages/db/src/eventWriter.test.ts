@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RunBuilder, tempDb } from '../test/fixtures.ts';
 import { openDatabase } from './client.ts';
 import { createEventWriter } from './eventWriter.ts';
+import { createBatchExecutor } from './writeBatch.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -21,7 +22,14 @@ describe('event writer', () => {
     });
     // A cache of one run: every switch between runs is a miss that reloads from the tables.
     const writer = createEventWriter(sqlite, { maxCachedRuns: 1 });
-    const write = (events: RunEvent[]) => sqlite.transaction(() => writer.run(writer.check(events)))();
+    const executor = createBatchExecutor(sqlite);
+    const write = (events: RunEvent[]) => {
+      const draft = writer.begin();
+      draft.add(events);
+      sqlite.transaction(() => executor.execute(draft.build()))();
+      draft.committed();
+    };
+    const check = (events: RunEvent[]) => writer.begin().add(events);
     const a = new RunBuilder({ runId: 'a', userId: 'u1' });
     const b = new RunBuilder({ runId: 'b', userId: 'u2' });
     write([a.started()]);
@@ -31,12 +39,12 @@ describe('event writer', () => {
     write([b.thinking()]);
     // Evicted and reloaded: the open call is known, a duplicate callId is not accepted, nor is a gap.
     const dup = { ...a.events[1], seq: 3, id: 'a:3' } as RunEvent;
-    expect(() => writer.check([dup])).toThrow(expect.objectContaining({ code: 'INVALID_EVENT' }));
-    expect(() => writer.check([b.events[1] as RunEvent])).toThrow(expect.objectContaining({ code: 'OUT_OF_ORDER' }));
+    expect(() => check([dup])).toThrow(expect.objectContaining({ code: 'INVALID_EVENT' }));
+    expect(() => check([b.events[1] as RunEvent])).toThrow(expect.objectContaining({ code: 'OUT_OF_ORDER' }));
     const finishA = [a.toolCompleted(callA), a.completed()];
     write([b.thinking()]);
     write(finishA);
-    expect(() => writer.check([a.thinking()])).toThrow(expect.objectContaining({ code: 'RUN_FINISHED' }));
+    expect(() => check([a.thinking()])).toThrow(expect.objectContaining({ code: 'RUN_FINISHED' }));
     const rows = sqlite
       .prepare('SELECT id, status, last_seq AS lastSeq, tool_calls AS toolCalls FROM runs ORDER BY id')
       .all();

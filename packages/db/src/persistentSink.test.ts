@@ -1,7 +1,7 @@
 import type { RunEvent } from '@toolrun/dispatcher';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
-import { makeRun, RunBuilder, tempDb, writeInChunks } from '../test/fixtures.ts';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { collectGarbage, countEvents, makeRun, RunBuilder, tempDb, writeInChunks } from '../test/fixtures.ts';
 import { openDatabase } from './client.ts';
 import type { DbErrorCode } from './errors.ts';
 
@@ -9,9 +9,10 @@ const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
+let writer: 'thread' | 'inline' = 'thread';
 function open(onCommitted?: (events: readonly RunEvent[]) => void) {
   const t = tempDb();
-  const db = openDatabase({ path: t.path });
+  const db = openDatabase({ path: t.path, writer });
   cleanups.push(() => {
     db.close();
     t.cleanup();
@@ -20,16 +21,12 @@ function open(onCommitted?: (events: readonly RunEvent[]) => void) {
   return { db, sink, path: t.path };
 }
 
-function countEvents(path: string): number {
-  const raw = new Database(path, { readonly: true });
-  try {
-    return Number(raw.prepare('SELECT count(*) FROM run_events').pluck().get());
-  } finally {
-    raw.close();
-  }
-}
+// Every behaviour holds whether the commits run on the writer thread (the default) or inline.
+describe.each(['thread', 'inline'] as const)('persistent sink, %s writer', (mode) => {
+  beforeEach(() => {
+    writer = mode;
+  });
 
-describe('persistent sink', () => {
   it('commits before onCommitted hands events on, and resolves write() only after the commit', async () => {
     const seenByOtherConnection: number[] = [];
     const order: string[] = [];
@@ -217,6 +214,25 @@ describe('persistent sink', () => {
     expect(db.getRunRecord('b')?.lastSeq).toBe(2);
   });
 
+  it('lets go of a committed write even while an error created in onCommitted lives on (its stack reaches the commit frames)', async () => {
+    // The hub fails a slow subscriber from inside onCommitted and keeps that error: its captured stack
+    // holds the frames' closures and receivers, which must not hold the committed events or their rows.
+    const kept: Error[] = [];
+    const { db, sink } = open(() => {
+      kept.push(new Error('kept, like a SLOW_CONSUMER error'));
+    });
+    const run = new RunBuilder({ runId: 'r', userId: 'u1' });
+    let write: RunEvent[] | undefined = [run.started(), run.thinking('x'.repeat(2_000))];
+    const written = new WeakRef(write);
+    await sink.write(write);
+    write = undefined;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    collectGarbage();
+    expect(kept).toHaveLength(1);
+    expect(written.deref()).toBeUndefined();
+    expect(db.getRunRecord('r')?.lastSeq).toBe(2);
+  });
+
   it('flush() commits at once, and close() commits what is pending', async () => {
     const { db, sink, path } = open();
     const first = makeRun({ runId: 'r1', userId: 'u1' });
@@ -227,7 +243,9 @@ describe('persistent sink', () => {
     const second = makeRun({ runId: 'r2', userId: 'u1' });
     const pending = sink.write(second);
     db.close();
-    await pending;
+    // close() is synchronous: the rows are there before its writes' promises are even awaited.
     expect(countEvents(path)).toBe(first.length + second.length);
+    await pending;
+    await expect(sink.write(makeRun({ runId: 'r3', userId: 'u1' }))).rejects.toMatchObject({ code: 'CLOSED' });
   });
 });

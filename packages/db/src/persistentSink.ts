@@ -1,7 +1,7 @@
 import type { EventSink, RunEvent } from '@toolrun/dispatcher';
-import type Database from 'better-sqlite3';
+import type { Committer } from './committer.ts';
 import { DbError, toDbError } from './errors.ts';
-import type { CheckedWrite, EventWriter } from './eventWriter.ts';
+import type { BatchDraft, EventWriter } from './eventWriter.ts';
 
 /** Counters of a {@link PersistentSink}; `transactions < writes` is group commit at work. */
 export interface SinkStats {
@@ -11,7 +11,7 @@ export interface SinkStats {
   rejected: number;
   /** Events committed. */
   events: number;
-  /** Transactions committed. */
+  /** Transactions committed that held writes of this sink. */
   transactions: number;
 }
 
@@ -23,151 +23,242 @@ export interface SinkStats {
  */
 export interface PersistentSink extends EventSink {
   write(events: readonly RunEvent[]): Promise<void>;
-  /** Commits everything written so far now; resolves when it is committed. */
+  /** Commits everything written so far now; resolves when it is committed (or refused). */
   flush(): Promise<void>;
   stats(): SinkStats;
 }
 
-/** @internal */
-export interface PersistentSinkOptions {
-  sqlite: Database.Database;
+/** @internal Options of {@link createCommitPipeline}. */
+export interface CommitPipelineOptions {
   writer: EventWriter;
-  onCommitted?: ((events: readonly RunEvent[]) => void) | undefined;
-  /** A transaction takes whole writes until it holds at least this many events; the rest wait one turn. */
+  committer: Committer;
+  /** A transaction takes whole writes until it holds at least this many events; the rest wait their turn. */
   maxBatchEvents?: number;
+  /**
+   * Commits on this thread, synchronously: the batches of an asynchronous `committer` (the writer
+   * thread) whose rows hold more than `maxAsyncBatchBytes` of text go here instead (see README, "The
+   * writer thread", backlog bound).
+   */
+  overflow?: Committer;
+  /** Above this many UTF-16 code units of row text, a batch is committed by `overflow` (default 1 Mi). */
+  maxAsyncBatchBytes?: number;
+}
+
+interface SinkState {
+  onCommitted: ((events: readonly RunEvent[]) => void) | undefined;
+  stats: SinkStats;
 }
 
 interface PendingWrite {
+  sink: SinkState;
   events: readonly RunEvent[];
   resolve: () => void;
   reject: (error: DbError) => void;
 }
 
-/** @internal Made by `ToolrunDatabase.createPersistentSink`; `close()` is called by the database. */
-export function createPersistentSink(opts: PersistentSinkOptions): PersistentSink & { close(): void } {
-  const { sqlite, writer, onCommitted } = opts;
+/**
+ * A transaction's writes. Emptied by `finish`: stack traces captured while it finishes (an error a
+ * subscriber creates in `onCommitted`) keep the closures of its frames alive, and through them this
+ * object, for as long as the error lives; only an empty batch makes that harmless.
+ */
+interface Batch {
+  writes: PendingWrite[];
+  accepted: PendingWrite[];
+  refused: { write: PendingWrite; error: DbError }[];
+  draft: BatchDraft | undefined;
+  /** Whether its committer called `done` before `commit` returned. */
+  sync: boolean;
+}
+
+/**
+ * @internal One database's group commit, shared by its sinks: a queue of writes, checked on this
+ * thread against the run-state cache (refusals never reach SQLite) and committed one transaction at
+ * a time by the committer (inline, or on the writer thread). Made by `openDatabase`.
+ */
+export interface CommitPipeline {
+  createSink(onCommitted?: (events: readonly RunEvent[]) => void): PersistentSink;
+  /** Commits what is queued (waiting synchronously for the writer thread), then releases the committer. */
+  close(): void;
+}
+
+/** @internal */
+export function createCommitPipeline(opts: CommitPipelineOptions): CommitPipeline {
+  const { writer, committer, overflow } = opts;
   const maxBatchEvents = opts.maxBatchEvents ?? 2_000;
-  const stats: SinkStats = { writes: 0, rejected: 0, events: 0, transactions: 0 };
+  const maxAsyncBatchBytes = opts.maxAsyncBatchBytes ?? 1_048_576;
   let queue: PendingWrite[] = [];
+  let inFlight: Batch | undefined;
+  /** True while a finished batch hands its events on: a re-entrant flush/close must not commit then. */
+  let finishing = false;
   let immediate: NodeJS.Immediate | undefined;
-  let committing = false;
   let closed = false;
+  let enqueued = 0;
+  let settled = 0;
+  let flushWaiters: { target: number; resolve: () => void }[] = [];
 
-  const commitBatch = (batch: PendingWrite[]): void => {
-    const accepted: PendingWrite[] = [];
-    const refused: { write: PendingWrite; error: DbError }[] = [];
-    try {
-      sqlite.transaction(() => {
-        for (const write of batch) {
-          let checked: CheckedWrite;
-          try {
-            checked = writer.check(write.events);
-          } catch (error) {
-            // Refused before touching the database: the rest of the batch goes on.
-            refused.push({ write, error: toDbError(error, 'INVALID_EVENT') });
-            continue;
-          }
-          writer.run(checked);
-          accepted.push(write);
-        }
-      })();
-    } catch (error) {
-      // A statement or the commit failed (disk full, I/O error): the transaction rolled back, so
-      // nothing of the batch is stored and the cached run state may be ahead of the tables.
-      writer.reset();
-      const failure = toDbError(error, 'WRITE_FAILED');
-      const refusedWrites = new Map(refused.map((r) => [r.write, r.error]));
-      for (const write of batch) write.reject(refusedWrites.get(write) ?? failure);
-      stats.rejected += batch.length;
-      return;
-    }
-    stats.transactions += 1;
-    stats.writes += accepted.length;
-    stats.rejected += refused.length;
-    if (accepted.length > 0) {
-      const committed = accepted.length === 1 ? (accepted[0]?.events ?? []) : accepted.flatMap((w) => w.events);
-      stats.events += committed.length;
-      if (onCommitted !== undefined) {
-        try {
-          onCommitted(committed);
-        } catch (error) {
-          // The events are durable already; a failing subscriber must not turn them into a failed write.
-          process.emitWarning(`onCommitted threw: ${error instanceof Error ? error.message : String(error)}`, {
-            code: 'TOOLRUN_DB_ON_COMMITTED',
-          });
-        }
-      }
-    }
-    for (const write of accepted) write.resolve();
-    for (const { write, error } of refused) write.reject(error);
-  };
-
-  const takeBatch = (): PendingWrite[] => {
+  const takeWrites = (): PendingWrite[] => {
     let size = 0;
     let count = 0;
     while (count < queue.length && size < maxBatchEvents) {
       size += queue[count]?.events.length ?? 0;
       count += 1;
     }
-    const batch = queue.slice(0, count);
+    const writes = queue.slice(0, count);
     queue = queue.slice(count);
-    return batch;
+    return writes;
   };
 
-  /** Commits one batch per call (or all of them) so a deep queue does not hold the event loop. */
-  const commit = (all: boolean): void => {
-    if (committing) return;
-    committing = true;
-    try {
-      do commitBatch(takeBatch());
-      while (all && queue.length > 0);
-    } finally {
-      committing = false;
+  /** Checks the next writes and hands the accepted ones to the committer; no-op while a batch is in flight. */
+  const start = (): void => {
+    if (inFlight !== undefined || finishing || queue.length === 0) return;
+    const draft = writer.begin();
+    const batch: Batch = { writes: takeWrites(), accepted: [], refused: [], draft, sync: committer.sync };
+    for (const write of batch.writes) {
+      try {
+        draft.add(write.events);
+        batch.accepted.push(write);
+      } catch (error) {
+        // Refused before touching the database: the rest of the batch goes on.
+        batch.refused.push({ write, error: toDbError(error, 'INVALID_EVENT') });
+      }
     }
-    if (queue.length > 0) schedule();
+    if (batch.accepted.length === 0) {
+      finish(batch);
+      return;
+    }
+    inFlight = batch;
+    // A big batch means the producers outran the writer thread while it committed the previous one.
+    // Committing it here blocks them for its duration, as the inline writer always does; handing it to
+    // the thread would let the next batch grow bigger still, without bound.
+    const target = !committer.sync && overflow !== undefined && draft.bytes > maxAsyncBatchBytes ? overflow : committer;
+    batch.sync = target.sync;
+    target.commit(draft.build(), (error) => finish(batch, error));
+  };
+
+  const finish = (batch: Batch, error?: unknown): void => {
+    inFlight = undefined;
+    finishing = true;
+    try {
+      if (error !== undefined) {
+        // The transaction rolled back: nothing of the batch is stored and the cache may be ahead of the tables.
+        writer.reset();
+        const failure = toDbError(error, 'WRITE_FAILED');
+        for (const write of batch.accepted) {
+          write.sink.stats.rejected += 1;
+          write.reject(failure);
+        }
+      } else {
+        if (batch.accepted.length > 0) batch.draft?.committed();
+        handOn(batch.accepted);
+        for (const write of batch.accepted) write.resolve();
+      }
+      for (const { write, error: refusal } of batch.refused) {
+        write.sink.stats.rejected += 1;
+        write.reject(refusal);
+      }
+    } finally {
+      finishing = false;
+      settled += batch.writes.length;
+      batch.writes = [];
+      batch.accepted = [];
+      batch.refused = [];
+      batch.draft = undefined;
+    }
+    if (flushWaiters.length > 0) {
+      const waiting = flushWaiters;
+      flushWaiters = waiting.filter((w) => w.target > settled);
+      for (const w of waiting) if (w.target <= settled) w.resolve();
+    }
+    if (queue.length === 0 || closed) return;
+    // Someone waits for the rest: go on at once (a thread commit answers later, so this never recurses
+    // deeply; inline, flush() loops itself). Otherwise take one batch per turn so a deep queue does not
+    // hold the event loop, and late writes of this turn join the next transaction.
+    if (flushWaiters.length > 0 && !batch.sync) start();
+    else schedule();
+  };
+
+  /** onCommitted, per sink, with the events of its accepted writes in commit order. */
+  const handOn = (accepted: readonly PendingWrite[]): void => {
+    const bySink = new Map<SinkState, PendingWrite[]>();
+    for (const write of accepted) {
+      const list = bySink.get(write.sink);
+      if (list === undefined) bySink.set(write.sink, [write]);
+      else list.push(write);
+    }
+    for (const [sink, writes] of bySink) {
+      const committed = writes.length === 1 ? (writes[0]?.events ?? []) : writes.flatMap((w) => w.events);
+      sink.stats.transactions += 1;
+      sink.stats.writes += writes.length;
+      sink.stats.events += committed.length;
+      if (sink.onCommitted === undefined) continue;
+      try {
+        sink.onCommitted(committed);
+      } catch (thrown) {
+        // The events are durable already; a failing subscriber must not turn them into a failed write.
+        process.emitWarning(`onCommitted threw: ${thrown instanceof Error ? thrown.message : String(thrown)}`, {
+          code: 'TOOLRUN_DB_ON_COMMITTED',
+        });
+      }
+    }
   };
 
   const schedule = (): void => {
     immediate ??= setImmediate(() => {
       immediate = undefined;
-      commit(false);
+      start();
     });
   };
 
+  /** Commits everything queued before returning (inline committer only). */
+  const drainSync = (): void => {
+    while (queue.length > 0 && inFlight === undefined && !finishing) start();
+  };
+
+  const flush = (): Promise<void> => {
+    if (queue.length === 0 && inFlight === undefined) return Promise.resolve();
+    const promise = new Promise<void>((resolve) => flushWaiters.push({ target: enqueued, resolve }));
+    if (committer.sync) drainSync();
+    else start();
+    return promise;
+  };
+
   return {
-    write(events) {
-      if (closed) return Promise.reject(new DbError('CLOSED', 'the persistent sink is closed'));
-      if (events.length === 0) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
-        queue.push({ events, resolve, reject });
-        schedule();
-      });
+    createSink(onCommitted) {
+      const sink: SinkState = { onCommitted, stats: { writes: 0, rejected: 0, events: 0, transactions: 0 } };
+      return {
+        write(events) {
+          if (closed) return Promise.reject(new DbError('CLOSED', 'the persistent sink is closed'));
+          if (events.length === 0) return Promise.resolve();
+          return new Promise<void>((resolve, reject) => {
+            queue.push({ sink, events, resolve, reject });
+            enqueued += 1;
+            schedule();
+          });
+        },
+        flush,
+        stats: () => ({ ...sink.stats }),
+      };
     },
-    flush() {
-      if (queue.length === 0) return Promise.resolve();
-      if (committing) {
-        // Called from onCommitted: commit the rest once the current batch has been handed over.
-        return new Promise<void>((resolve) =>
-          setImmediate(() => {
-            commit(true);
-            resolve();
-          }),
-        );
-      }
-      commit(true);
-      return Promise.resolve();
-    },
-    stats: () => ({ ...stats }),
     close() {
       if (closed) return;
-      if (queue.length > 0) commit(true);
+      if (!finishing) {
+        committer.settleSync();
+        while (queue.length > 0 && !finishing) {
+          start();
+          committer.settleSync();
+        }
+      }
       closed = true;
       // Only non-empty when close() is called from inside onCommitted.
       for (const write of queue)
         write.reject(new DbError('CLOSED', 'the database was closed before this write committed'));
+      settled += queue.length;
       queue = [];
+      for (const w of flushWaiters.splice(0)) w.resolve();
       if (immediate !== undefined) clearImmediate(immediate);
       immediate = undefined;
+      committer.close();
+      overflow?.close();
     },
   };
 }

@@ -3,6 +3,7 @@ import { and, asc, eq } from 'drizzle-orm';
 import type { DrizzleDb } from './drizzleDb.ts';
 import type { EventWriter } from './eventWriter.ts';
 import { runs, toolCalls } from './schema.ts';
+import type { BatchExecutor } from './writeBatch.js';
 
 /** The `error.code` of events appended by crash recovery (a dispatcher code: `INTERRUPTED`). */
 export const INTERRUPTED = 'INTERRUPTED';
@@ -13,8 +14,13 @@ export const INTERRUPTED = 'INTERRUPTED';
  * `agent_completed` `interrupted`, appended with the next seqs through the normal writer, all in
  * one transaction. Returns the appended events.
  */
-export function recoverInterruptedRuns(opts: { db: DrizzleDb; writer: EventWriter; now: () => number }): RunEvent[] {
-  const { db, writer } = opts;
+export function recoverInterruptedRuns(opts: {
+  db: DrizzleDb;
+  writer: EventWriter;
+  executor: BatchExecutor;
+  now: () => number;
+}): RunEvent[] {
+  const { db, writer, executor } = opts;
   const openRuns = db
     .select()
     .from(runs)
@@ -32,6 +38,7 @@ export function recoverInterruptedRuns(opts: { db: DrizzleDb; writer: EventWrite
   const now = opts.now();
   const at = new Date(now).toISOString();
   const recovered: RunEvent[] = [];
+  const draft = writer.begin();
   db.transaction(() => {
     for (const run of openRuns) {
       const envelope = { runId: run.id, userId: run.userId, threadId: run.threadId, at };
@@ -64,9 +71,11 @@ export function recoverInterruptedRuns(opts: { db: DrizzleDb; writer: EventWrite
         toolCalls: run.toolCalls,
       };
       events.push(final);
-      writer.run(writer.check(events));
+      draft.add(events);
       recovered.push(...events);
     }
+    executor.execute(draft.build());
   });
+  draft.committed();
   return recovered;
 }

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type {
   AgentCompletedEvent,
   ErrorInfo,
@@ -11,6 +13,7 @@ import type {
   ToolCallStatus,
   ToolCompletedEvent,
 } from '@toolrun/dispatcher';
+import Database from 'better-sqlite3';
 
 /** A fresh temp folder with a database path in it; `cleanup()` removes the folder. */
 export function tempDb(name = 'toolrun.db'): { dir: string; path: string; cleanup: () => void } {
@@ -19,6 +22,16 @@ export function tempDb(name = 'toolrun.db'): { dir: string; path: string; cleanu
 }
 
 /** SHA-256 of a file's bytes: proves a refused file was left untouched. */
+/** How many event rows the file holds, read through a connection of its own (read-only). */
+export function countEvents(path: string): number {
+  const raw = new Database(path, { readonly: true });
+  try {
+    return Number(raw.prepare('SELECT count(*) FROM run_events').pluck().get());
+  } finally {
+    raw.close();
+  }
+}
+
 export function sha256(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
@@ -184,4 +197,19 @@ export function contractProblems(events: readonly RunEvent[]): string[] {
   if (open.size > 0) problems.push(`${events[0]?.runId}: ${open.size} tool call(s) never completed`);
   if (events.length === 0) problems.push('no events');
   return problems;
+}
+
+let gc: (() => void) | undefined;
+
+/**
+ * A full garbage collection, reached through V8's `--expose-gc` flag set at run time (so the test
+ * runner needs no flag). Call it after a macrotask turn: a WeakRef's target survives the job that
+ * last dereferenced it.
+ */
+export function collectGarbage(): void {
+  if (gc === undefined) {
+    setFlagsFromString('--expose-gc');
+    gc = runInNewContext('gc') as () => void;
+  }
+  gc();
 }

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeRun, RunBuilder, tempDb } from '../../test/fixtures.ts';
+import { makeRun, RunBuilder, tempDb, writeInChunks } from '../../test/fixtures.ts';
 import { openDatabase } from '../client.ts';
 
 const cleanups: (() => void)[] = [];
@@ -10,9 +10,9 @@ afterEach(() => {
 const day = 86_400_000;
 const now = Date.UTC(2026, 6, 1);
 
-async function seed() {
+async function seed(writer: 'thread' | 'inline' = 'thread') {
   const t = tempDb();
-  const db = openDatabase({ path: t.path, now: () => now });
+  const db = openDatabase({ path: t.path, now: () => now, writer });
   cleanups.push(() => {
     db.close();
     t.cleanup();
@@ -55,8 +55,9 @@ describe('prune', () => {
     expect(await db.prune({ olderThanMs: 7 * day })).toEqual({ runs: 0, events: 0 });
   });
 
-  it('runs in batches that yield to the event loop, so sink writes commit in between', async () => {
-    const { db, sink } = await seed();
+  it('runs in batches that yield to the event loop, so inline sink writes commit in between', async () => {
+    // Inline, the sink commits on the event loop: only the prune's yields let it in.
+    const { db, sink } = await seed('inline');
     const order: string[] = [];
     const pruning = db.prune({ olderThanMs: 7 * day, batchSize: 4 }).then(() => order.push('prune done'));
     const writing = sink
@@ -65,6 +66,17 @@ describe('prune', () => {
     await Promise.all([pruning, writing]);
     expect(order).toEqual(['write committed', 'prune done']);
     expect(db.getRunRecord('during')?.status).toBe('completed');
+  });
+
+  it("waits for the writer thread's lock instead of failing: writes racing a long prune all commit", async () => {
+    const { db, sink } = await seed('thread');
+    const pruning = db.prune({ olderThanMs: 7 * day, batchSize: 1 });
+    const runs = Array.from({ length: 40 }, (_, i) => makeRun({ runId: `race-${i}`, userId: 'u1', startMs: now }));
+    const writing = Promise.all(runs.map((events, i) => writeInChunks(sink, events, 2, i)));
+    const [pruned] = await Promise.all([pruning, writing]);
+    expect(pruned.runs).toBe(23);
+    expect(sink.stats().rejected).toBe(0);
+    for (const events of runs) expect(db.eventsAfter(events[0]?.runId ?? '', 0)).toEqual(events);
   });
 
   it('stops between batches when aborted, keeping what it already deleted', async () => {

@@ -12,6 +12,12 @@ export interface PruneOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * The sink's writer thread may commit between a batch's read and its deletes, which fails a deferred
+ * transaction's lock upgrade at once (SQLITE_BUSY) instead of waiting: take the write lock first.
+ */
+const IMMEDIATE = { behavior: 'immediate' } as const;
+
 /** What a prune removed. */
 export interface PruneResult {
   runs: number;
@@ -56,7 +62,7 @@ export async function pruneHistory(
       tx.delete(toolCalls).where(inArray(toolCalls.runId, ids)).run();
       tx.delete(runs).where(inArray(runs.id, ids)).run();
       return { runs: ids.length, events };
-    });
+    }, IMMEDIATE);
     total.runs += done.runs;
     total.events += done.events;
     if (done.runs < batchSize) return total;
