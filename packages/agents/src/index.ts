@@ -1,5 +1,6 @@
 export { adminAgent, adminAgentInput } from './agents/admin.ts';
 export { calculatorAgent, calculatorAgentInput } from './agents/calculator.ts';
+export { delegateAgent, delegateInput } from './agents/delegate.ts';
 export { flakyAgent, flakyAgentInput } from './agents/flaky.ts';
 export type { OpenAIAgentConfig } from './agents/openaiAgent.ts';
 export { createOpenAIAgent, openAIAgentInput } from './agents/openaiAgent.ts';

@@ -79,7 +79,7 @@ describe('demo agents through the real dispatcher factory', () => {
     },
   );
 
-  it('lists the six demo agents in the registry, admin restricted to admins', () => {
+  it('lists the seven demo agents in the registry, admin restricted to admins', () => {
     const { factory } = setup();
     expect(factory.agents.list().map((agent) => agent.name)).toEqual([...DEMO_AGENT_NAMES]);
     expect(factory.agents.listFor(['user']).map((agent) => agent.name)).not.toContain('admin');

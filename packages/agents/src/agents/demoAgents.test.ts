@@ -30,7 +30,7 @@ const thoughts = (events: { type: string; text?: string }[]) =>
   events.flatMap((event) => (event.type === 'agent_thinking' && event.text !== undefined ? [event.text] : []));
 
 describe('createDemoAgents', () => {
-  it('returns the six demo agents by their exact names, only admin restricted', () => {
+  it('returns the seven demo agents by their exact names, only admin restricted', () => {
     const agents = createDemoAgents();
     expect(agents.map((agent) => agent.name)).toEqual([...DEMO_AGENT_NAMES]);
     expect(agents.filter((agent) => agent.access === 'admin').map((agent) => agent.name)).toEqual(['admin']);
@@ -38,7 +38,11 @@ describe('createDemoAgents', () => {
 
   it('starts every agent with {} and every one thinks, calls a tool and completes (stand-in scope)', async () => {
     for (const agent of createDemoAgents()) {
-      const { ctx, events } = standInAgentContext({ tools: tools().list, roles: ['user', 'admin'] });
+      const { ctx, events } = standInAgentContext({
+        tools: tools().list,
+        roles: ['user', 'admin'],
+        agents: createDemoAgents(),
+      });
       const input = agent.input.parse(agent.name === 'slow' ? { steps: 2, delayMs: 1 } : {});
       await agent.run(input, ctx);
       const types = new Set(events.map((event) => event.type));

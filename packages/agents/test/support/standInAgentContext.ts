@@ -1,5 +1,6 @@
 import {
   type AgentContext,
+  type AnyAgent,
   type AnyTool,
   createUserExecutionContext,
   isDispatchError,
@@ -20,13 +21,17 @@ export type StandInEvent =
  * it looks the tool up, refuses admin tools without the admin role, parses the input with the tool's
  * schema, runs it with the run's signal and turns a throw into a `ToolResult`, like the real scope,
  * but with no limits, breaker, timeouts or redaction. `intercept` lets a test answer a call itself,
- * for outcomes only the real dispatcher produces (say `CIRCUIT_OPEN`).
+ * for outcomes only the real dispatcher produces (say `CIRCUIT_OPEN`). With `agents`, the context has
+ * `callAgent`: it records the call as a tool call `agent:<name>` and runs the agent on this same
+ * context (no child context, depth, timeout or guards but the schema); without, it has none, like a
+ * stand-in written before sub-agents existed.
  */
 export function standInAgentContext(opts: {
   tools: readonly AnyTool[];
   userId?: string;
   roles?: readonly Role[];
   signal?: AbortSignal;
+  agents?: readonly AnyAgent[];
   intercept?: (tool: string, input: unknown, callId: string) => ToolResult | undefined;
 }): { ctx: AgentContext; events: StandInEvent[] } {
   const events: StandInEvent[] = [];
@@ -84,5 +89,43 @@ export function standInAgentContext(opts: {
       return result;
     },
   };
-  return { ctx, events };
+  const agents = opts.agents;
+  if (agents === undefined) return { ctx, events };
+  const withAgents: AgentContext = {
+    ...ctx,
+    async callAgent(name, input) {
+      calls += 1;
+      const callId = `call-${calls}`;
+      const tool = `agent:${name}`;
+      events.push({ type: 'tool_executing', callId, tool, input });
+      const started = performance.now();
+      const fail = (code: string, message: string): ToolResult => ({
+        callId,
+        status: 'error',
+        error: { code, message },
+        durationMs: performance.now() - started,
+      });
+      const agent = agents.find((candidate) => candidate.name === name);
+      const parsed = agent?.input.safeParse(input);
+      let result: ToolResult;
+      if (agent === undefined || parsed === undefined) result = fail('UNKNOWN_AGENT', `unknown agent "${name}"`);
+      else if (!parsed.success) result = fail('INVALID_INPUT', parsed.error.message);
+      else {
+        try {
+          const output = await agent.run(parsed.data, withAgents);
+          result = {
+            callId,
+            status: 'success',
+            output: structuredClone(output),
+            durationMs: performance.now() - started,
+          };
+        } catch (error) {
+          result = fail('AGENT_FAILED', error instanceof Error ? error.message : String(error));
+        }
+      }
+      events.push({ type: 'tool_completed', callId, tool, result });
+      return result;
+    },
+  };
+  return { ctx: withAgents, events };
 }

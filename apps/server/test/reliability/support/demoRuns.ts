@@ -17,13 +17,13 @@ const TOPICS = ['events', 'isolation', 'circuit breaker', 'resume', 'cancel'];
 
 /**
  * A random run of one of the demo agents of `@toolrun/agents`, with small random inputs so a run
- * takes from a few milliseconds to about two seconds: `research`, `calculator`, `parallel`, `flaky`,
- * `slow`, and `admin` for admins. Every input is valid for its agent.
+ * takes from a few milliseconds to about two seconds: `research`, `calculator`, `delegate` (sub-agents),
+ * `parallel`, `flaky`, `slow`, and `admin` for admins. Every input is valid for its agent.
  */
 export function planDemoRun(rng: Random, opts: { admin: boolean }): PlannedRun {
   const agents = opts.admin
-    ? (['research', 'calculator', 'parallel', 'flaky', 'slow', 'admin'] as const)
-    : (['research', 'calculator', 'parallel', 'flaky', 'slow'] as const);
+    ? (['research', 'calculator', 'delegate', 'parallel', 'flaky', 'slow', 'admin'] as const)
+    : (['research', 'calculator', 'delegate', 'parallel', 'flaky', 'slow'] as const);
   // Slow runs twice as often: they keep streams live while their events are produced.
   const agent = rng.chance(0.25) ? 'slow' : rng.pick(agents);
   switch (agent) {
@@ -31,6 +31,15 @@ export function planDemoRun(rng: Random, opts: { admin: boolean }): PlannedRun {
       return { agent, input: { maxSources: rng.int(1, 5), saveNote: rng.chance(0.5) } };
     case 'calculator':
       return { agent, input: { question: rng.pick(QUESTIONS) } };
+    case 'delegate':
+      return {
+        agent,
+        input: {
+          question: `${rng.pick(TOPICS)}: ${rng.pick(QUESTIONS)}`,
+          maxSources: rng.int(1, 5),
+          saveNote: rng.chance(0.5),
+        },
+      };
     case 'parallel':
       return {
         agent,
