@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { badInput } from '../badInput.ts';
 import { findRun } from '../findRun.ts';
 import { cursorSchema, eventIdSchema, idSchema, limitSchema, nameSchema, runIdSchema } from '../schemas.ts';
+import { served } from '../streams/served.ts';
 import { streamFeed } from '../streams/streamFeed.ts';
 import { streamRunEvents } from '../streams/streamRunEvents.ts';
 import { toTRPCError } from '../toTRPCError.ts';
@@ -77,21 +78,11 @@ export const runsRouter = createTRPCRouter({
       }
       // The client already has the whole of a finished run.
       if (run.finished && afterSeq === run.lastSeq) return;
-      const release = services.trackSubscription('runs');
-      try {
-        yield* streamRunEvents({
-          services,
-          principal,
-          runId: input.runId,
-          afterSeq,
-          signal,
-          whenWritable: ctx.whenWritable,
-        });
-      } catch (error) {
-        throw toTRPCError(error);
-      } finally {
-        release();
-      }
+      yield* served(
+        services,
+        'runs',
+        streamRunEvents({ services, principal, runId: input.runId, afterSeq, signal, whenWritable: ctx.whenWritable }),
+      );
     }),
 
   /**
@@ -105,21 +96,18 @@ export const runsRouter = createTRPCRouter({
       if (input.scope === 'all' && !principal.roles.includes('admin')) {
         throw new TRPCError({ code: 'FORBIDDEN', message: "scope 'all' needs the admin role" });
       }
-      const release = services.trackSubscription('feeds');
-      try {
-        yield* streamFeed({
+      yield* served(
+        services,
+        'feeds',
+        streamFeed({
           services,
           principal,
           scope: input.scope,
           afterEventId: input.lastEventId,
           signal,
           whenWritable: ctx.whenWritable,
-        });
-      } catch (error) {
-        throw toTRPCError(error);
-      } finally {
-        release();
-      }
+        }),
+      );
     }),
 
   /** Cancels the caller's run; it still ends with its events. `cancelled: false` when it had already ended. */
