@@ -3,7 +3,7 @@ import type { ToolResult } from './defineAgent.ts';
 import { DispatchError } from './errors.ts';
 import type { ErrorInfo, JsonValue } from './events.ts';
 import type { FactoryCore } from './FactoryCore.ts';
-import { callIdOf, mintCallNumber, randomIds } from './randomIds.ts';
+import { callIdFor, mintedBy } from './randomIds.ts';
 import type { CallFailure } from './ToolCall.ts';
 
 type Outcome = CallFailure | { readonly output: JsonValue; readonly value: unknown };
@@ -41,13 +41,8 @@ export class SubAgentCall implements OpenCall {
     this.#label = label;
     this.#owner = owner;
     this.#started = core.clock.monotonic();
-    if (core.ids === randomIds) {
-      this.minted = mintCallNumber();
-      this.callId = callIdOf(this.minted);
-    } else {
-      this.minted = 0;
-      this.callId = core.ids.callId();
-    }
+    this.minted = mintedBy(core.ids);
+    this.callId = callIdFor(core.ids, this.minted);
   }
 
   /** The sub-agent's signal: aborted when this call ends, for whatever reason. */

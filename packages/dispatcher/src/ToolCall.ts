@@ -7,7 +7,7 @@ import type { ErrorInfo, JsonValue, ToolCallStatus } from './events.ts';
 import type { FactoryCore } from './FactoryCore.ts';
 import { formatIssues } from './formatIssues.ts';
 import type { CircuitBreaker } from './limits/CircuitBreaker.ts';
-import { callIdOf, mintCallNumber, randomIds } from './randomIds.ts';
+import { callIdFor, mintedBy } from './randomIds.ts';
 import { redactWith } from './redact.ts';
 import type { SubAgentCall } from './SubAgentCall.ts';
 import type { ToolEntry } from './toolRegistry.ts';
@@ -77,13 +77,8 @@ export class ToolCall implements OpenCall {
     readonly started: number,
     readonly owner: SubAgentCall | undefined,
   ) {
-    if (core.ids === randomIds) {
-      this.minted = mintCallNumber();
-      this.callId = callIdOf(this.minted);
-    } else {
-      this.minted = 0;
-      this.callId = core.ids.callId();
-    }
+    this.minted = mintedBy(core.ids);
+    this.callId = callIdFor(core.ids, this.minted);
   }
 
   get signal(): AbortSignal {

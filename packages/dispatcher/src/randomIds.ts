@@ -22,6 +22,19 @@ export function callIdOf(n: number): string {
 }
 
 /**
+ * A new call's number: from this process's counter when `ids` is the package's own source, so the
+ * run can check the id's uniqueness on the number; 0 for an injected source. Internal.
+ */
+export function mintedBy(ids: IdSource): number {
+  return ids === randomIds ? mintCallNumber() : 0;
+}
+
+/** The id of a new call whose number {@link mintedBy} gave: from the number, or from the injected source. Internal. */
+export function callIdFor(ids: IdSource, minted: number): string {
+  return minted > 0 ? callIdOf(minted) : ids.callId();
+}
+
+/**
  * Random, unguessable run, request and thread ids (`run_<uuid>`, `<uuid>`, `thread_<uuid>`) and
  * unique call ids (`call_<process nonce>_<counter>`).
  */
