@@ -1,4 +1,4 @@
-import { once } from 'node:events';
+import { getEventListeners, once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -47,11 +47,12 @@ describe('wsBackpressure', () => {
     expect(whenWritable(new AbortController().signal)).toBeUndefined();
   });
 
-  it('makes a subscription wait while the reader is stuck, and lets it go on once the reader drains the socket', async () => {
+  it('makes a subscription wait while the reader is stuck, and lets it go on once the reader drains the socket, no listener left on its signal', async () => {
     const { client, ws, socket, whenWritable } = await pausedPair({ pauseAboveBytes: 256 * 1024 });
     sendUntilBuffered(ws, socket, 256 * 1024);
     expect(socket.writableLength).toBeGreaterThan(256 * 1024);
-    const wait = whenWritable(new AbortController().signal);
+    const signal = new AbortController().signal;
+    const wait = whenWritable(signal);
     expect(wait).toBeInstanceOf(Promise);
     let settled = false;
     void wait?.then(() => {
@@ -63,9 +64,10 @@ describe('wsBackpressure', () => {
     await wait;
     expect(socket.writableLength).toBeLessThanOrEqual(256 * 1024);
     expect(ws.readyState).toBe(WebSocket.OPEN);
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
   });
 
-  it('ends the wait when the subscription is aborted, without a listener left on its signal', async () => {
+  it('ends the wait when the subscription is aborted; one drain listener per connection however many wait', async () => {
     const { ws, socket, whenWritable } = await pausedPair({ pauseAboveBytes: 256 * 1024 });
     sendUntilBuffered(ws, socket, 256 * 1024);
     const controller = new AbortController();
