@@ -22,6 +22,7 @@ describe('readEnv', () => {
       openai: undefined,
       sse: 'lean',
       dbWriter: 'thread',
+      stalledAfterMs: 30_000,
     });
   });
 

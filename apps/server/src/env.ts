@@ -49,6 +49,7 @@ const schema = z
     TOOLRUN_OPENAI_MODEL: optionalText,
     TOOLRUN_SSE: z.enum(['lean', 'trpc']).default('lean'),
     TOOLRUN_DB_WRITER: z.enum(['thread', 'inline']).default('thread'),
+    TOOLRUN_STALLED_AFTER_MS: integer(30_000, 100, 3_600_000),
   })
   .superRefine((env, ctx) => {
     if (env.TOOLRUN_AUTH_MODE === 'external' && !env.TOOLRUN_JWT_SECRET && !env.TOOLRUN_JWT_PUBLIC_KEY) {
@@ -105,6 +106,8 @@ export interface ServerEnv {
   sse: 'lean' | 'trpc';
   /** Where the database commits: a worker thread (default) or the event loop. */
   dbWriter: 'thread' | 'inline';
+  /** How long a subscription may wait for a stuck reader's connection to drain before closing it. */
+  stalledAfterMs: number;
 }
 
 /** Thrown by {@link readEnv} with every problem listed, one per line. */
@@ -175,5 +178,6 @@ export function readEnv(source: NodeJS.ProcessEnv): ServerEnv {
     openai,
     sse: e.TOOLRUN_SSE,
     dbWriter: e.TOOLRUN_DB_WRITER,
+    stalledAfterMs: e.TOOLRUN_STALLED_AFTER_MS,
   };
 }

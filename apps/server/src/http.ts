@@ -24,6 +24,8 @@ export interface HttpServerOptions {
   consoleDir: string;
   /** Largest request body (HTTP) and message (WebSocket), in bytes. */
   maxBodyBytes: number;
+  /** How long a subscription may wait for its connection to drain before the connection is closed. */
+  stalledAfterMs?: number;
   /** Whether `/healthz` should report the server as stopping. */
   isShuttingDown: () => boolean;
   /**
@@ -66,7 +68,13 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
   });
   const leanSse =
     (opts.sse ?? 'lean') === 'lean'
-      ? createLeanSseHandler({ router: appRouter, basePath: `${TRPC_PATH}/`, createContext: contextOf, onError })
+      ? createLeanSseHandler({
+          router: appRouter,
+          basePath: `${TRPC_PATH}/`,
+          createContext: contextOf,
+          onError,
+          ...(opts.stalledAfterMs === undefined ? {} : { stalledAfterMs: opts.stalledAfterMs }),
+        })
       : undefined;
   const serveConsole = createConsoleHandler(opts.consoleDir);
 
@@ -109,7 +117,10 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      writability.set(ws, wsBackpressure(ws, socket));
+      writability.set(
+        ws,
+        wsBackpressure(ws, socket, opts.stalledAfterMs === undefined ? {} : { stalledAfterMs: opts.stalledAfterMs }),
+      );
       wss.emit('connection', ws, req);
     });
   });

@@ -34,6 +34,7 @@ async function main(): Promise<void> {
     limits: env.limits,
     sse: env.sse,
     databaseWriter: env.dbWriter,
+    stalledAfterMs: env.stalledAfterMs,
     auth:
       env.auth.mode === 'external'
         ? {

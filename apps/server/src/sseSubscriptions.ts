@@ -25,7 +25,15 @@ export interface LeanSseOptions<TContext> {
   /** Builds the context exactly as the tRPC handler does, from the request and tRPC's request info. */
   createContext: (req: IncomingMessage, info: TRPCRequestInfo) => TContext | Promise<TContext>;
   onError: (opts: { error: TRPCError; path: string | undefined; type: string }) => void;
+  /**
+   * How long a stream may wait for its socket to drain before the connection is closed (its reader
+   * is stuck; `EventSource` reconnects and resumes with `Last-Event-ID`). Default 30 s.
+   */
+  stalledAfterMs?: number;
 }
+
+/** Default of {@link LeanSseOptions.stalledAfterMs}. */
+export const DEFAULT_STALLED_AFTER_MS = 30_000;
 
 /**
  * Serves single (unbatched) `GET` calls of subscription procedures as Server-Sent Events written
@@ -42,6 +50,7 @@ export function createLeanSseHandler<TContext>(
   // Settings this writer does not reproduce go to tRPC's handler.
   const supported = sse.enabled !== false && sse.emitAndEndImmediately !== true && sse.maxDurationMs === undefined;
   const connectedFrame = `event: connected\ndata: ${JSON.stringify(sse.client ?? {})}\n\n\n`;
+  const stalledAfterMs = opts.stalledAfterMs ?? DEFAULT_STALLED_AFTER_MS;
 
   return (req, res) => {
     if (!supported || req.method !== 'GET') return false;
@@ -239,7 +248,7 @@ export function createLeanSseHandler<TContext>(
         lastWrite = Date.now();
         if (!res.write(frame)) {
           waitingForDrain = true;
-          await drained(res);
+          await drained(res, stalledAfterMs);
           waitingForDrain = false;
           if (signal.aborted) return;
         }
@@ -253,13 +262,16 @@ export function createLeanSseHandler<TContext>(
   }
 }
 
-function drained(res: ServerResponse): Promise<void> {
+/** Resolves on `drain` or close; a socket that does not drain within `stalledAfterMs` is destroyed. */
+function drained(res: ServerResponse, stalledAfterMs: number): Promise<void> {
   return new Promise((resolve) => {
     if (res.destroyed) {
       resolve();
       return;
     }
+    const stalled = setTimeout(() => res.destroy(), stalledAfterMs);
     const done = () => {
+      clearTimeout(stalled);
       res.off('drain', done);
       res.off('close', done);
       resolve();

@@ -30,6 +30,11 @@ export interface StartServerOptions extends PassedThrough {
   logger?: Logger;
   /** Largest request body and WebSocket message; default 1 MiB. */
   maxBodyBytes?: number;
+  /**
+   * How long a subscription may wait for its connection to drain (its reader stuck) before the
+   * connection is closed so the client resumes; default 30 s. SSE through the lean writer and WebSocket.
+   */
+  stalledAfterMs?: number;
   /** Largest `runs.start` input as JSON; default 64 KiB. */
   maxRunInputBytes?: number;
   /** How long `close()` lets active runs finish before cancelling them; default 10 s. */
@@ -95,6 +100,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     registry: prometheus.registry,
     consoleDir: opts.consoleDir ?? DEFAULT_CONSOLE_DIR,
     maxBodyBytes: opts.maxBodyBytes ?? 1_048_576,
+    ...(opts.stalledAfterMs === undefined ? {} : { stalledAfterMs: opts.stalledAfterMs }),
     isShuttingDown: () => shuttingDown,
     sse: opts.sse ?? 'lean',
   });

@@ -13,7 +13,7 @@ afterEach(() => {
 });
 
 /** A real ws server and client on loopback; the client is paused, so the server's writes back up. */
-async function pausedPair(opts: { pauseAboveBytes?: number; terminateAboveBytes?: number }) {
+async function pausedPair(opts: Parameters<typeof wsBackpressure>[2]) {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
   await once(wss, 'listening');
   const accepted = new Promise<{ ws: WebSocket; socket: Duplex }>((resolve) => {
@@ -78,6 +78,16 @@ describe('wsBackpressure', () => {
     controller.abort();
     await Promise.all(waits);
     expect(whenWritable(controller.signal)).toBeUndefined();
+  });
+
+  it('terminates a connection whose reader stays stuck past the stall bound, ending the wait', async () => {
+    const { client, ws, socket, whenWritable } = await pausedPair({ pauseAboveBytes: 256 * 1024, stalledAfterMs: 100 });
+    sendUntilBuffered(ws, socket, 256 * 1024);
+    const closed = once(ws, 'close');
+    await whenWritable(new AbortController().signal);
+    await closed;
+    expect(ws.readyState).toBe(WebSocket.CLOSED);
+    client.resume();
   });
 
   it('terminates a connection holding more than the bound unsent instead of buffering without end', async () => {

@@ -12,6 +12,9 @@ export const WS_PAUSE_ABOVE_BYTES = 1024 * 1024;
  */
 export const WS_TERMINATE_ABOVE_BYTES = 16 * 1024 * 1024;
 
+/** How long a paused connection may go without draining before its reader is taken for stuck. */
+export const WS_STALLED_AFTER_MS = 30_000;
+
 /**
  * tRPC's WebSocket adapter sends every message as soon as a procedure produces it, without looking
  * at backpressure. This gives a connection two bounds:
@@ -19,8 +22,9 @@ export const WS_TERMINATE_ABOVE_BYTES = 16 * 1024 * 1024;
  *   each message, so while more than `pauseAboveBytes` wait unsent (a slow or stuck reader, or a
  *   long replay outrunning the network) they stop pulling events; the event hub's queue bound then
  *   cuts them off and they resume from the database once the socket drains, at the reader's pace;
- * - past `terminateAboveBytes` unsent, `ws.send` terminates the socket instead of buffering more.
- *   The client's wsLink reconnects and resumes from its last tracked event id.
+ * - a connection that stays paused for `stalledAfterMs` without draining is terminated (its reader
+ *   is stuck), and so is one with more than `terminateAboveBytes` unsent (`ws.send` refuses to buffer
+ *   more). The client's wsLink reconnects and resumes from its last tracked event id.
  *
  * @example
  * wss.handleUpgrade(req, socket, head, (ws) => { const whenWritable = wsBackpressure(ws, socket); … });
@@ -28,10 +32,11 @@ export const WS_TERMINATE_ABOVE_BYTES = 16 * 1024 * 1024;
 export function wsBackpressure(
   ws: WebSocket,
   socket: Duplex,
-  opts: { pauseAboveBytes?: number; terminateAboveBytes?: number } = {},
+  opts: { pauseAboveBytes?: number; terminateAboveBytes?: number; stalledAfterMs?: number } = {},
 ): WhenWritable {
   const pauseAbove = opts.pauseAboveBytes ?? WS_PAUSE_ABOVE_BYTES;
   const terminateAbove = opts.terminateAboveBytes ?? WS_TERMINATE_ABOVE_BYTES;
+  const stalledAfterMs = opts.stalledAfterMs ?? WS_STALLED_AFTER_MS;
   const send = ws.send.bind(ws) as (...args: unknown[]) => void;
   ws.send = ((...args: unknown[]) => {
     if (ws.bufferedAmount > terminateAbove) {
@@ -45,7 +50,9 @@ export function wsBackpressure(
   let drained: Promise<void> | undefined;
   const whenDrained = (): Promise<void> => {
     drained ??= new Promise<void>((resolve) => {
+      const stalled = setTimeout(() => ws.terminate(), stalledAfterMs);
       const done = () => {
+        clearTimeout(stalled);
         socket.off('drain', done);
         socket.off('close', done);
         drained = undefined;
