@@ -37,6 +37,11 @@ describe('readEnv', () => {
     expect(() => readEnv({ TOOLRUN_DB_WRITER: 'worker' })).toThrow(/TOOLRUN_DB_WRITER/);
   });
 
+  it('reads the stall bound for stuck readers and refuses one too short to be meant', () => {
+    expect(readEnv({ TOOLRUN_STALLED_AFTER_MS: '5000' }).stalledAfterMs).toBe(5_000);
+    expect(() => readEnv({ TOOLRUN_STALLED_AFTER_MS: '10' })).toThrow(/TOOLRUN_STALLED_AFTER_MS/);
+  });
+
   it('resolves relative paths against the folder the command was typed in (INIT_CWD), the database inside the data folder', () => {
     const env = readEnv({ INIT_CWD: '/srv/app', TOOLRUN_DATA_DIR: './state' });
     expect(env.dataDir).toBe('/srv/app/state');
