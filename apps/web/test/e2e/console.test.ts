@@ -62,6 +62,23 @@ function card(page: Page, runId: string) {
   return page.locator(`[data-testid="run-card"][data-run-id="${runId}"]`);
 }
 
+/**
+ * Starts a slow run, cuts the page's connections while its tool finishes and the run ends (the page
+ * misses those events live), and checks the timeline: every event once, in order, ending with
+ * agent_completed, after at least one drop (not merely finished before going offline).
+ */
+async function expectResumedAcrossDrop(page: Page): Promise<void> {
+  const runId = await startRun(page, 'slow', '{ "steps": 6, "delayMs": 300 }');
+  const c = card(page, runId);
+  await c.locator('[data-testid="tl-row"][data-kind="tool"]').waitFor();
+  await proxy.drop(2_500);
+  await c.and(page.locator('[data-status="completed"]')).waitFor();
+  const { seqs, rows } = await readTimeline(page, runId);
+  expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+  expect(rows.at(-1)?.kind).toBe('agent_completed');
+  expect(Number(await c.getByTestId('link-state').getAttribute('data-drops'))).toBeGreaterThan(0);
+}
+
 describe('the console in a real browser', () => {
   it('as alice, starts a run and shows its five event types in order, each tool call as one completed row', async () => {
     const { page } = alice;
@@ -179,17 +196,7 @@ describe('the console in a real browser', () => {
 
   it('resumes a dropped stream and shows every event once', async () => {
     const { page } = alice;
-    const runId = await startRun(page, 'slow', '{ "steps": 6, "delayMs": 300 }');
-    const c = card(page, runId);
-    await c.locator('[data-testid="tl-row"][data-kind="tool"]').waitFor();
-    // Cut the connections while the tool finishes and the run ends: the page misses those events live.
-    await proxy.drop(2_500);
-    await c.and(page.locator('[data-status="completed"]')).waitFor();
-    const { seqs, rows } = await readTimeline(page, runId);
-    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
-    expect(rows.at(-1)?.kind).toBe('agent_completed');
-    // The stream did drop and come back (not merely finish before going offline).
-    expect(Number(await c.getByTestId('link-state').getAttribute('data-drops'))).toBeGreaterThan(0);
+    await expectResumedAcrossDrop(page);
     expect(alice.errors).toEqual([]);
   });
 
@@ -197,15 +204,7 @@ describe('the console in a real browser', () => {
     const { page } = alice;
     await page.goto(`${base}/#/live`);
     await page.getByLabel('Subscription transport').selectOption('ws');
-    const runId = await startRun(page, 'slow', '{ "steps": 6, "delayMs": 300 }');
-    const c = card(page, runId);
-    await c.locator('[data-testid="tl-row"][data-kind="tool"]').waitFor();
-    await proxy.drop(2_500);
-    await c.and(page.locator('[data-status="completed"]')).waitFor();
-    const { seqs, rows } = await readTimeline(page, runId);
-    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
-    expect(rows.at(-1)?.kind).toBe('agent_completed');
-    expect(Number(await c.getByTestId('link-state').getAttribute('data-drops'))).toBeGreaterThan(0);
+    await expectResumedAcrossDrop(page);
     await page.getByLabel('Subscription transport').selectOption('sse');
     expect(alice.errors).toEqual([]);
   });
