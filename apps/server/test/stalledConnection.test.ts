@@ -8,8 +8,9 @@ import { openRawSse, openRawWs } from './reliability/support/rawStreams.ts';
 let server: Awaited<ReturnType<typeof startTestServer>>;
 
 beforeAll(async () => {
-  // A short stall bound, so that a stuck reader is let go within the test.
-  server = await startTestServer({ extraAgents: [chattyAgent], stalledAfterMs: 300 });
+  // A short stall bound, so that a stuck reader is let go within the test; long enough that the
+  // resumed reader, which parses 2 MB replay messages, drains its socket well within it.
+  server = await startTestServer({ extraAgents: [chattyAgent], stalledAfterMs: 2_000 });
 });
 afterAll(async () => {
   await server.stop();
