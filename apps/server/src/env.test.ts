@@ -42,6 +42,15 @@ describe('readEnv', () => {
     expect(() => readEnv({ TOOLRUN_STALLED_AFTER_MS: '10' })).toThrow(/TOOLRUN_STALLED_AFTER_MS/);
   });
 
+  it('reads the MCP session bounds, with defaults, and refuses a session limit of zero', () => {
+    expect(readEnv({}).mcp).toEqual({ maxSessionsPerUser: 8, sessionIdleMs: 600_000 });
+    expect(readEnv({ TOOLRUN_MCP_MAX_SESSIONS_PER_USER: '2', TOOLRUN_MCP_SESSION_IDLE_MS: '5000' }).mcp).toEqual({
+      maxSessionsPerUser: 2,
+      sessionIdleMs: 5_000,
+    });
+    expect(() => readEnv({ TOOLRUN_MCP_MAX_SESSIONS_PER_USER: '0' })).toThrow(/TOOLRUN_MCP_MAX_SESSIONS_PER_USER/);
+  });
+
   it('resolves relative paths against the folder the command was typed in (INIT_CWD), the database inside the data folder', () => {
     const env = readEnv({ INIT_CWD: '/srv/app', TOOLRUN_DATA_DIR: './state' });
     expect(env.dataDir).toBe('/srv/app/state');

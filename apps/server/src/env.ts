@@ -50,6 +50,8 @@ const schema = z
     TOOLRUN_SSE: z.enum(['lean', 'trpc']).default('lean'),
     TOOLRUN_DB_WRITER: z.enum(['thread', 'inline']).default('thread'),
     TOOLRUN_STALLED_AFTER_MS: integer(30_000, 100, 3_600_000),
+    TOOLRUN_MCP_MAX_SESSIONS_PER_USER: integer(8, 1, 1_000),
+    TOOLRUN_MCP_SESSION_IDLE_MS: integer(600_000, 1_000, 86_400_000),
   })
   .superRefine((env, ctx) => {
     if (env.TOOLRUN_AUTH_MODE === 'external' && !env.TOOLRUN_JWT_SECRET && !env.TOOLRUN_JWT_PUBLIC_KEY) {
@@ -108,6 +110,8 @@ export interface ServerEnv {
   dbWriter: 'thread' | 'inline';
   /** How long a subscription may wait for a stuck reader's connection to drain before closing it. */
   stalledAfterMs: number;
+  /** Bounds of the MCP endpoint's sessions (`/mcp`): per user, and idle time before one is closed. */
+  mcp: { maxSessionsPerUser: number; sessionIdleMs: number };
 }
 
 /** Thrown by {@link readEnv} with every problem listed, one per line. */
@@ -179,5 +183,6 @@ export function readEnv(source: NodeJS.ProcessEnv): ServerEnv {
     sse: e.TOOLRUN_SSE,
     dbWriter: e.TOOLRUN_DB_WRITER,
     stalledAfterMs: e.TOOLRUN_STALLED_AFTER_MS,
+    mcp: { maxSessionsPerUser: e.TOOLRUN_MCP_MAX_SESSIONS_PER_USER, sessionIdleMs: e.TOOLRUN_MCP_SESSION_IDLE_MS },
   };
 }

@@ -2,6 +2,8 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { ToolrunServices, WhenWritable } from '@toolrun/api';
 import { appRouter, createContext } from '@toolrun/api';
+import type { McpHandler } from '@toolrun/mcp';
+import { createMcpHandler, MCP_PATH } from '@toolrun/mcp';
 import type { TRPCError } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
@@ -33,12 +35,16 @@ export interface HttpServerOptions {
    * `trpc` leaves them to tRPC's node-http handler. Everything else is tRPC's handler either way.
    */
   sse?: SseMode;
+  /** The MCP endpoint's session bounds (see `@toolrun/mcp`); its defaults when absent. */
+  mcp?: { maxSessionsPerUser?: number; sessionIdleMs?: number };
 }
 
 /** The node:http server and what shutdown needs to reach. */
 export interface HttpServer {
   readonly server: Server;
   readonly wss: WebSocketServer;
+  /** Toolrun as an MCP server at `/mcp`. */
+  readonly mcp: McpHandler;
   /** Tells WebSocket clients to reconnect (they resume their subscriptions by event id). */
   broadcastReconnect(): void;
 }
@@ -48,7 +54,7 @@ export const TRPC_PATH = '/trpc';
 
 /**
  * One port for everything: tRPC queries and mutations over HTTP and subscriptions over SSE at `/trpc`,
- * WebSocket upgrades at `/trpc`, `GET /healthz`, `GET /metrics` (Prometheus text) and the console at `/`.
+ * WebSocket upgrades at `/trpc`, MCP (Streamable HTTP) at `/mcp`, `GET /healthz`, `GET /metrics` (Prometheus text) and the console at `/`.
  */
 export function createHttpServer(opts: HttpServerOptions): HttpServer {
   const { services, logger } = opts;
@@ -77,11 +83,16 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
         })
       : undefined;
   const serveConsole = createConsoleHandler(opts.consoleDir);
+  const mcp = createMcpHandler({ services, maxBodyBytes: opts.maxBodyBytes, ...opts.mcp });
 
   const server = createServer((req, res) => {
     const path = pathname(req);
     if (path === TRPC_PATH || path.startsWith(`${TRPC_PATH}/`)) {
       if (leanSse?.(req, res) !== true) trpc(req, res);
+      return;
+    }
+    if (path === MCP_PATH) {
+      mcp.handle(req, res);
       return;
     }
     if (path === '/healthz') {
@@ -125,7 +136,7 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
     });
   });
 
-  return { server, wss, broadcastReconnect: () => handler.broadcastReconnectNotification() };
+  return { server, wss, mcp, broadcastReconnect: () => handler.broadcastReconnectNotification() };
 }
 
 function pathname(req: IncomingMessage): string {

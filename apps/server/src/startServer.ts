@@ -46,6 +46,8 @@ export interface StartServerOptions extends PassedThrough {
    * node-http handler). Same frames either way. `main.ts` passes `TOOLRUN_SSE` here.
    */
   sse?: SseMode;
+  /** Bounds of the MCP endpoint's sessions: per user (default 8) and idle time (default 10 min). */
+  mcp?: { maxSessionsPerUser?: number; sessionIdleMs?: number };
 }
 
 /** A running server. */
@@ -103,6 +105,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     ...(opts.stalledAfterMs === undefined ? {} : { stalledAfterMs: opts.stalledAfterMs }),
     isShuttingDown: () => shuttingDown,
     sse: opts.sse ?? 'lean',
+    ...(opts.mcp === undefined ? {} : { mcp: opts.mcp }),
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -130,6 +133,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       await services.drain({ graceMs });
       const until = Date.now() + STREAM_FLUSH_MS;
       while (services.subscriptions().runs > 0 && Date.now() < until) await sleep(20);
+      http.mcp.close();
       http.broadcastReconnect();
       for (const client of http.wss.clients) client.close(1012, 'server restarting');
       http.server.closeAllConnections();

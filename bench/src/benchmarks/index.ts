@@ -3,6 +3,7 @@ import { agentRunBenchmark } from './agentRun.ts';
 import { consoleBenchmark } from './console.ts';
 import { dispatchBenchmark } from './dispatch.ts';
 import { idleBenchmark } from './idle.ts';
+import { mcpThroughputBenchmark } from './mcpThroughput.ts';
 import { memoryBenchmark } from './memory.ts';
 import { persistenceBenchmark } from './persistence.ts';
 import { scopeBenchmark } from './scope.ts';
@@ -17,5 +18,6 @@ export const ALL_BENCHMARKS: readonly Benchmark[] = [
   persistenceBenchmark,
   transportBenchmark,
   idleBenchmark,
+  mcpThroughputBenchmark,
   consoleBenchmark,
 ];

@@ -31,6 +31,8 @@ export { silentLogger } from './logger.ts';
 export type { AppRouter } from './root.ts';
 export { appRouter } from './root.ts';
 export { DEFAULT_PROBE_AGENT } from './routers/audit.ts';
+export type { StartToolRunOptions, ToolRunHandle } from './runs/startToolRun.ts';
+export { startToolRun } from './runs/startToolRun.ts';
 export type { ServicesConfig, ToolrunServices, ToolrunServicesOptions } from './services.ts';
 export { createToolrunServices, DEFAULT_SERVICES_CONFIG } from './services.ts';
 export type { TRPCErrorCode } from './toTRPCError.ts';
