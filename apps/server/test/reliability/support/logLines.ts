@@ -20,3 +20,15 @@ export function captureLog(level: pino.LevelWithSilent = 'debug'): CapturedLog {
     text: () => raw.join(''),
   };
 }
+
+/**
+ * The most lines a rate-limited client-error log may write in `elapsedMs` for `kinds` kinds of
+ * mistakes from one client: per window (10 s) and kind, `burst` lines and one summary.
+ */
+export function boundedLines(
+  elapsedMs: number,
+  opts: { kinds?: number; burst?: number; windowMs?: number } = {},
+): number {
+  const windows = Math.ceil(elapsedMs / (opts.windowMs ?? 10_000)) + 1;
+  return windows * (opts.kinds ?? 1) * ((opts.burst ?? 3) + 1);
+}
