@@ -149,6 +149,18 @@ describe('one account at each cap: the new subscription is refused, what is open
   });
 });
 
+describe('the HTTP server itself', () => {
+  it('has explicit header, request and keep-alive timeouts and a bound on total connections', () => {
+    const http = server.http.server;
+    expect({
+      headersTimeout: http.headersTimeout,
+      requestTimeout: http.requestTimeout,
+      keepAliveTimeout: http.keepAliveTimeout,
+      maxConnections: http.maxConnections,
+    }).toEqual({ headersTimeout: 20_000, requestTimeout: 60_000, keepAliveTimeout: 5_000, maxConnections: 10_000 });
+  });
+});
+
 describe('thousands of requests from one account', () => {
   it(`${FLOOD} refused subscriptions and ${FLOOD} queries from alice: no crash, bounded logs, bob unaffected`, {
     timeout: 180_000,
