@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer } from '../helpers.ts';
+import { handMadeJwt, startTestServer } from '../helpers.ts';
 import { reportFigures } from './support/figures.ts';
 import { boundedLines, captureLog } from './support/logLines.ts';
 import { wsExchange } from './support/rawWs.ts';
@@ -46,5 +46,26 @@ describe('a client that floods the server with its own mistakes', () => {
     expect(lines.length).toBeLessThanOrEqual(boundedLines(Date.now() - startedAt));
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(new RegExp(`toolrun_client_errors_total\\{kind="ws_message_too_large"\\} ${ATTEMPTS}\\b`));
+  });
+
+  it(`${ATTEMPTS} calls with a forged token give bounded warn lines, no error lines, and a count in /metrics`, async () => {
+    const before = log.lines().length;
+    const startedAt = Date.now();
+    const forged = handMadeJwt(
+      { sub: 'alice', roles: ['admin'] },
+      { secret: 'not-the-server-secret-0123456789abcdef' },
+    );
+    const statuses: Record<string, number> = {};
+    for (let i = 0; i < ATTEMPTS; i += 1) {
+      const res = await fetch(`${server.url}/trpc/auth.me`, { headers: { authorization: `Bearer ${forged}` } });
+      statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+    }
+    const lines = log.lines().slice(before);
+    expect(statuses).toEqual({ 401: ATTEMPTS });
+    expect(lines.filter((l) => l.level >= 50)).toEqual([]);
+    expect(lines.filter((l) => l.level === 40).length).toBeGreaterThan(0);
+    expect(lines.length).toBeLessThanOrEqual(boundedLines(Date.now() - startedAt));
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(new RegExp(`toolrun_client_errors_total\\{kind="bad_token"\\} ${ATTEMPTS}\\b`));
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,5 +72,20 @@ describe('security headers', () => {
     const res = await rawRequest({ url: `${server.url}/`, headers: { host: 'evil.example.com' } });
     expect(res.status).toBe(421);
     expect(res.headers).toMatchObject({ ...COMMON, 'content-security-policy': API_CSP });
+  });
+
+  it('the "console not built" page keeps its one inline style under a CSP that allows exactly that style', async () => {
+    const bare = await startTestServer();
+    try {
+      const res = await fetch(`${bare.url}/`);
+      expect(res.status).toBe(503);
+      const style = /<style>([^<]*)<\/style>/.exec(await res.text())?.[1] ?? '';
+      const hash = createHash('sha256').update(style).digest('base64');
+      expect(res.headers.get('content-security-policy')).toBe(
+        `default-src 'none'; style-src 'sha256-${hash}'; frame-ancestors 'none'`,
+      );
+    } finally {
+      await bare.stop();
+    }
   });
 });
