@@ -18,12 +18,86 @@ describe('readEnv', () => {
       maxRunInputBytes: 65_536,
       tokenTtlSeconds: 43_200,
       limits: {},
-      auth: { mode: 'dev', secret: undefined },
+      auth: { mode: 'dev', secret: undefined, adminLogin: true },
       openai: undefined,
       sse: 'lean',
       dbWriter: 'thread',
       stalledAfterMs: 30_000,
+      security: {
+        allowedHosts: [],
+        allowedOrigins: [],
+        maxWsConnectionsPerUser: 100,
+        maxConnections: 10_000,
+        headersTimeoutMs: 20_000,
+        requestTimeoutMs: 60_000,
+        keepAliveTimeoutMs: 5_000,
+      },
+      subscriptionCaps: { perUser: 200, perConnection: 100, ssePerUser: 100 },
+      allowDevAuthOnNetwork: false,
     });
+  });
+
+  it('refuses the development identity provider on a non-loopback HOST unless TOOLRUN_ALLOW_DEV_AUTH_ON_NETWORK=true', () => {
+    for (const host of ['0.0.0.0', '::', '192.168.1.20', 'toolrun.example.com']) {
+      expect(() => readEnv({ HOST: host })).toThrow(/HOST: refusing to serve the development identity provider/);
+    }
+    for (const host of ['127.0.0.1', '127.0.0.2', 'localhost', '::1', '[::1]'])
+      expect(readEnv({ HOST: host }).host).toBe(host);
+    expect(readEnv({ HOST: '0.0.0.0', TOOLRUN_ALLOW_DEV_AUTH_ON_NETWORK: 'true' }).allowDevAuthOnNetwork).toBe(true);
+    // External tokens may be verified anywhere.
+    expect(readEnv({ HOST: '0.0.0.0', TOOLRUN_AUTH_MODE: 'external', TOOLRUN_JWT_SECRET: 'x'.repeat(32) }).host).toBe(
+      '0.0.0.0',
+    );
+    expect(() => readEnv({ TOOLRUN_ALLOW_DEV_AUTH_ON_NETWORK: 'yes please' })).toThrow(
+      /TOOLRUN_ALLOW_DEV_AUTH_ON_NETWORK/,
+    );
+  });
+
+  it('turns admin sign-in off with TOOLRUN_DEV_ADMIN_LOGIN=false', () => {
+    expect(readEnv({ TOOLRUN_DEV_ADMIN_LOGIN: 'false' }).auth).toEqual({
+      mode: 'dev',
+      secret: undefined,
+      adminLogin: false,
+    });
+    expect(readEnv({ TOOLRUN_DEV_ADMIN_LOGIN: '1' }).auth).toMatchObject({ adminLogin: true });
+  });
+
+  it('reads allowed hosts and origins as comma-separated lists, and refuses an origin that is not one', () => {
+    const env = readEnv({
+      TOOLRUN_ALLOWED_HOSTS: ' toolrun.example.com, intranet:8443 ,',
+      TOOLRUN_ALLOWED_ORIGINS: 'https://console.example.com,http://127.0.0.1:5173/',
+    });
+    expect(env.security.allowedHosts).toEqual(['toolrun.example.com', 'intranet:8443']);
+    expect(env.security.allowedOrigins).toEqual(['https://console.example.com', 'http://127.0.0.1:5173']);
+    expect(() => readEnv({ TOOLRUN_ALLOWED_ORIGINS: 'console.example.com' })).toThrow(/TOOLRUN_ALLOWED_ORIGINS/);
+    expect(() => readEnv({ TOOLRUN_ALLOWED_ORIGINS: 'https://console.example.com/app' })).toThrow(
+      /TOOLRUN_ALLOWED_ORIGINS/,
+    );
+  });
+
+  it('reads the caps and timeouts, bounded, and refuses a headers timeout longer than the request timeout', () => {
+    const env = readEnv({
+      TOOLRUN_MAX_SUBSCRIPTIONS_PER_USER: '50',
+      TOOLRUN_MAX_SUBSCRIPTIONS_PER_CONNECTION: '20',
+      TOOLRUN_MAX_SSE_STREAMS_PER_USER: '10',
+      TOOLRUN_MAX_WS_CONNECTIONS_PER_USER: '5',
+      TOOLRUN_MAX_CONNECTIONS: '500',
+      TOOLRUN_HEADERS_TIMEOUT_MS: '5000',
+      TOOLRUN_REQUEST_TIMEOUT_MS: '30000',
+      TOOLRUN_KEEP_ALIVE_TIMEOUT_MS: '1000',
+    });
+    expect(env.subscriptionCaps).toEqual({ perUser: 50, perConnection: 20, ssePerUser: 10 });
+    expect(env.security).toMatchObject({
+      maxWsConnectionsPerUser: 5,
+      maxConnections: 500,
+      headersTimeoutMs: 5_000,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 1_000,
+    });
+    expect(() => readEnv({ TOOLRUN_MAX_SUBSCRIPTIONS_PER_USER: '0' })).toThrow(/TOOLRUN_MAX_SUBSCRIPTIONS_PER_USER/);
+    expect(() => readEnv({ TOOLRUN_HEADERS_TIMEOUT_MS: '90000' })).toThrow(
+      /TOOLRUN_HEADERS_TIMEOUT_MS: must not be longer than TOOLRUN_REQUEST_TIMEOUT_MS/,
+    );
   });
 
   it('chooses the SSE writer from TOOLRUN_SSE and refuses any other value by name', () => {
@@ -62,7 +136,7 @@ describe('readEnv', () => {
   it('treats empty values as unset and coerces numbers', () => {
     const env = readEnv({ PORT: '0', TOOLRUN_SECRET: '  ', TOOLRUN_MAX_CONCURRENT_RUNS_PER_USER: '3' });
     expect(env.port).toBe(0);
-    expect(env.auth).toEqual({ mode: 'dev', secret: undefined });
+    expect(env.auth).toEqual({ mode: 'dev', secret: undefined, adminLogin: true });
     expect(env.limits).toEqual({ maxConcurrentRunsPerUser: 3 });
   });
 

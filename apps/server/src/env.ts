@@ -1,6 +1,11 @@
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { SubscriptionCaps } from '@toolrun/api';
+import { DEFAULT_SUBSCRIPTION_CAPS } from '@toolrun/api';
 import { z } from 'zod';
+import { devAuthExposureProblem } from './security/devAuthExposure.ts';
+import type { SecurityOptions } from './security/securityOptions.ts';
+import { DEFAULT_SECURITY } from './security/securityOptions.ts';
 
 /** The repository root (this file is `apps/server/src/env.ts`). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -21,6 +26,37 @@ const integer = (fallback: number, min: number, max: number) =>
 /** Unset means the dispatcher's own default. */
 const optionalInteger = (min: number, max: number) =>
   optionalText.pipe(z.union([z.undefined(), z.coerce.number<string>().int().min(min).max(max)]));
+
+/** `true`/`false` (or `1`/`0`); unset means `fallback`. */
+const flag = (fallback: boolean) =>
+  optionalText
+    .pipe(z.union([z.undefined(), z.enum(['true', 'false', '1', '0'])]))
+    .transform((v) => (v === undefined ? fallback : v === 'true' || v === '1'));
+
+/** A comma-separated list; unset or empty is none. */
+const list = optionalText.transform((v) =>
+  v === undefined
+    ? []
+    : v
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== ''),
+);
+
+const origins = list.pipe(
+  z.array(
+    z.string().refine((o) => {
+      try {
+        const url = new URL(o);
+        return (
+          (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === o.replace(/\/$/, '').toLowerCase()
+        );
+      } catch {
+        return false;
+      }
+    }, 'each must be an origin such as https://console.example.com (scheme, host and port only)'),
+  ),
+);
 
 const schema = z
   .object({
@@ -52,8 +88,33 @@ const schema = z
     TOOLRUN_STALLED_AFTER_MS: integer(30_000, 100, 3_600_000),
     TOOLRUN_MCP_MAX_SESSIONS_PER_USER: integer(8, 1, 1_000),
     TOOLRUN_MCP_SESSION_IDLE_MS: integer(600_000, 1_000, 86_400_000),
+    TOOLRUN_ALLOWED_HOSTS: list,
+    TOOLRUN_ALLOWED_ORIGINS: origins,
+    TOOLRUN_ALLOW_DEV_AUTH_ON_NETWORK: flag(false),
+    TOOLRUN_DEV_ADMIN_LOGIN: flag(true),
+    TOOLRUN_MAX_SUBSCRIPTIONS_PER_USER: integer(DEFAULT_SUBSCRIPTION_CAPS.perUser, 1, 100_000),
+    TOOLRUN_MAX_SUBSCRIPTIONS_PER_CONNECTION: integer(DEFAULT_SUBSCRIPTION_CAPS.perConnection, 1, 100_000),
+    TOOLRUN_MAX_SSE_STREAMS_PER_USER: integer(DEFAULT_SUBSCRIPTION_CAPS.ssePerUser, 1, 100_000),
+    TOOLRUN_MAX_WS_CONNECTIONS_PER_USER: integer(DEFAULT_SECURITY.maxWsConnectionsPerUser, 1, 100_000),
+    TOOLRUN_MAX_CONNECTIONS: integer(DEFAULT_SECURITY.maxConnections, 16, 1_000_000),
+    TOOLRUN_HEADERS_TIMEOUT_MS: integer(DEFAULT_SECURITY.headersTimeoutMs, 1_000, 600_000),
+    TOOLRUN_REQUEST_TIMEOUT_MS: integer(DEFAULT_SECURITY.requestTimeoutMs, 1_000, 3_600_000),
+    TOOLRUN_KEEP_ALIVE_TIMEOUT_MS: integer(DEFAULT_SECURITY.keepAliveTimeoutMs, 100, 600_000),
   })
   .superRefine((env, ctx) => {
+    const exposure = devAuthExposureProblem({
+      host: env.HOST,
+      authMode: env.TOOLRUN_AUTH_MODE,
+      allowNetwork: env.TOOLRUN_ALLOW_DEV_AUTH_ON_NETWORK,
+    });
+    if (exposure !== undefined) ctx.addIssue({ code: 'custom', path: ['HOST'], message: exposure });
+    if (env.TOOLRUN_HEADERS_TIMEOUT_MS > env.TOOLRUN_REQUEST_TIMEOUT_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TOOLRUN_HEADERS_TIMEOUT_MS'],
+        message: 'must not be longer than TOOLRUN_REQUEST_TIMEOUT_MS (the headers are part of the request)',
+      });
+    }
     if (env.TOOLRUN_AUTH_MODE === 'external' && !env.TOOLRUN_JWT_SECRET && !env.TOOLRUN_JWT_PUBLIC_KEY) {
       ctx.addIssue({
         code: 'custom',
@@ -96,7 +157,7 @@ export interface ServerEnv {
   /** Overrides of the dispatcher's limits; absent fields keep its defaults. */
   limits: { maxConcurrentRunsPerUser?: number; runDeadlineMs?: number; toolTimeoutMs?: number };
   auth:
-    | { mode: 'dev'; secret: string | undefined }
+    | { mode: 'dev'; secret: string | undefined; adminLogin: boolean }
     | {
         mode: 'external';
         key: { secret: string } | { publicKeyPem: string };
@@ -112,6 +173,12 @@ export interface ServerEnv {
   stalledAfterMs: number;
   /** Bounds of the MCP endpoint's sessions (`/mcp`): per user, and idle time before one is closed. */
   mcp: { maxSessionsPerUser: number; sessionIdleMs: number };
+  /** Allowed hosts and origins, WebSocket connections per user, the connection bound, HTTP timeouts. */
+  security: SecurityOptions;
+  /** Open subscriptions per user, per WebSocket connection, and SSE streams per user. */
+  subscriptionCaps: SubscriptionCaps;
+  /** The development identity provider may serve on a non-loopback `HOST` (and warns at every start). */
+  allowDevAuthOnNetwork: boolean;
 }
 
 /** Thrown by {@link readEnv} with every problem listed, one per line. */
@@ -144,7 +211,8 @@ export function readEnv(source: NodeJS.ProcessEnv): ServerEnv {
         : resolve(base, e.TOOLRUN_DB_PATH);
   const consoleDir = e.TOOLRUN_CONSOLE_DIR === undefined ? DEFAULT_CONSOLE_DIR : resolve(base, e.TOOLRUN_CONSOLE_DIR);
   let auth: ServerEnv['auth'];
-  if (e.TOOLRUN_AUTH_MODE === 'dev') auth = { mode: 'dev', secret: e.TOOLRUN_SECRET };
+  if (e.TOOLRUN_AUTH_MODE === 'dev')
+    auth = { mode: 'dev', secret: e.TOOLRUN_SECRET, adminLogin: e.TOOLRUN_DEV_ADMIN_LOGIN };
   else {
     const key =
       e.TOOLRUN_JWT_SECRET !== undefined
@@ -184,5 +252,20 @@ export function readEnv(source: NodeJS.ProcessEnv): ServerEnv {
     dbWriter: e.TOOLRUN_DB_WRITER,
     stalledAfterMs: e.TOOLRUN_STALLED_AFTER_MS,
     mcp: { maxSessionsPerUser: e.TOOLRUN_MCP_MAX_SESSIONS_PER_USER, sessionIdleMs: e.TOOLRUN_MCP_SESSION_IDLE_MS },
+    security: {
+      allowedHosts: e.TOOLRUN_ALLOWED_HOSTS,
+      allowedOrigins: e.TOOLRUN_ALLOWED_ORIGINS.map((o) => new URL(o).origin),
+      maxWsConnectionsPerUser: e.TOOLRUN_MAX_WS_CONNECTIONS_PER_USER,
+      maxConnections: e.TOOLRUN_MAX_CONNECTIONS,
+      headersTimeoutMs: e.TOOLRUN_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.TOOLRUN_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.TOOLRUN_KEEP_ALIVE_TIMEOUT_MS,
+    },
+    subscriptionCaps: {
+      perUser: e.TOOLRUN_MAX_SUBSCRIPTIONS_PER_USER,
+      perConnection: e.TOOLRUN_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+      ssePerUser: e.TOOLRUN_MAX_SSE_STREAMS_PER_USER,
+    },
+    allowDevAuthOnNetwork: e.TOOLRUN_ALLOW_DEV_AUTH_ON_NETWORK,
   };
 }

@@ -1,10 +1,9 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { ToolrunServices, WhenWritable } from '@toolrun/api';
-import { appRouter, createContext } from '@toolrun/api';
+import { appRouter, createContext, toTRPCError } from '@toolrun/api';
 import type { McpHandler } from '@toolrun/mcp';
 import { createMcpHandler, MCP_PATH } from '@toolrun/mcp';
-import type { TRPCError } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import type { TRPCRequestInfo } from '@trpc/server/unstable-core-do-not-import';
@@ -12,6 +11,15 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { WebSocket } from 'ws';
 import { WebSocketServer } from 'ws';
+import { applyServerLimits } from './security/applyServerLimits.ts';
+import { createClientErrorLog } from './security/clientErrorLog.ts';
+import { createGate } from './security/createGate.ts';
+import { createHostGuard } from './security/hostGuard.ts';
+import { reportTrpcError } from './security/reportTrpcError.ts';
+import { setSecurityHeaders } from './security/securityHeaders.ts';
+import type { SecurityOptions } from './security/securityOptions.ts';
+import { DEFAULT_SECURITY } from './security/securityOptions.ts';
+import { createWsConnectionCap } from './security/wsConnectionCap.ts';
 import { createConsoleHandler } from './serveConsole.ts';
 import type { SseMode } from './sseSubscriptions.ts';
 import { createLeanSseHandler } from './sseSubscriptions.ts';
@@ -37,6 +45,10 @@ export interface HttpServerOptions {
   sse?: SseMode;
   /** The MCP endpoint's session bounds (see `@toolrun/mcp`); its defaults when absent. */
   mcp?: { maxSessionsPerUser?: number; sessionIdleMs?: number };
+  /** The interface the server listens on: its name is one the Host check accepts. Default `127.0.0.1`. */
+  host?: string;
+  /** Allowed hosts and origins, connection caps and timeouts; see `src/security/`. */
+  security?: Partial<SecurityOptions>;
 }
 
 /** The node:http server and what shutdown needs to reach. */
@@ -58,13 +70,21 @@ export const TRPC_PATH = '/trpc';
  */
 export function createHttpServer(opts: HttpServerOptions): HttpServer {
   const { services, logger } = opts;
-  const onError = ({ error, path, type }: { error: TRPCError; path: string | undefined; type: string }) => {
-    if (error.code === 'INTERNAL_SERVER_ERROR')
-      logger.error({ err: error.cause ?? error, path, type }, 'procedure failed');
-    else logger.debug({ code: error.code, path, type, message: error.message }, 'procedure refused');
-  };
+  const security = { ...DEFAULT_SECURITY, ...opts.security };
+  const clientErrors = createClientErrorLog({ logger, registry: opts.registry });
+  const onError = reportTrpcError({ logger, clientErrors });
+  const gate = createGate({
+    guard: createHostGuard({ host: opts.host ?? '127.0.0.1', ...security }),
+    clientErrors,
+  });
+  const wsUsers = createWsConnectionCap(security.maxWsConnectionsPerUser);
   const contextOf = (req: IncomingMessage, info: TRPCRequestInfo) =>
-    createContext({ services, authorization: req.headers.authorization, connectionParams: info.connectionParams });
+    createContext({
+      services,
+      authorization: req.headers.authorization,
+      connectionParams: info.connectionParams,
+      connection: { transport: info.type === 'subscription' ? 'sse' : 'http', id: 'http' },
+    });
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: `${TRPC_PATH}/`,
@@ -86,6 +106,8 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
   const mcp = createMcpHandler({ services, maxBodyBytes: opts.maxBodyBytes, ...opts.mcp });
 
   const server = createServer((req, res) => {
+    setSecurityHeaders(res);
+    if (!gate.request(req, res)) return;
     const path = pathname(req);
     if (path === TRPC_PATH || path.startsWith(`${TRPC_PATH}/`)) {
       if (leanSse?.(req, res) !== true) trpc(req, res);
@@ -103,35 +125,58 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
       void metrics(opts, req, res);
       return;
     }
+    setSecurityHeaders(res, 'console');
     serveConsole(req, res);
   });
+  applyServerLimits(server, security, clientErrors);
+  server.on('close', () => clientErrors.close());
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxBodyBytes });
-  // Each connection's backpressure, for its procedures' context (set when the upgrade completes).
-  const writability = new WeakMap<WebSocket, WhenWritable>();
+  // Each connection's id and backpressure, for its procedures' context (set when the upgrade completes).
+  const connections = new WeakMap<WebSocket, { id: string; whenWritable: WhenWritable }>();
+  let connectionCount = 0;
   const handler = applyWSSHandler({
     wss,
     router: appRouter,
-    createContext: ({ req, res, info }) =>
-      createContext({
+    createContext: async ({ req, res, info }) => {
+      const connection = connections.get(res);
+      const ctx = await createContext({
         services,
         authorization: req.headers.authorization,
         connectionParams: info.connectionParams,
-        whenWritable: writability.get(res),
-      }),
+        whenWritable: connection?.whenWritable,
+        ...(connection === undefined ? {} : { connection: { transport: 'ws', id: connection.id } }),
+      });
+      if (ctx.principal !== null && connection !== undefined) {
+        try {
+          wsUsers.claim(connection.id, ctx.principal.userId);
+        } catch (error) {
+          throw toTRPCError(error);
+        }
+      }
+      return ctx;
+    },
     onError,
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
   });
   server.on('upgrade', (req, socket, head) => {
+    if (!gate.upgrade(req, socket)) return;
     if (pathname(req) !== TRPC_PATH) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      writability.set(
-        ws,
-        wsBackpressure(ws, socket, opts.stalledAfterMs === undefined ? {} : { stalledAfterMs: opts.stalledAfterMs }),
-      );
+      connectionCount += 1;
+      const id = `ws-${connectionCount}`;
+      connections.set(ws, {
+        id,
+        whenWritable: wsBackpressure(
+          ws,
+          socket,
+          opts.stalledAfterMs === undefined ? {} : { stalledAfterMs: opts.stalledAfterMs },
+        ),
+      });
+      ws.once('close', () => wsUsers.release(id));
       wss.emit('connection', ws, req);
     });
   });

@@ -36,6 +36,9 @@ async function main(): Promise<void> {
     databaseWriter: env.dbWriter,
     stalledAfterMs: env.stalledAfterMs,
     mcp: env.mcp,
+    security: env.security,
+    subscriptionCaps: env.subscriptionCaps,
+    allowDevAuthOnNetwork: env.allowDevAuthOnNetwork,
     auth:
       env.auth.mode === 'external'
         ? {
@@ -49,6 +52,7 @@ async function main(): Promise<void> {
             // Generated once and kept (mode 0600) in the data folder, so tokens survive restarts.
             secret: env.auth.secret ?? loadOrCreateSecret(env.dataDir),
             tokenTtlSeconds: env.tokenTtlSeconds,
+            adminLogin: env.auth.adminLogin,
           },
   });
   logger.info(

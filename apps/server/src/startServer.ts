@@ -7,6 +7,8 @@ import { DEFAULT_CONSOLE_DIR } from './env.ts';
 import type { HttpServer } from './http.ts';
 import { createHttpServer } from './http.ts';
 import { createPrometheusMetrics } from './prometheus.ts';
+import { devAuthExposureProblem } from './security/devAuthExposure.ts';
+import type { SecurityOptions } from './security/securityOptions.ts';
 import type { SseMode } from './sseSubscriptions.ts';
 
 /** Options of {@link startServer}. Everything but `database` has a default that runs as is. */
@@ -48,6 +50,16 @@ export interface StartServerOptions extends PassedThrough {
   sse?: SseMode;
   /** Bounds of the MCP endpoint's sessions: per user (default 8) and idle time (default 10 min). */
   mcp?: { maxSessionsPerUser?: number; sessionIdleMs?: number };
+  /**
+   * Allowed hosts and origins (beyond loopback and `host`), WebSocket connections per user, the total
+   * connection bound and the HTTP timeouts; defaults in `DEFAULT_SECURITY` (`src/security/`).
+   */
+  security?: Partial<SecurityOptions>;
+  /**
+   * Lets the development identity provider serve on a non-loopback `host` (it refuses to start
+   * there otherwise, and warns at every start when allowed). `TOOLRUN_ALLOW_DEV_AUTH_ON_NETWORK`.
+   */
+  allowDevAuthOnNetwork?: boolean;
 }
 
 /** A running server. */
@@ -80,6 +92,14 @@ const STREAM_FLUSH_MS = 2_000;
  */
 export async function startServer(opts: StartServerOptions): Promise<RunningServer> {
   const logger = opts.logger ?? pino({ level: 'silent' });
+  const listenHost = opts.host ?? '127.0.0.1';
+  const authMode = opts.auth?.mode ?? 'dev';
+  const exposure = devAuthExposureProblem({
+    host: listenHost,
+    authMode,
+    allowNetwork: opts.allowDevAuthOnNetwork ?? false,
+  });
+  if (exposure !== undefined) throw new Error(exposure);
   const auth = opts.auth ?? devAuth(opts.dataDir);
   const prometheus = createPrometheusMetrics();
   const services = await createToolrunServices({
@@ -106,11 +126,13 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     isShuttingDown: () => shuttingDown,
     sse: opts.sse ?? 'lean',
     ...(opts.mcp === undefined ? {} : { mcp: opts.mcp }),
+    host: listenHost,
+    ...(opts.security === undefined ? {} : { security: opts.security }),
   });
   try {
     await new Promise<void>((resolve, reject) => {
       http.server.once('error', reject);
-      http.server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
+      http.server.listen(opts.port ?? 0, listenHost, () => {
         http.server.off('error', reject);
         resolve();
       });
@@ -122,6 +144,12 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const address = http.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
+  if (authMode === 'dev' && devAuthExposureProblem({ host: listenHost, authMode, allowNetwork: false }) !== undefined) {
+    logger.warn(
+      { host: listenHost, url },
+      'the development identity provider is serving on a network interface (TOOLRUN_ALLOW_DEV_AUTH_ON_NETWORK=true): anyone who can reach this port can sign in as any user, admin included',
+    );
+  }
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -158,7 +186,15 @@ function devAuth(dataDir: string | undefined): AuthOptions {
 
 type PassedThrough = Pick<
   ToolrunServicesOptions,
-  'limits' | 'extraTools' | 'extraAgents' | 'openai' | 'maxQueuedEvents' | 'clock' | 'ids' | 'databaseWriter'
+  | 'limits'
+  | 'extraTools'
+  | 'extraAgents'
+  | 'openai'
+  | 'maxQueuedEvents'
+  | 'clock'
+  | 'ids'
+  | 'databaseWriter'
+  | 'subscriptionCaps'
 >;
 
 function pick(opts: StartServerOptions): PassedThrough {
@@ -171,6 +207,7 @@ function pick(opts: StartServerOptions): PassedThrough {
   if (opts.clock !== undefined) out.clock = opts.clock;
   if (opts.ids !== undefined) out.ids = opts.ids;
   if (opts.databaseWriter !== undefined) out.databaseWriter = opts.databaseWriter;
+  if (opts.subscriptionCaps !== undefined) out.subscriptionCaps = opts.subscriptionCaps;
   return out;
 }
 

@@ -12,6 +12,14 @@ export interface Context {
   readonly tokenExpiresAtMs: number | null;
   /** The connection's backpressure, when its transport sends without waiting (see {@link WhenWritable}). */
   readonly whenWritable: WhenWritable | null;
+  /** The transport the call came over, when it says: subscriptions are capped per user and per connection by it. */
+  readonly connection: ConnectionInfo | null;
+}
+
+/** Which transport a call came over; `id` tells one WebSocket connection from another. */
+export interface ConnectionInfo {
+  readonly transport: 'http' | 'sse' | 'ws';
+  readonly id: string;
 }
 
 /**
@@ -31,6 +39,8 @@ export interface CreateContextOptions {
   connectionParams?: Readonly<Record<string, string | undefined>> | null | undefined;
   /** The connection's backpressure; omit where the transport applies it itself (HTTP, SSE). */
   whenWritable?: WhenWritable | undefined;
+  /** The transport and connection; omit for in-process callers (no per-connection caps then). */
+  connection?: ConnectionInfo | undefined;
 }
 
 const MAX_TOKEN_LENGTH = 8192;
@@ -52,6 +62,7 @@ export async function createContext(opts: CreateContextOptions): Promise<Context
     authError: null,
     tokenExpiresAtMs: null,
     whenWritable: opts.whenWritable ?? null,
+    connection: opts.connection ?? null,
   };
   const token = findToken(opts);
   if (token === undefined) return anonymous;

@@ -23,9 +23,13 @@ export type {
 } from './auth/createAuth.ts';
 export { createAuth, DEV_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from './auth/createAuth.ts';
 export { loadOrCreateSecret, SECRET_FILE_NAME } from './auth/loadOrCreateSecret.ts';
-export type { Context, CreateContextOptions, WhenWritable } from './context.ts';
+export type { ConnectionInfo, Context, CreateContextOptions, WhenWritable } from './context.ts';
 export { createContext } from './context.ts';
 export type { InputIssue } from './formatIssues.ts';
+export type { CapCode } from './limits/CapError.ts';
+export { CAP_CODES, CapError, isCapError } from './limits/CapError.ts';
+export type { SubscriptionCaps, SubscriptionOwner } from './limits/subscriptionCounter.ts';
+export { DEFAULT_SUBSCRIPTION_CAPS } from './limits/subscriptionCounter.ts';
 export type { Logger } from './logger.ts';
 export { silentLogger } from './logger.ts';
 export type { AppRouter } from './root.ts';

@@ -22,6 +22,8 @@ import {
 } from '@toolrun/dispatcher';
 import type { Auth, AuthOptions } from './auth/createAuth.ts';
 import { createAuth } from './auth/createAuth.ts';
+import type { SubscriptionCaps, SubscriptionOwner } from './limits/subscriptionCounter.ts';
+import { createSubscriptionCounter, DEFAULT_SUBSCRIPTION_CAPS } from './limits/subscriptionCounter.ts';
 import type { Logger } from './logger.ts';
 import { silentLogger } from './logger.ts';
 import { teeMetrics } from './teeMetrics.ts';
@@ -61,6 +63,8 @@ export interface ToolrunServicesOptions {
   ids?: IdSource;
   /** Queue bound of one hub subscriber before it is cut off (`SLOW_CONSUMER`); hub default when absent. */
   maxQueuedEvents?: number;
+  /** Caps on open subscriptions per user, per SSE user and per WebSocket connection; defaults in {@link DEFAULT_SUBSCRIPTION_CAPS}. */
+  subscriptionCaps?: Partial<SubscriptionCaps>;
 }
 
 /** Everything the router needs, wired once per process and shared by every request. */
@@ -79,8 +83,11 @@ export interface ToolrunServices {
   readonly signal: AbortSignal;
   /** Counts the subscriptions a transport is serving; see {@link ToolrunServices.trackSubscription}. */
   subscriptions(): { runs: number; feeds: number };
-  /** Called by the subscription procedures; the returned function ends the tracking. */
-  trackSubscription(kind: 'runs' | 'feeds'): () => void;
+  /**
+   * Called by the subscription procedures; the returned function ends the tracking. With an `owner`,
+   * throws a `CapError` (`TOO_MANY_REQUESTS`) instead when the owner is at a subscription cap.
+   */
+  trackSubscription(kind: 'runs' | 'feeds', owner?: SubscriptionOwner): () => void;
   /**
    * Graceful stop: refuses new runs (`SHUTTING_DOWN`), lets active runs finish within `graceMs`, cancels
    * the rest (each still ends with its `agent_completed`), and commits every event.
@@ -165,7 +172,7 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
   // Every open subscription listens to this one shutdown signal: that is by design, not a leak,
   // so Node's 10-listener warning must not fire (and flood the logs) past ten subscribers.
   setMaxListeners(0, closing.signal);
-  const counts = { runs: 0, feeds: 0 };
+  const subscriptions = createSubscriptionCounter({ ...DEFAULT_SUBSCRIPTION_CAPS, ...opts.subscriptionCaps });
   let closed = false;
   return {
     factory,
@@ -178,16 +185,8 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
     logger,
     config: { ...DEFAULT_SERVICES_CONFIG, ...opts.config },
     signal: closing.signal,
-    subscriptions: () => ({ ...counts }),
-    trackSubscription(kind) {
-      counts[kind] += 1;
-      let done = false;
-      return () => {
-        if (done) return;
-        done = true;
-        counts[kind] -= 1;
-      };
-    },
+    subscriptions: () => subscriptions.counts(),
+    trackSubscription: (kind, owner) => subscriptions.track(kind, owner),
     async drain({ graceMs }) {
       await factory.drain({ graceMs });
       await sink.flush();

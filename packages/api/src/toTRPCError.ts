@@ -6,6 +6,7 @@ import { TRPCError } from '@trpc/server';
 import type { AuthErrorCode } from './auth/AuthError.ts';
 import { isAuthError } from './auth/AuthError.ts';
 import { formatIssues, issuesMessage } from './formatIssues.ts';
+import { isCapError } from './limits/CapError.ts';
 
 /** A tRPC error code, as `new TRPCError({ code })` takes it. */
 export type TRPCErrorCode = TRPCError['code'];
@@ -89,6 +90,7 @@ export function toTRPCError(error: unknown): TRPCError {
   if (isAuthError(error))
     return new TRPCError({ code: AUTH_TO_TRPC[error.code], message: error.message, cause: error });
   if (isDbError(error)) return new TRPCError({ code: DB_TO_TRPC[error.code], message: error.message, cause: error });
+  if (isCapError(error)) return new TRPCError({ code: 'TOO_MANY_REQUESTS', message: error.message, cause: error });
   const issues = formatIssues(error);
   if (issues !== undefined && error instanceof Error) {
     return new TRPCError({ code: 'BAD_REQUEST', message: issuesMessage(issues), cause: error });
@@ -100,10 +102,13 @@ export function toTRPCError(error: unknown): TRPCError {
   });
 }
 
-/** The code of the error below the API that caused `error`, when there is one (`RATE_LIMITED`, `EXPIRED_TOKEN`). */
+/**
+ * The code of the error below the API that caused `error`, when there is one (`RATE_LIMITED`,
+ * `EXPIRED_TOKEN`, `SUBSCRIPTIONS_PER_USER`).
+ */
 export function reasonOf(error: TRPCError): string | undefined {
   const cause = error.cause;
-  if (isDispatchError(cause) || isAuthError(cause)) return cause.code;
+  if (isDispatchError(cause) || isAuthError(cause) || isCapError(cause)) return cause.code;
   if (isDbError(cause)) return cause.code;
   return undefined;
 }

@@ -76,14 +76,14 @@ describe('/mcp refuses', () => {
     }
   });
 
-  // MERGE: enabled once the global Host/Origin guard (issue 19) is merged
-  it.skip('a foreign Origin: 403 before anything else', async () => {
+  it("a foreign Origin: 403 with an empty body from the server's gate, before anything else", async () => {
     const response = await rawMcp(server.url, {
       token: aliceToken,
       body: initializeBody(),
       headers: { Origin: 'https://evil.example' },
     });
     expect(response.status).toBe(403);
+    expect(response.text).toBe('');
     expect(server.http.mcp.sessions('alice')).toBe(0);
   });
 

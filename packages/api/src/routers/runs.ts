@@ -82,6 +82,7 @@ export const runsRouter = createTRPCRouter({
         services,
         'runs',
         streamRunEvents({ services, principal, runId: input.runId, afterSeq, signal, whenWritable: ctx.whenWritable }),
+        ctx,
       );
     }),
 
@@ -107,6 +108,7 @@ export const runsRouter = createTRPCRouter({
           signal,
           whenWritable: ctx.whenWritable,
         }),
+        ctx,
       );
     }),
 
