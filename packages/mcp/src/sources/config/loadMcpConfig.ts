@@ -6,7 +6,9 @@ import { McpConfigError } from './McpConfigError.ts';
 import {
   type HttpSourceInput,
   httpSourceSchema,
+  MAX_SOURCE_NAME,
   mcpConfigFileSchema,
+  SOURCE_NAME_PATTERN,
   type StdioSourceInput,
   stdioSourceSchema,
   type ToolSettings,
@@ -99,6 +101,12 @@ export function parseMcpConfig(
   const sources: SourceConfig[] = [];
   for (const [name, raw] of Object.entries(file.data.sources)) {
     const at = `sources.${name}`;
+    if (name.length > MAX_SOURCE_NAME || !SOURCE_NAME_PATTERN.test(name)) {
+      problems.push(
+        `${at}: a source name has at most ${MAX_SOURCE_NAME} characters: a letter, then letters, digits, - or single _ (not at the end)`,
+      );
+      continue;
+    }
     const isHttp = 'url' in raw;
     if (isHttp === 'command' in raw) {
       problems.push(`${at}: give either a \`url\` (Streamable HTTP) or a \`command\` (stdio)`);
