@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadMcpConfig, type McpConfig, McpConfigError } from '@toolrun/mcp';
 import { z } from 'zod';
 
 /** The repository root (this file is `apps/server/src/env.ts`). */
@@ -50,6 +51,7 @@ const schema = z
     TOOLRUN_SSE: z.enum(['lean', 'trpc']).default('lean'),
     TOOLRUN_DB_WRITER: z.enum(['thread', 'inline']).default('thread'),
     TOOLRUN_STALLED_AFTER_MS: integer(30_000, 100, 3_600_000),
+    TOOLRUN_MCP_CONFIG: optionalText,
   })
   .superRefine((env, ctx) => {
     if (env.TOOLRUN_AUTH_MODE === 'external' && !env.TOOLRUN_JWT_SECRET && !env.TOOLRUN_JWT_PUBLIC_KEY) {
@@ -108,6 +110,8 @@ export interface ServerEnv {
   dbWriter: 'thread' | 'inline';
   /** How long a subscription may wait for a stuck reader's connection to drain before closing it. */
   stalledAfterMs: number;
+  /** MCP servers whose tools join the registry (`TOOLRUN_MCP_CONFIG`, a JSON file); none when unset. */
+  mcp: McpConfig | undefined;
 }
 
 /** Thrown by {@link readEnv} with every problem listed, one per line. */
@@ -149,6 +153,17 @@ export function readEnv(source: NodeJS.ProcessEnv): ServerEnv {
           { publicKeyPem: (e.TOOLRUN_JWT_PUBLIC_KEY ?? '').replaceAll('\\n', '\n') };
     auth = { mode: 'external', key, issuer: e.TOOLRUN_JWT_ISSUER, audience: e.TOOLRUN_JWT_AUDIENCE };
   }
+  let mcp: McpConfig | undefined;
+  if (e.TOOLRUN_MCP_CONFIG !== undefined) {
+    try {
+      // `${NAME}` references in the file read this same environment.
+      mcp = loadMcpConfig(resolve(base, e.TOOLRUN_MCP_CONFIG), { env: source, dataDir });
+    } catch (error) {
+      if (!(error instanceof McpConfigError)) throw error;
+      const lines = error.problems.map((p) => `  TOOLRUN_MCP_CONFIG ${p}`);
+      throw new EnvError(`invalid configuration:\n${lines.join('\n')}`);
+    }
+  }
   const openai =
     e.TOOLRUN_OPENAI_BASE_URL !== undefined &&
     e.TOOLRUN_OPENAI_API_KEY !== undefined &&
@@ -179,5 +194,6 @@ export function readEnv(source: NodeJS.ProcessEnv): ServerEnv {
     sse: e.TOOLRUN_SSE,
     dbWriter: e.TOOLRUN_DB_WRITER,
     stalledAfterMs: e.TOOLRUN_STALLED_AFTER_MS,
+    mcp,
   };
 }

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { AuthOptions, ToolrunServices, ToolrunServicesOptions } from '@toolrun/api';
 import { createToolrunServices, loadOrCreateSecret } from '@toolrun/api';
+import { type McpConfig, startMcpToolSources } from '@toolrun/mcp';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { DEFAULT_CONSOLE_DIR } from './env.ts';
@@ -46,6 +47,11 @@ export interface StartServerOptions extends PassedThrough {
    * node-http handler). Same frames either way. `main.ts` passes `TOOLRUN_SSE` here.
    */
   sse?: SseMode;
+  /**
+   * MCP servers whose tools join the registry (`main.ts` passes `TOOLRUN_MCP_CONFIG`). Connected before
+   * the server listens; their problems at start reject `startServer` (`McpConfigError`); closed on shutdown.
+   */
+  mcp?: McpConfig;
 }
 
 /** A running server. */
@@ -80,17 +86,26 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const logger = opts.logger ?? pino({ level: 'silent' });
   const auth = opts.auth ?? devAuth(opts.dataDir);
   const prometheus = createPrometheusMetrics();
-  const services = await createToolrunServices({
-    database: opts.database,
-    auth,
-    logger,
-    metricsPorts: [prometheus.port],
-    config: {
-      exposeStackTraces: opts.development ?? false,
-      ...(opts.maxRunInputBytes === undefined ? {} : { maxRunInputBytes: opts.maxRunInputBytes }),
-    },
-    ...pick(opts),
-  });
+  const toolSources =
+    opts.mcp === undefined ? undefined : await startMcpToolSources(opts.mcp, { logger: logger.child({ part: 'mcp' }) });
+  let services: ToolrunServices;
+  try {
+    services = await createToolrunServices({
+      database: opts.database,
+      auth,
+      logger,
+      metricsPorts: [prometheus.port],
+      config: {
+        exposeStackTraces: opts.development ?? false,
+        ...(opts.maxRunInputBytes === undefined ? {} : { maxRunInputBytes: opts.maxRunInputBytes }),
+      },
+      ...(toolSources === undefined ? {} : { toolSources }),
+      ...pick(opts),
+    });
+  } catch (error) {
+    await toolSources?.close();
+    throw error;
+  }
   prometheus.bind(services);
 
   let shuttingDown = false;

@@ -31,7 +31,13 @@ export { silentLogger } from './logger.ts';
 export type { AppRouter } from './root.ts';
 export { appRouter } from './root.ts';
 export { DEFAULT_PROBE_AGENT } from './routers/audit.ts';
-export type { ServicesConfig, ToolrunServices, ToolrunServicesOptions } from './services.ts';
+export type {
+  ServicesConfig,
+  ToolrunServices,
+  ToolrunServicesOptions,
+  ToolSourceStatus,
+  ToolSources,
+} from './services.ts';
 export { createToolrunServices, DEFAULT_SERVICES_CONFIG } from './services.ts';
 export type { TRPCErrorCode } from './toTRPCError.ts';
 export { AUTH_TO_TRPC, DB_TO_TRPC, DISPATCH_TO_TRPC, toTRPCError } from './toTRPCError.ts';
