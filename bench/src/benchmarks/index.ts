@@ -3,6 +3,7 @@ import { agentRunBenchmark } from './agentRun.ts';
 import { consoleBenchmark } from './console.ts';
 import { dispatchBenchmark } from './dispatch.ts';
 import { idleBenchmark } from './idle.ts';
+import { mcpBenchmark } from './mcp.ts';
 import { memoryBenchmark } from './memory.ts';
 import { persistenceBenchmark } from './persistence.ts';
 import { scopeBenchmark } from './scope.ts';
@@ -18,4 +19,5 @@ export const ALL_BENCHMARKS: readonly Benchmark[] = [
   transportBenchmark,
   idleBenchmark,
   consoleBenchmark,
+  mcpBenchmark,
 ];
