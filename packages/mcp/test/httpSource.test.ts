@@ -20,6 +20,8 @@ function configFor(port: number, tools: Record<string, unknown> = {}) {
         // biome-ignore lint/suspicious/noTemplateCurlyInString: the configuration's own ${NAME} syntax
         headers: { Authorization: 'Bearer ${TEST_MCP_TOKEN}' },
         pingIntervalMs: 0,
+        // Generous: a loaded machine can take seconds to start a process.
+        connectTimeoutMs: 60_000,
         tools,
       },
     },
@@ -59,7 +61,7 @@ async function freePort(): Promise<number> {
   return typeof address === 'object' && address !== null ? address.port : 0;
 }
 
-describe('a Streamable HTTP MCP server (McpServer, its own process) as a tool source', { timeout: 30_000 }, () => {
+describe('a Streamable HTTP MCP server (McpServer, its own process) as a tool source', { timeout: 90_000 }, () => {
   it('lists every page of tools as <source>__<tool> with the server schema, and runs them through every guard', async () => {
     const mcp = await server();
     const { factory, sink, call } = await toolrun(mcp.port);

@@ -17,7 +17,7 @@ const require = createRequire(import.meta.url);
 const dataDir = mkdtempSync(join(tmpdir(), 'toolrun-mcp-openai-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-describe('the openai agent calling an MCP tool', { timeout: 30_000 }, () => {
+describe('the openai agent calling an MCP tool', { timeout: 90_000 }, () => {
   it("offers the MCP server's tools to the model and runs the one it picks, with the five events", async () => {
     // The real memory server from npm, shared by every user.
     const config = parseMcpConfig(
@@ -27,6 +27,7 @@ describe('the openai agent calling an MCP tool', { timeout: 30_000 }, () => {
             command: process.execPath,
             args: [require.resolve('@modelcontextprotocol/server-memory/dist/index.js')],
             env: { MEMORY_FILE_PATH: '{dataDir}/memory.jsonl' },
+            connectTimeoutMs: 60_000,
           },
         },
       }),

@@ -21,6 +21,7 @@ async function setup(extra: Record<string, unknown> = {}) {
           args: [require.resolve('@modelcontextprotocol/server-filesystem/dist/index.js'), '.'],
           cwd: '{dataDir}/files/{userId}',
           scope: 'user',
+          connectTimeoutMs: 60_000,
           ...extra,
         },
       },
@@ -38,7 +39,7 @@ async function setup(extra: Record<string, unknown> = {}) {
 
 const text = (result: ToolResult) => JSON.stringify(result.status === 'success' ? result.output : result.error);
 
-describe("a stdio MCP server from npm in scope: 'user'", { timeout: 60_000 }, () => {
+describe("a stdio MCP server from npm in scope: 'user'", { timeout: 90_000 }, () => {
   it("gives each user a process of their own, which cannot read another user's data", async () => {
     const { sources, factory, call } = await setup();
     try {

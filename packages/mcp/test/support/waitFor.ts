@@ -2,7 +2,7 @@
 export async function waitFor(
   what: string,
   check: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
+  timeoutMs = 30_000,
 ): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await check())) {

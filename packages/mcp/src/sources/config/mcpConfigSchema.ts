@@ -27,7 +27,7 @@ const common = {
   /** Per-call timeout of the source's tools, unless a tool has its own. */
   timeoutMs: milliseconds(3_600_000).default(30_000),
   /** How long connecting (and listing tools) may take before the source counts as down. */
-  connectTimeoutMs: milliseconds(600_000).default(10_000),
+  connectTimeoutMs: milliseconds(600_000).default(30_000),
   /** How often a connected shared source is pinged, so that a dead server is noticed between calls; 0: never. */
   pingIntervalMs: z.number().int().min(0).max(3_600_000).default(15_000),
   tools: z.record(z.string().min(1), toolSettings).default({}),
