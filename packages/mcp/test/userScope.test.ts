@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,6 +99,27 @@ describe("a stdio MCP server from npm in scope: 'user'", { timeout: 90_000 }, ()
       await waitFor('the idle process to stop', () => sources.health()[0]?.processes === 0);
       expect((await call('frank', 'files__list_allowed_directories', {})).status).toBe('success');
       expect(sources.userProcesses('files')[0]?.pid).not.toBe(first);
+    } finally {
+      await sources.close();
+    }
+  });
+
+  it('keeps trying to list the tools of a per-user source that cannot start yet, and lists them once it can', async () => {
+    const script = join(dataDir, 'late-server.sh');
+    const config = parseMcpConfig(
+      JSON.stringify({
+        sources: { late: { command: script, args: ['.'], cwd: '{dataDir}/late/{userId}', scope: 'user' } },
+      }),
+      { env: {}, dataDir, baseDir: dataDir },
+    );
+    const sources = await startMcpToolSources(config);
+    try {
+      expect(sources.health()[0]).toMatchObject({ state: 'down', tools: 0 });
+      const server = require.resolve('@modelcontextprotocol/server-filesystem/dist/index.js');
+      writeFileSync(script, `#!/bin/sh\nexec "${process.execPath}" "${server}" "$@"\n`);
+      chmodSync(script, 0o755);
+      await waitFor('the tools to be listed', () => sources.health()[0]?.state === 'ready');
+      expect(sources.tools().map((t) => t.name)).toContain('late__read_text_file');
     } finally {
       await sources.close();
     }

@@ -3,6 +3,7 @@ import type { AnyTool } from '@toolrun/dispatcher';
 import { type CallMcpTool, toToolDefinitions } from './adapter/toToolDefinitions.ts';
 import type { McpConfig, SourceConfig, StdioSourceConfig } from './config/loadMcpConfig.ts';
 import { McpConfigError } from './config/McpConfigError.ts';
+import { backoffMs } from './connection/backoff.ts';
 import { openSession } from './connection/openSession.ts';
 import { SharedSource, type SourceEvents } from './connection/SharedSource.ts';
 import { DISCOVERY_USER } from './pool/substituteUserId.ts';
@@ -160,33 +161,46 @@ function sharedSlot(config: SourceConfig, events: SourceEvents): Slot {
 function userSlot(config: StdioSourceConfig, events: SourceEvents): Slot {
   const pool = new UserProcessPool(config);
   let listed = false;
+  let closed = false;
   let lastError: string | undefined;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  // A process of no user lists the tools, and stops: user processes start on first use. Retried
+  // with backoff until it works, like a shared source's connection.
+  const discover = async (accept: Accept, attempt: number): Promise<void> => {
+    try {
+      const session = await openSession(userTarget(config, DISCOVERY_USER), {
+        timeoutMs: config.connectTimeoutMs,
+        onClosed: () => {},
+      });
+      await session.close();
+      if (closed) return;
+      listed = true;
+      lastError = undefined;
+      accept(session.tools, ({ userId, ...call }) => pool.call(userId, call));
+    } catch (error) {
+      lastError = `listing tools failed: ${error instanceof Error ? error.message : String(error)}`;
+      events.log('warn', 'MCP per-user source could not list its tools; retrying', { error: lastError });
+      if (closed) return;
+      retry = setTimeout(() => void discover(accept, attempt + 1), backoffMs(attempt));
+      retry.unref();
+    }
+  };
   return {
     config,
     tools: [],
     refused: undefined,
-    async start(accept) {
-      try {
-        // A process of no user lists the tools, and stops: user processes start on first use.
-        const session = await openSession(userTarget(config, DISCOVERY_USER), {
-          timeoutMs: config.connectTimeoutMs,
-          onClosed: () => {},
-        });
-        await session.close();
-        listed = true;
-        accept(session.tools, ({ userId, ...call }) => pool.call(userId, call));
-      } catch (error) {
-        lastError = `listing tools failed: ${error instanceof Error ? error.message : String(error)}`;
-        events.log('warn', 'MCP per-user source could not list its tools', { error: lastError });
-      }
-    },
+    start: (accept) => discover(accept, 0),
     health: () => ({
-      state: listed ? 'ready' : 'down',
+      state: closed ? 'closed' : listed ? 'ready' : 'down',
       connects: listed ? 1 : 0,
       processes: pool.size,
       ...(lastError === undefined ? {} : { lastError }),
     }),
     owners: () => pool.owners(),
-    close: () => pool.close(),
+    close: async () => {
+      closed = true;
+      clearTimeout(retry);
+      await pool.close();
+    },
   };
 }
