@@ -117,8 +117,8 @@ describe('readEnv', () => {
   });
 
   it('reads the MCP session bounds, with defaults, and refuses a session limit of zero', () => {
-    expect(readEnv({}).mcp).toEqual({ maxSessionsPerUser: 8, sessionIdleMs: 600_000 });
-    expect(readEnv({ TOOLRUN_MCP_MAX_SESSIONS_PER_USER: '2', TOOLRUN_MCP_SESSION_IDLE_MS: '5000' }).mcp).toEqual({
+    expect(readEnv({}).mcpServer).toEqual({ maxSessionsPerUser: 8, sessionIdleMs: 600_000 });
+    expect(readEnv({ TOOLRUN_MCP_MAX_SESSIONS_PER_USER: '2', TOOLRUN_MCP_SESSION_IDLE_MS: '5000' }).mcpServer).toEqual({
       maxSessionsPerUser: 2,
       sessionIdleMs: 5_000,
     });

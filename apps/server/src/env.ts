@@ -2,6 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SubscriptionCaps } from '@toolrun/api';
 import { DEFAULT_SUBSCRIPTION_CAPS } from '@toolrun/api';
+import { loadMcpConfig, type McpConfig, McpConfigError } from '@toolrun/mcp';
 import { z } from 'zod';
 import { devAuthExposureProblem } from './security/devAuthExposure.ts';
 import type { SecurityOptions } from './security/securityOptions.ts';
@@ -100,6 +101,7 @@ const schema = z
     TOOLRUN_HEADERS_TIMEOUT_MS: integer(DEFAULT_SECURITY.headersTimeoutMs, 1_000, 600_000),
     TOOLRUN_REQUEST_TIMEOUT_MS: integer(DEFAULT_SECURITY.requestTimeoutMs, 1_000, 3_600_000),
     TOOLRUN_KEEP_ALIVE_TIMEOUT_MS: integer(DEFAULT_SECURITY.keepAliveTimeoutMs, 100, 600_000),
+    TOOLRUN_MCP_CONFIG: optionalText,
   })
   .superRefine((env, ctx) => {
     const exposure = devAuthExposureProblem({
@@ -172,13 +174,15 @@ export interface ServerEnv {
   /** How long a subscription may wait for a stuck reader's connection to drain before closing it. */
   stalledAfterMs: number;
   /** Bounds of the MCP endpoint's sessions (`/mcp`): per user, and idle time before one is closed. */
-  mcp: { maxSessionsPerUser: number; sessionIdleMs: number };
+  mcpServer: { maxSessionsPerUser: number; sessionIdleMs: number };
   /** Allowed hosts and origins, WebSocket connections per user, the connection bound, HTTP timeouts. */
   security: SecurityOptions;
   /** Open subscriptions per user, per WebSocket connection, and SSE streams per user. */
   subscriptionCaps: SubscriptionCaps;
   /** The development identity provider may serve on a non-loopback `HOST` (and warns at every start). */
   allowDevAuthOnNetwork: boolean;
+  /** MCP servers whose tools join the registry (`TOOLRUN_MCP_CONFIG`, a JSON file); none when unset. */
+  mcp: McpConfig | undefined;
 }
 
 /** Thrown by {@link readEnv} with every problem listed, one per line. */
@@ -221,6 +225,17 @@ export function readEnv(source: NodeJS.ProcessEnv): ServerEnv {
           { publicKeyPem: (e.TOOLRUN_JWT_PUBLIC_KEY ?? '').replaceAll('\\n', '\n') };
     auth = { mode: 'external', key, issuer: e.TOOLRUN_JWT_ISSUER, audience: e.TOOLRUN_JWT_AUDIENCE };
   }
+  let mcp: McpConfig | undefined;
+  if (e.TOOLRUN_MCP_CONFIG !== undefined) {
+    try {
+      // `${NAME}` references in the file read this same environment.
+      mcp = loadMcpConfig(resolve(base, e.TOOLRUN_MCP_CONFIG), { env: source, dataDir });
+    } catch (error) {
+      if (!(error instanceof McpConfigError)) throw error;
+      const lines = error.problems.map((p) => `  TOOLRUN_MCP_CONFIG ${p}`);
+      throw new EnvError(`invalid configuration:\n${lines.join('\n')}`);
+    }
+  }
   const openai =
     e.TOOLRUN_OPENAI_BASE_URL !== undefined &&
     e.TOOLRUN_OPENAI_API_KEY !== undefined &&
@@ -251,7 +266,10 @@ export function readEnv(source: NodeJS.ProcessEnv): ServerEnv {
     sse: e.TOOLRUN_SSE,
     dbWriter: e.TOOLRUN_DB_WRITER,
     stalledAfterMs: e.TOOLRUN_STALLED_AFTER_MS,
-    mcp: { maxSessionsPerUser: e.TOOLRUN_MCP_MAX_SESSIONS_PER_USER, sessionIdleMs: e.TOOLRUN_MCP_SESSION_IDLE_MS },
+    mcpServer: {
+      maxSessionsPerUser: e.TOOLRUN_MCP_MAX_SESSIONS_PER_USER,
+      sessionIdleMs: e.TOOLRUN_MCP_SESSION_IDLE_MS,
+    },
     security: {
       allowedHosts: e.TOOLRUN_ALLOWED_HOSTS,
       allowedOrigins: e.TOOLRUN_ALLOWED_ORIGINS.map((o) => new URL(o).origin),
@@ -267,5 +285,6 @@ export function readEnv(source: NodeJS.ProcessEnv): ServerEnv {
       ssePerUser: e.TOOLRUN_MAX_SSE_STREAMS_PER_USER,
     },
     allowDevAuthOnNetwork: e.TOOLRUN_ALLOW_DEV_AUTH_ON_NETWORK,
+    mcp,
   };
 }

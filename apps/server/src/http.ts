@@ -210,6 +210,8 @@ function healthz(opts: HttpServerOptions, req: IncomingMessage, res: ServerRespo
     liveScopes: services.factory.liveScopes(),
     activeRuns: services.factory.activeRuns().length,
     subscribers: services.hub.subscriberCount(),
+    // MCP tool sources: a source that is down does not make Toolrun unhealthy (its tools answer TOOL_UNAVAILABLE).
+    ...(services.toolSources === undefined ? {} : { toolSources: services.toolSources.health() }),
     uptimeSeconds: Math.round(process.uptime()),
   };
   res.writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });

@@ -35,10 +35,11 @@ async function main(): Promise<void> {
     sse: env.sse,
     databaseWriter: env.dbWriter,
     stalledAfterMs: env.stalledAfterMs,
-    mcp: env.mcp,
+    mcpServer: env.mcpServer,
     security: env.security,
     subscriptionCaps: env.subscriptionCaps,
     allowDevAuthOnNetwork: env.allowDevAuthOnNetwork,
+    ...(env.mcp === undefined ? {} : { mcp: env.mcp }),
     auth:
       env.auth.mode === 'external'
         ? {

@@ -1,4 +1,4 @@
-import type { DispatcherMetrics, ToolrunServices } from '@toolrun/api';
+import type { DispatcherMetrics, ToolrunServices, ToolSourceStatus } from '@toolrun/api';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Prometheus exposition of the dispatcher's figures and the process's own. */
@@ -55,6 +55,29 @@ export function createPrometheusMetrics(): PrometheusMetrics {
   );
   gauge('toolrun_active_runs', 'Agent runs in progress.', (s) => s.factory.activeRuns().length);
   gauge('toolrun_event_subscribers', 'Live event subscriptions on the hub.', (s) => s.hub.subscriberCount());
+
+  // MCP tool sources, one series per source (the configuration bounds the label values).
+  const perSource = (name: string, help: string, read: (source: ToolSourceStatus) => number | undefined) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['source'] as const,
+      registers: [registry],
+      collect() {
+        const sources = services?.toolSources?.health();
+        if (sources === undefined) return;
+        this.reset();
+        for (const source of sources) {
+          const value = read(source);
+          if (value !== undefined) this.set({ source: source.name }, value);
+        }
+      },
+    });
+  perSource('toolrun_mcp_source_up', 'Whether an MCP tool source is connected (1) or not (0).', (s) =>
+    s.state === 'ready' ? 1 : 0,
+  );
+  perSource('toolrun_mcp_source_tools', "An MCP tool source's tools in the registry.", (s) => s.tools);
+  perSource('toolrun_mcp_source_processes', "A per-user MCP source's running processes.", (s) => s.processes);
 
   const counter = <L extends string>(
     name: string,

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { AuthOptions, ToolrunServices, ToolrunServicesOptions } from '@toolrun/api';
 import { createToolrunServices, loadOrCreateSecret } from '@toolrun/api';
+import { type McpConfig, startMcpToolSources } from '@toolrun/mcp';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { DEFAULT_CONSOLE_DIR } from './env.ts';
@@ -49,7 +50,7 @@ export interface StartServerOptions extends PassedThrough {
    */
   sse?: SseMode;
   /** Bounds of the MCP endpoint's sessions: per user (default 8) and idle time (default 10 min). */
-  mcp?: { maxSessionsPerUser?: number; sessionIdleMs?: number };
+  mcpServer?: { maxSessionsPerUser?: number; sessionIdleMs?: number };
   /**
    * Allowed hosts and origins (beyond loopback and `host`), WebSocket connections per user, the total
    * connection bound and the HTTP timeouts; defaults in `DEFAULT_SECURITY` (`src/security/`).
@@ -60,6 +61,11 @@ export interface StartServerOptions extends PassedThrough {
    * there otherwise, and warns at every start when allowed). `TOOLRUN_ALLOW_DEV_AUTH_ON_NETWORK`.
    */
   allowDevAuthOnNetwork?: boolean;
+  /**
+   * MCP servers whose tools join the registry (`main.ts` passes `TOOLRUN_MCP_CONFIG`). Connected before
+   * the server listens; their problems at start reject `startServer` (`McpConfigError`); closed on shutdown.
+   */
+  mcp?: McpConfig;
 }
 
 /** A running server. */
@@ -102,17 +108,26 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   if (exposure !== undefined) throw new Error(exposure);
   const auth = opts.auth ?? devAuth(opts.dataDir);
   const prometheus = createPrometheusMetrics();
-  const services = await createToolrunServices({
-    database: opts.database,
-    auth,
-    logger,
-    metricsPorts: [prometheus.port],
-    config: {
-      exposeStackTraces: opts.development ?? false,
-      ...(opts.maxRunInputBytes === undefined ? {} : { maxRunInputBytes: opts.maxRunInputBytes }),
-    },
-    ...pick(opts),
-  });
+  const toolSources =
+    opts.mcp === undefined ? undefined : await startMcpToolSources(opts.mcp, { logger: logger.child({ part: 'mcp' }) });
+  let services: ToolrunServices;
+  try {
+    services = await createToolrunServices({
+      database: opts.database,
+      auth,
+      logger,
+      metricsPorts: [prometheus.port],
+      config: {
+        exposeStackTraces: opts.development ?? false,
+        ...(opts.maxRunInputBytes === undefined ? {} : { maxRunInputBytes: opts.maxRunInputBytes }),
+      },
+      ...(toolSources === undefined ? {} : { toolSources }),
+      ...pick(opts),
+    });
+  } catch (error) {
+    await toolSources?.close();
+    throw error;
+  }
   prometheus.bind(services);
 
   let shuttingDown = false;
@@ -125,7 +140,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     ...(opts.stalledAfterMs === undefined ? {} : { stalledAfterMs: opts.stalledAfterMs }),
     isShuttingDown: () => shuttingDown,
     sse: opts.sse ?? 'lean',
-    ...(opts.mcp === undefined ? {} : { mcp: opts.mcp }),
+    ...(opts.mcpServer === undefined ? {} : { mcp: opts.mcpServer }),
     host: listenHost,
     ...(opts.security === undefined ? {} : { security: opts.security }),
   });

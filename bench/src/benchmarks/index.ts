@@ -3,6 +3,7 @@ import { agentRunBenchmark } from './agentRun.ts';
 import { consoleBenchmark } from './console.ts';
 import { dispatchBenchmark } from './dispatch.ts';
 import { idleBenchmark } from './idle.ts';
+import { mcpBenchmark } from './mcp.ts';
 import { mcpThroughputBenchmark } from './mcpThroughput.ts';
 import { memoryBenchmark } from './memory.ts';
 import { persistenceBenchmark } from './persistence.ts';
@@ -20,4 +21,5 @@ export const ALL_BENCHMARKS: readonly Benchmark[] = [
   idleBenchmark,
   mcpThroughputBenchmark,
   consoleBenchmark,
+  mcpBenchmark,
 ];

@@ -42,7 +42,7 @@ export const mcpThroughputBenchmark: Benchmark = {
       limits: BENCH_LIMITS,
       extraTools: [createNoopTool()],
       extraAgents: [oneCallAgent],
-      mcp: { maxSessionsPerUser: 4 },
+      mcpServer: { maxSessionsPerUser: 4 },
     });
     const mcpClients: Client[] = [];
     try {

@@ -37,7 +37,13 @@ export { appRouter } from './root.ts';
 export { DEFAULT_PROBE_AGENT } from './routers/audit.ts';
 export type { StartToolRunOptions, ToolRunHandle } from './runs/startToolRun.ts';
 export { startToolRun } from './runs/startToolRun.ts';
-export type { ServicesConfig, ToolrunServices, ToolrunServicesOptions } from './services.ts';
+export type {
+  ServicesConfig,
+  ToolrunServices,
+  ToolrunServicesOptions,
+  ToolSourceStatus,
+  ToolSources,
+} from './services.ts';
 export { createToolrunServices, DEFAULT_SERVICES_CONFIG } from './services.ts';
 export type { TRPCErrorCode } from './toTRPCError.ts';
 export { AUTH_TO_TRPC, DB_TO_TRPC, DISPATCH_TO_TRPC, toTRPCError } from './toTRPCError.ts';

@@ -28,6 +28,28 @@ import type { Logger } from './logger.ts';
 import { silentLogger } from './logger.ts';
 import { teeMetrics } from './teeMetrics.ts';
 
+/** One tool source's state, for `/healthz` and `/metrics` (an MCP server's, from `@toolrun/mcp`). */
+export interface ToolSourceStatus {
+  readonly name: string;
+  /** `ready` when its tools can be called; `connecting`, `down` or `closed` otherwise. */
+  readonly state: string;
+  readonly tools: number;
+  readonly processes?: number;
+}
+
+/**
+ * Tools that come and go while the server runs (MCP servers: `startMcpToolSources` of
+ * `@toolrun/mcp` fits this port). Their tools join the registry next to the built-in ones; a change
+ * replaces the registry whole. The services close them after the last run.
+ */
+export interface ToolSources {
+  tools(): readonly AnyTool[];
+  /** Calls `onChange` after the set of tools changed; returns the unsubscribe function. */
+  subscribe(onChange: () => void): () => void;
+  health(): readonly ToolSourceStatus[];
+  close(): Promise<void>;
+}
+
 /** Settings the procedures read. */
 export interface ServicesConfig {
   /** Error responses carry stack traces (development only). */
@@ -55,6 +77,8 @@ export interface ToolrunServicesOptions {
   /** More tools and agents next to the built-in ones (tests, embedding applications). */
   extraTools?: readonly AnyTool[];
   extraAgents?: readonly AnyAgent[];
+  /** Tools from MCP servers (see {@link ToolSources}); a name already taken is `INVALID_REGISTRY` at start. */
+  toolSources?: ToolSources;
   /** More metrics ports fed alongside the in-memory one (the server's Prometheus histograms). */
   metricsPorts?: readonly DispatcherMetrics[];
   logger?: Logger;
@@ -81,6 +105,8 @@ export interface ToolrunServices {
   readonly config: ServicesConfig;
   /** Aborted when the services close: open subscriptions end. */
   readonly signal: AbortSignal;
+  /** The tool sources the services were given, for health and metrics. */
+  readonly toolSources: ToolSources | undefined;
   /** Counts the subscriptions a transport is serving; see {@link ToolrunServices.trackSubscription}. */
   subscriptions(): { runs: number; feeds: number };
   /**
@@ -157,8 +183,10 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
   });
   const agents: AnyAgent[] = [...createDemoAgents()];
   if (opts.openai !== undefined) agents.push(createOpenAIAgent(opts.openai));
+  const fixedTools = [...tools, ...(opts.extraTools ?? [])];
+  const toolSources = opts.toolSources;
   const factory = createDispatcherFactory({
-    tools: [...tools, ...(opts.extraTools ?? [])],
+    tools: [...fixedTools, ...(toolSources?.tools() ?? [])],
     agents: [...agents, ...(opts.extraAgents ?? [])],
     sink,
     metrics,
@@ -167,6 +195,14 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
     ...(opts.ids === undefined ? {} : { ids: opts.ids }),
   });
   factoryRef = factory;
+  // A source's tools changed (a server came up, or announced new tools): a new registry, whole.
+  const unsubscribe = toolSources?.subscribe(() => {
+    try {
+      factory.replaceTools([...fixedTools, ...toolSources.tools()]);
+    } catch (error) {
+      logger.error({ err: error }, 'the tool sources changed but their tools were refused; the registry is unchanged');
+    }
+  });
 
   const closing = new AbortController();
   // Every open subscription listens to this one shutdown signal: that is by design, not a leak,
@@ -185,16 +221,22 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
     logger,
     config: { ...DEFAULT_SERVICES_CONFIG, ...opts.config },
     signal: closing.signal,
+    toolSources,
     subscriptions: () => subscriptions.counts(),
     trackSubscription: (kind, owner) => subscriptions.track(kind, owner),
     async drain({ graceMs }) {
       await factory.drain({ graceMs });
       await sink.flush();
+      // No run is left to call them.
+      unsubscribe?.();
+      await toolSources?.close();
     },
     close() {
       if (closed) return;
       closed = true;
       closing.abort(new Error('the server is shutting down'));
+      unsubscribe?.();
+      void toolSources?.close();
       db.close();
     },
   };

@@ -61,7 +61,8 @@ export class FactoryCore implements RunHost {
   };
 
   constructor(
-    readonly tools: InternalToolRegistry,
+    /** Replaced whole by `factory.replaceTools`, never changed in place: a lookup sees one snapshot. */
+    public tools: InternalToolRegistry,
     readonly agents: AgentRegistry,
     readonly sink: EventSink,
     readonly limits: DispatcherLimits,

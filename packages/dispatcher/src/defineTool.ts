@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { UserExecutionContext } from './context.ts';
+import type { JsonValue } from './events.ts';
 
 /** Who may call a tool. */
 export type ToolAccess = 'user' | 'admin';
@@ -26,6 +27,13 @@ export interface ToolDefinition<TInput extends z.ZodType = z.ZodType, TOutput = 
   /** Per-call timeout; the factory's default (30 s) when absent. */
   readonly timeoutMs?: number;
   readonly sensitive?: readonly string[];
+  /**
+   * The input's JSON Schema as the registry lists it, for a tool that brings its own (an MCP
+   * server's tool); computed from `input` when absent. `input` still validates every call.
+   */
+  readonly inputSchema?: JsonValue;
+  /** Where the tool comes from (an MCP source's name), shown in listings; absent for tools defined in code. */
+  readonly source?: string;
   run(input: z.output<TInput>, ctx: ToolRunContext): TOutput | Promise<TOutput>;
 }
 

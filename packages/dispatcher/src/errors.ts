@@ -12,6 +12,8 @@ export const DISPATCH_ERROR_CODES = {
   ACCESS_DENIED: 'ACCESS_DENIED',
   TOOL_FAILED: 'TOOL_FAILED',
   TOOL_TIMEOUT: 'TOOL_TIMEOUT',
+  /** The tool's source (an MCP server) cannot be reached now; it is being reconnected. */
+  TOOL_UNAVAILABLE: 'TOOL_UNAVAILABLE',
   RUN_DEADLINE: 'RUN_DEADLINE',
   CANCELLED: 'CANCELLED',
   AGENT_FAILED: 'AGENT_FAILED',

@@ -86,6 +86,13 @@ export interface DispatcherFactory {
   cancelRun(runId: string, reason?: string): boolean;
   /** Live scopes, of everyone or of one user. */
   liveScopes(userId?: string): number;
+  /**
+   * Replaces the tool registry with a new immutable snapshot built from `tools` (tools that come and
+   * go at run time, such as an MCP server's). The new registry is built and validated first
+   * (`INVALID_REGISTRY`, the current one kept) and then swapped in one step: a call sees the old or
+   * the new registry, never a mix; calls already running finish with the tool they started with.
+   */
+  replaceTools(tools: readonly AnyTool[]): void;
   stats(): FactoryStats;
   /**
    * Shutdown: refuses new scopes and runs (`SHUTTING_DOWN`), waits up to `graceMs` for active runs,
@@ -120,10 +127,11 @@ export function createDispatcherFactory(opts: DispatcherFactoryOptions): Dispatc
     opts.clock ?? systemClock,
     opts.ids ?? randomIds,
   );
+  // Reads whichever snapshot is current: `replaceTools` swaps it whole.
   const toolRegistry: ToolRegistry = Object.freeze({
-    list: core.tools.list,
-    listFor: core.tools.listFor,
-    get: core.tools.get,
+    list: () => core.tools.list(),
+    listFor: (roles: readonly Role[]) => core.tools.listFor(roles),
+    get: (name: string) => core.tools.get(name),
   });
 
   const info = (run: ActiveRun): RunInfo => ({
@@ -183,6 +191,10 @@ export function createDispatcherFactory(opts: DispatcherFactoryOptions): Dispatc
     cancelRun: (runId: string, reason?: string) =>
       core.runs.get(runId)?.abort(new DispatchError('CANCELLED', reason ?? 'cancelled')) ?? false,
     liveScopes: (userId?: string) => core.liveScopes(userId),
+    replaceTools: (tools: readonly AnyTool[]) => {
+      if (!Array.isArray(tools)) throw new DispatchError('INVALID_REGISTRY', 'tools must be an array of definitions');
+      core.tools = createToolRegistry(tools, { defaultTimeoutMs: limits.toolTimeoutMs });
+    },
     stats: () => core.stats(),
     drain: async ({ graceMs }: { graceMs: number }) => {
       core.shuttingDown = true;

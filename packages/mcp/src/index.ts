@@ -14,3 +14,18 @@ export {
 export { createToolrunMcpServer, MCP_SERVER_INFO } from './server/createToolrunMcpServer.ts';
 export type { McpToolDescription, McpToolTarget } from './server/listMcpTools.ts';
 export { AGENT_TOOL_PREFIX, findMcpTool, listMcpTools } from './server/listMcpTools.ts';
+
+// MCP servers as tool sources.
+export type {
+  HttpSourceConfig,
+  McpConfig,
+  McpConfigContext,
+  SourceConfig,
+  StdioSourceConfig,
+} from './sources/config/loadMcpConfig.ts';
+export { loadMcpConfig, parseMcpConfig } from './sources/config/loadMcpConfig.ts';
+export { McpConfigError } from './sources/config/McpConfigError.ts';
+export type { McpToolSources, SourcesLogger } from './sources/McpToolSources.ts';
+export { startMcpToolSources } from './sources/McpToolSources.ts';
+export { encodeUserId } from './sources/pool/substituteUserId.ts';
+export type { SourceHealth, SourceState } from './sources/sourceHealth.ts';

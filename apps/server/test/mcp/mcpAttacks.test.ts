@@ -13,7 +13,7 @@ let aliceToken: string;
 let bobToken: string;
 
 beforeAll(async () => {
-  server = await startTestServer({ maxBodyBytes: 65_536, mcp: { maxSessionsPerUser: MAX_SESSIONS } });
+  server = await startTestServer({ maxBodyBytes: 65_536, mcpServer: { maxSessionsPerUser: MAX_SESSIONS } });
   aliceToken = await login(server.url, 'alice');
   bobToken = await login(server.url, 'bob');
 });
@@ -229,7 +229,7 @@ describe('/mcp under load', () => {
 
 describe('/mcp sessions', () => {
   it('a session idle past the limit is closed: its id answers 404, and the client can open a new one', async () => {
-    const idle = await startTestServer({ mcp: { sessionIdleMs: 200 } });
+    const idle = await startTestServer({ mcpServer: { sessionIdleMs: 200 } });
     try {
       const token = await login(idle.url, 'carol');
       const carol = await connectMcp(idle.url, token);
