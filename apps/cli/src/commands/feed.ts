@@ -30,7 +30,7 @@ export function registerFeedCommand(program: Command, action: Action): void {
           if (event.type === 'agent_completed') timelines.delete(event.runId);
         };
         await client.auth.me.query();
-        if (!output.json) output.note(output.color.dim('following your runs; Ctrl-C to stop'));
+        let started = false;
         return new Promise((resolve, reject) => {
           const stop = () => {
             subscription.unsubscribe();
@@ -46,6 +46,11 @@ export function registerFeedCommand(program: Command, action: Action): void {
             {
               onData: ({ data: events }) => {
                 for (const event of events) show(event);
+              },
+              onStarted: () => {
+                if (!started)
+                  output.note(output.color.dim(`following ${opts.all === true ? 'all' : 'your'} runs; Ctrl-C to stop`));
+                started = true;
               },
               onConnectionStateChange: (state) => {
                 if (state.state === 'connecting' && state.error !== null) {
