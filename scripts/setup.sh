@@ -2,6 +2,7 @@
 # Idempotent machine and workspace setup; quiet when there is nothing to do.
 #   - pnpm 12.4.2 (npm install -g; corepack fails on signatures here)
 #   - Debian's Chromium for the browser tests, when /usr/bin/chromium is missing
+#   - Debian's tmux for the CLI's terminal tests, when tmux is missing
 #   - pnpm install --frozen-lockfile, compiling better-sqlite3 against Node's own headers
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +23,17 @@ if [ ! -x /usr/bin/chromium ] && [ "${TOOLRUN_SKIP_CHROMIUM:-0}" != "1" ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
   else
     echo "setup: /usr/bin/chromium is missing and cannot be installed here; browser tests will fail" >&2
+  fi
+fi
+
+# tmux: the CLI's Ctrl-C prompt is tested in a real pseudo-terminal (apps/cli/test/terminal.test.ts).
+if ! command -v tmux >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing tmux for the CLI's terminal tests"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux >/dev/null
+  else
+    echo "setup: tmux is missing and cannot be installed here; the CLI's terminal tests will fail" >&2
   fi
 fi
 
