@@ -25,7 +25,7 @@ export async function watchRun(
   opts: { runId: string; lastEventId?: string | undefined; onInterrupt: OnInterrupt },
 ): Promise<ExitCode> {
   const { output } = ctx;
-  const client = ctx.client();
+  const client = await ctx.client();
   const timeline = new Timeline({ color: output.color, live: output.live });
   const detach = new AbortController();
   let spinner: Spinner | undefined;

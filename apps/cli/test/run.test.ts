@@ -1,3 +1,6 @@
+import { statSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
 import type { RunEvent } from '@toolrun/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/exitCodes.ts';
@@ -156,14 +159,36 @@ describe('toolrun run, exit codes and errors', () => {
     expect(unknownOption.code).toBe(EXIT.usage);
   });
 
-  it('not signed in (exit 7) and a server that is not there (exit 1) say what to do', async () => {
+  it('without a token a development server signs you in as your OS user, and the token is saved (0600)', async () => {
     const { TOOLRUN_TOKEN: _, ...anonymous } = env;
+    const own = tempConfig();
+    try {
+      const first = await cli(['run', 'calculator', '--json'], { ...anonymous, XDG_CONFIG_HOME: own.dir });
+      const user = userInfo().username;
+      expect(first.stderr).toContain(`signed in to ${server.url} as ${user}`);
+      expect((jsonLines(first.stdout)[0] as RunEvent).userId).toBe(user);
+      expect(first.code).toBe(EXIT.ok);
+      const file = join(own.dir, 'toolrun', 'config.json');
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      const whoami = await cli(['whoami', '--json'], { ...anonymous, XDG_CONFIG_HOME: own.dir });
+      expect(jsonLines(whoami.stdout)[0]).toMatchObject({ userId: user, url: server.url });
+      expect(whoami.stderr).toBe('');
+    } finally {
+      own.remove();
+    }
+  });
+
+  it('not signed in to a server without development sign-in (exit 7), a refused token (7) and no server (1) say what to do', async () => {
+    const { TOOLRUN_TOKEN: _, ...anonymous } = env;
+    const external = await startTestServer({
+      auth: { mode: 'external', key: { secret: 'an-external-secret-of-32-characters!!' } },
+    });
     const [unsigned, forged, nowhere] = await Promise.all([
-      cli(['run', 'calculator'], anonymous),
+      cli(['run', 'calculator'], { ...anonymous, TOOLRUN_URL: external.url }).finally(() => external.stop()),
       cli(['agents'], { ...env, TOOLRUN_TOKEN: 'not-a-token' }),
       cli(['agents'], { ...env, TOOLRUN_URL: 'http://127.0.0.1:9' }),
     ]);
-    expect(unsigned.stderr).toMatch(/not signed in to .* login <userId>/);
+    expect(unsigned.stderr).toMatch(/not signed in to .* login --token <jwt>/);
     expect(unsigned.code).toBe(EXIT.unauthenticated);
     expect(forged.code).toBe(EXIT.unauthenticated);
     expect(nowhere.stderr).toMatch(/cannot reach a Toolrun server at http:\/\/127\.0\.0\.1:9 .*pnpm start/);

@@ -68,7 +68,7 @@ export function registerAccountCommands(program: Command, action: Action): void 
     .description('Who the token says you are, on which server')
     .action(
       action(async (ctx: CliContext) => {
-        const me = await ctx.client().auth.me.query();
+        const me = await (await ctx.client()).auth.me.query();
         ctx.output.record({ url: ctx.url, ...me });
         ctx.output.line(
           `${ctx.output.color.bold(me.userId)}${me.isAdmin ? ' (admin)' : ''} on ${ctx.url}` +

@@ -11,7 +11,7 @@ export function registerCatalogCommands(program: Command, action: Action): void 
     .action(
       action(async (ctx, opts: { schema?: boolean }) => {
         const { output } = ctx;
-        const agents = await ctx.client().agents.list.query();
+        const agents = await (await ctx.client()).agents.list.query();
         for (const agent of agents) {
           output.record(agent);
           output.line(`${output.color.bold(agent.name)}  ${agent.description}`);
@@ -29,7 +29,7 @@ export function registerCatalogCommands(program: Command, action: Action): void 
     .action(
       action(async (ctx, opts: { schema?: boolean }) => {
         const { output } = ctx;
-        const tools = await ctx.client().tools.list.query();
+        const tools = await (await ctx.client()).tools.list.query();
         for (const tool of tools) {
           output.record(tool);
           output.line(`${output.color.bold(tool.name)}  ${output.color.dim(`[${tool.access}]`)}  ${tool.description}`);

@@ -14,7 +14,7 @@ export function registerFeedCommand(program: Command, action: Action): void {
     .action(
       action(async (ctx, opts: { from?: string; all?: boolean }) => {
         const { output } = ctx;
-        const client = ctx.client();
+        const client = await ctx.client();
         // One timeline per run, so each run's calls and sub-agents indent on their own.
         const timelines = new Map<string, Timeline>();
         const show = (event: RunEvent) => {

@@ -40,9 +40,12 @@ export function registerRunCommands(program: Command, action: Action): void {
           opts: { inputFile?: string; thread?: string; detach?: boolean; onInterrupt: OnInterrupt },
         ) => {
           const input = parseRunInput({ args, inputFile: opts.inputFile, cwd: ctx.env.cwd });
-          const started = await ctx
-            .client()
-            .runs.start.mutate({ agent, input, ...(opts.thread === undefined ? {} : { threadId: opts.thread }) });
+          const client = await ctx.client();
+          const started = await client.runs.start.mutate({
+            agent,
+            input,
+            ...(opts.thread === undefined ? {} : { threadId: opts.thread }),
+          });
           if (opts.detach === true) {
             ctx.output.record(started);
             ctx.output.line(started.runId);
@@ -72,7 +75,7 @@ export function registerRunCommands(program: Command, action: Action): void {
     .description('Cancel a run; it still ends with its events (follow it to see them)')
     .action(
       action(async (ctx, runId: string) => {
-        const result = await ctx.client().runs.cancel.mutate({ runId });
+        const result = await (await ctx.client()).runs.cancel.mutate({ runId });
         ctx.output.record(result);
         ctx.output.line(
           result.cancelled ? `cancelling run ${runId}` : `run ${runId} had already ended; nothing to cancel`,
@@ -94,7 +97,7 @@ export function registerRunCommands(program: Command, action: Action): void {
           throw new CliError(`--limit must be a whole number from 1 to 100, got ${opts.limit}`, EXIT.usage, 'USAGE');
         }
         const { output } = ctx;
-        const page = await ctx.client().runs.list.query({
+        const page = await (await ctx.client()).runs.list.query({
           limit,
           scope: 'own',
           ...(opts.status === undefined ? {} : { status: opts.status }),
