@@ -26,7 +26,7 @@ if [ ! -x /usr/bin/chromium ] && [ "${TOOLRUN_SKIP_CHROMIUM:-0}" != "1" ]; then
   fi
 fi
 
-# tmux: the CLI's Ctrl-C prompt is tested in a real pseudo-terminal (apps/cli/test/terminal.test.ts).
+# tmux: the CLI's Ctrl-C prompt is tested in a real pseudo-terminal (apps/cli/test/terminal.test.ts, apps/server/test/start.test.ts).
 if ! command -v tmux >/dev/null 2>&1; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
     echo "setup: installing tmux for the CLI's terminal tests"

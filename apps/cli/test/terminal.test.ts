@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN } from './support/cli.ts';
-import { login, startTestServer, tempConfig } from './support/server.ts';
-import { Terminal } from './support/terminal.ts';
+import { login, startTestServer, Terminal, tempConfig } from './support/server.ts';
 
 let server: Awaited<ReturnType<typeof startTestServer>>;
 let config: ReturnType<typeof tempConfig>;

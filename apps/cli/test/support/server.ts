@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { login, startTestServer } from '../../../server/test/helpers.ts';
 
 export { freePort, spawnServer } from '../../../server/test/reliability/support/childServer.ts';
+export { Terminal } from '../../../server/test/terminal.ts';
 export { login, startTestServer };
 
 /** A temporary XDG config folder for one test file, so the CLI never touches the real ~/.config. */
