@@ -16,25 +16,25 @@ if [ "$(pnpm --version 2>/dev/null || true)" != "$want_pnpm" ]; then
   npm install -g --silent "pnpm@$want_pnpm" >/dev/null 2>&1
 fi
 
-if [ ! -x /usr/bin/chromium ] && [ "${TOOLRUN_SKIP_CHROMIUM:-0}" != "1" ]; then
+# Installs a Debian package when we are root with apt-get; otherwise says which tests will fail.
+apt_install() {
+  local package=$1 why=$2
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    echo "setup: installing Debian's chromium for the browser tests"
+    echo "setup: installing Debian's $package $why"
     apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >/dev/null
   else
-    echo "setup: /usr/bin/chromium is missing and cannot be installed here; browser tests will fail" >&2
+    echo "setup: $package is missing and cannot be installed here; the tests that need it will fail" >&2
   fi
+}
+
+if [ ! -x /usr/bin/chromium ] && [ "${TOOLRUN_SKIP_CHROMIUM:-0}" != "1" ]; then
+  apt_install chromium "for the browser tests"
 fi
 
-# tmux: the CLI's Ctrl-C prompt is tested in a real pseudo-terminal (apps/cli/test/terminal.test.ts, apps/server/test/start.test.ts).
+# tmux: the CLI's Ctrl-C prompt and pnpm start's terminal output are tested in a real pseudo-terminal.
 if ! command -v tmux >/dev/null 2>&1; then
-  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    echo "setup: installing tmux for the CLI's terminal tests"
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux >/dev/null
-  else
-    echo "setup: tmux is missing and cannot be installed here; the CLI's terminal tests will fail" >&2
-  fi
+  apt_install tmux "for the terminal tests (apps/cli/test/terminal.test.ts, apps/server/test/start.test.ts)"
 fi
 
 # Install only when the lockfile changed since the last successful install.

@@ -1,6 +1,15 @@
 import type { Command } from 'commander';
-import { EXIT } from '../exitCodes.ts';
+import type { CliContext } from '../CliContext.ts';
+import { EXIT, type ExitCode } from '../exitCodes.ts';
 import type { Action } from './Action.ts';
+
+/** What `agents` and `tools` list: a name, a description, an input JSON Schema, and for tools their access. */
+interface CatalogEntry {
+  name: string;
+  description: string;
+  access: string;
+  inputSchema: unknown;
+}
 
 /** `toolrun agents`, `toolrun tools [--schema]`. */
 export function registerCatalogCommands(program: Command, action: Action): void {
@@ -9,36 +18,32 @@ export function registerCatalogCommands(program: Command, action: Action): void 
     .description('The agents you may start, with their inputs')
     .option('--schema', 'print each input JSON Schema in full')
     .action(
-      action(async (ctx, opts: { schema?: boolean }) => {
-        const { output } = ctx;
-        const agents = await (await ctx.client()).agents.list.query();
-        for (const agent of agents) {
-          output.record(agent);
-          output.line(`${output.color.bold(agent.name)}  ${agent.description}`);
-          if (opts.schema === true) output.line(indent(JSON.stringify(agent.inputSchema, null, 2)));
-          else output.line(`  ${output.color.dim(`input: ${fieldsOf(agent.inputSchema)}`)}`);
-        }
-        return EXIT.ok;
-      }),
+      action(async (ctx, opts: { schema?: boolean }) =>
+        printCatalog(ctx, await (await ctx.client()).agents.list.query(), opts.schema === true),
+      ),
     );
 
   program
     .command('tools')
-    .description('The tools you may use, with their access and timeout')
+    .description('The tools you may use, with their access')
     .option('--schema', 'print each input JSON Schema in full')
     .action(
-      action(async (ctx, opts: { schema?: boolean }) => {
-        const { output } = ctx;
-        const tools = await (await ctx.client()).tools.list.query();
-        for (const tool of tools) {
-          output.record(tool);
-          output.line(`${output.color.bold(tool.name)}  ${output.color.dim(`[${tool.access}]`)}  ${tool.description}`);
-          if (opts.schema === true) output.line(indent(JSON.stringify(tool.inputSchema, null, 2)));
-          else output.line(`  ${output.color.dim(`input: ${fieldsOf(tool.inputSchema)}`)}`);
-        }
-        return EXIT.ok;
-      }),
+      action(async (ctx, opts: { schema?: boolean }) =>
+        printCatalog(ctx, await (await ctx.client()).tools.list.query(), opts.schema === true),
+      ),
     );
+}
+
+/** One JSON object per entry with `--json`; otherwise name, access, description and the input's fields or schema. */
+function printCatalog(ctx: CliContext, entries: readonly CatalogEntry[], schema: boolean): ExitCode {
+  const { output } = ctx;
+  for (const entry of entries) {
+    output.record(entry);
+    output.line(`${output.color.bold(entry.name)}  ${output.color.dim(`[${entry.access}]`)}  ${entry.description}`);
+    if (schema) output.line(indent(JSON.stringify(entry.inputSchema, null, 2)));
+    else output.line(`  ${output.color.dim(`input: ${fieldsOf(entry.inputSchema)}`)}`);
+  }
+  return EXIT.ok;
 }
 
 function indent(text: string): string {
