@@ -10,7 +10,10 @@ import type { CliEnv } from './env.ts';
  */
 export class Output {
   readonly color: Colors;
-  /** Whether to show a spinner and live status: stderr is a terminal, not `--json`, not CI. */
+  /**
+   * Whether a person watches: stdout and stderr are terminals, not `--json`, not CI. Then a spinner
+   * shows the calls in flight; otherwise (a pipe, a log file) each call's start is a line of its own.
+   */
   readonly live: boolean;
   /** Whether Ctrl-C may ask a question: stdin and stderr are terminals and not CI. */
   readonly canAsk: boolean;
@@ -24,7 +27,7 @@ export class Output {
   ) {
     const colours = !json && !env.noColor && (env.forceColor || stdout.isTTY === true);
     this.color = createColors(colours);
-    this.live = !json && !env.ci && stderr.isTTY === true;
+    this.live = !json && !env.ci && stdout.isTTY === true && stderr.isTTY === true;
     this.canAsk = !env.ci && stdin.isTTY === true && stderr.isTTY === true;
   }
 
