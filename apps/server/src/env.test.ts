@@ -111,6 +111,13 @@ describe('readEnv', () => {
     expect(() => readEnv({ TOOLRUN_DB_WRITER: 'worker' })).toThrow(/TOOLRUN_DB_WRITER/);
   });
 
+  it('chooses the log format from TOOLRUN_LOG_FORMAT (auto by default) and refuses any other value by name', () => {
+    expect(readEnv({}).logFormat).toBe('auto');
+    expect(readEnv({ TOOLRUN_LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty');
+    expect(readEnv({ TOOLRUN_LOG_FORMAT: 'json' }).logFormat).toBe('json');
+    expect(() => readEnv({ TOOLRUN_LOG_FORMAT: 'text' })).toThrow(/TOOLRUN_LOG_FORMAT/);
+  });
+
   it('reads the stall bound for stuck readers and refuses one too short to be meant', () => {
     expect(readEnv({ TOOLRUN_STALLED_AFTER_MS: '5000' }).stalledAfterMs).toBe(5_000);
     expect(() => readEnv({ TOOLRUN_STALLED_AFTER_MS: '10' })).toThrow(/TOOLRUN_STALLED_AFTER_MS/);

@@ -68,6 +68,7 @@ const schema = z
     TOOLRUN_DB_PATH: optionalText,
     TOOLRUN_CONSOLE_DIR: optionalText,
     TOOLRUN_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+    TOOLRUN_LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
     TOOLRUN_GRACE_MS: integer(10_000, 0, 600_000),
     TOOLRUN_MAX_BODY_BYTES: integer(1_048_576, 1024, 64 * 1_048_576),
     TOOLRUN_MAX_RUN_INPUT_BYTES: integer(65_536, 2, 16 * 1_048_576),
@@ -152,6 +153,8 @@ export interface ServerEnv {
   dbPath: string;
   consoleDir: string;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** `auto`: readable lines when stdout is a terminal, JSON lines otherwise; `json` or `pretty` always. */
+  logFormat: 'auto' | 'json' | 'pretty';
   graceMs: number;
   maxBodyBytes: number;
   maxRunInputBytes: number;
@@ -250,6 +253,7 @@ export function readEnv(source: NodeJS.ProcessEnv): ServerEnv {
     dbPath,
     consoleDir,
     logLevel: e.TOOLRUN_LOG_LEVEL,
+    logFormat: e.TOOLRUN_LOG_FORMAT,
     graceMs: e.TOOLRUN_GRACE_MS,
     maxBodyBytes: e.TOOLRUN_MAX_BODY_BYTES,
     maxRunInputBytes: e.TOOLRUN_MAX_RUN_INPUT_BYTES,

@@ -1,5 +1,6 @@
 import { loadOrCreateSecret } from '@toolrun/api';
 import { pino } from 'pino';
+import pretty from 'pino-pretty';
 import { EnvError, readEnv, type ServerEnv } from './env.ts';
 import { startServer } from './startServer.ts';
 
@@ -18,7 +19,15 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = pino({ level: env.logLevel, base: { service: 'toolrun' } });
+  // A person at a terminal reads lines; a log collector (stdout not a terminal) gets JSON, as before.
+  const readable = env.logFormat === 'pretty' || (env.logFormat === 'auto' && process.stdout.isTTY === true);
+  const options = { level: env.logLevel, base: { service: 'toolrun' } };
+  const logger = readable
+    ? pino(
+        options,
+        pretty({ sync: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' }),
+      )
+    : pino(options);
   const server = await startServer({
     database: env.dbPath,
     port: env.port,
@@ -56,8 +65,14 @@ async function main(): Promise<void> {
             adminLogin: env.auth.adminLogin,
           },
   });
+  const signIn =
+    env.auth.mode === 'dev'
+      ? `sign in with any user id in the console, or in a terminal: pnpm toolrun login <userId>${server.url === 'http://127.0.0.1:3000' ? '' : ` --url ${server.url}`}`
+      : 'sign in with a token from your identity provider: pnpm toolrun login --token <jwt>';
+  // The first thing a person sees: where the console is and how to get in.
+  if (readable) process.stdout.write(`Toolrun console: ${server.url}  (${signIn})\n`);
   logger.info(
-    { url: server.url, trpc: `${server.url}/trpc`, database: env.dbPath, authMode: env.auth.mode },
+    { url: server.url, trpc: `${server.url}/trpc`, database: env.dbPath, authMode: env.auth.mode, signIn },
     `Toolrun listening on ${server.url}`,
   );
 
