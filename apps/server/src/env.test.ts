@@ -23,6 +23,7 @@ describe('readEnv', () => {
       sse: 'lean',
       dbWriter: 'thread',
       stalledAfterMs: 30_000,
+      aguiCancelAfterCloseMs: 5_000,
     });
   });
 
@@ -40,6 +41,11 @@ describe('readEnv', () => {
   it('reads the stall bound for stuck readers and refuses one too short to be meant', () => {
     expect(readEnv({ TOOLRUN_STALLED_AFTER_MS: '5000' }).stalledAfterMs).toBe(5_000);
     expect(() => readEnv({ TOOLRUN_STALLED_AFTER_MS: '10' })).toThrow(/TOOLRUN_STALLED_AFTER_MS/);
+  });
+
+  it('reads how long an AG-UI run waits for a reattach after its connection closed, 0 for at once', () => {
+    expect(readEnv({ TOOLRUN_AGUI_CANCEL_AFTER_CLOSE_MS: '0' }).aguiCancelAfterCloseMs).toBe(0);
+    expect(() => readEnv({ TOOLRUN_AGUI_CANCEL_AFTER_CLOSE_MS: '-1' })).toThrow(/TOOLRUN_AGUI_CANCEL_AFTER_CLOSE_MS/);
   });
 
   it('resolves relative paths against the folder the command was typed in (INIT_CWD), the database inside the data folder', () => {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
+import { AGUI_PATH, createAguiHandler } from '@toolrun/agui';
 import type { ToolrunServices, WhenWritable } from '@toolrun/api';
 import { appRouter, createContext } from '@toolrun/api';
 import type { TRPCError } from '@trpc/server';
@@ -33,6 +34,8 @@ export interface HttpServerOptions {
    * `trpc` leaves them to tRPC's node-http handler. Everything else is tRPC's handler either way.
    */
   sse?: SseMode;
+  /** AG-UI: how long a run whose `POST /agui/<agent>` connection closed waits for a reattach before it is cancelled. */
+  aguiCancelAfterCloseMs?: number;
 }
 
 /** The node:http server and what shutdown needs to reach. */
@@ -48,7 +51,8 @@ export const TRPC_PATH = '/trpc';
 
 /**
  * One port for everything: tRPC queries and mutations over HTTP and subscriptions over SSE at `/trpc`,
- * WebSocket upgrades at `/trpc`, `GET /healthz`, `GET /metrics` (Prometheus text) and the console at `/`.
+ * WebSocket upgrades at `/trpc`, AG-UI at `/agui/`, `GET /healthz`, `GET /metrics` (Prometheus text) and the
+ * console at `/`.
  */
 export function createHttpServer(opts: HttpServerOptions): HttpServer {
   const { services, logger } = opts;
@@ -77,11 +81,21 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
         })
       : undefined;
   const serveConsole = createConsoleHandler(opts.consoleDir);
+  const agui = createAguiHandler({
+    services,
+    maxBodyBytes: opts.maxBodyBytes,
+    stalledAfterMs: opts.stalledAfterMs,
+    cancelAfterCloseMs: opts.aguiCancelAfterCloseMs,
+  });
 
   const server = createServer((req, res) => {
     const path = pathname(req);
     if (path === TRPC_PATH || path.startsWith(`${TRPC_PATH}/`)) {
       if (leanSse?.(req, res) !== true) trpc(req, res);
+      return;
+    }
+    if (path.startsWith(`${AGUI_PATH}/`)) {
+      agui(req, res);
       return;
     }
     if (path === '/healthz') {

@@ -46,6 +46,11 @@ export interface StartServerOptions extends PassedThrough {
    * node-http handler). Same frames either way. `main.ts` passes `TOOLRUN_SSE` here.
    */
   sse?: SseMode;
+  /**
+   * AG-UI: how long a run whose `POST /agui/<agent>` connection closed (an abort or a drop) waits for
+   * a reattach before it is cancelled; default 5 s, `0` cancels at once.
+   */
+  aguiCancelAfterCloseMs?: number;
 }
 
 /** A running server. */
@@ -103,6 +108,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     ...(opts.stalledAfterMs === undefined ? {} : { stalledAfterMs: opts.stalledAfterMs }),
     isShuttingDown: () => shuttingDown,
     sse: opts.sse ?? 'lean',
+    ...(opts.aguiCancelAfterCloseMs === undefined ? {} : { aguiCancelAfterCloseMs: opts.aguiCancelAfterCloseMs }),
   });
   try {
     await new Promise<void>((resolve, reject) => {

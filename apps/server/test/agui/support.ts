@@ -1,0 +1,100 @@
+import type { BaseEvent, Message } from '@ag-ui/client';
+import { HttpAgent, runHttpRequest, transformHttpEventStream, verifyEvents } from '@ag-ui/client';
+import { vi } from 'vitest';
+
+/** An official AG-UI client for `agent` on a test server, signed in with `token`. */
+export function aguiClient(baseUrl: string, agent: string, token: string, threadId?: string): HttpAgent {
+  return new HttpAgent({
+    url: `${baseUrl}/agui/${agent}`,
+    headers: { Authorization: `Bearer ${token}` },
+    ...(threadId === undefined ? {} : { threadId }),
+  });
+}
+
+/** A user message as an AG-UI client keeps it. */
+export function userMessage(content: string, id = `m-${Math.random().toString(36).slice(2)}`): Message {
+  return { id, role: 'user', content };
+}
+
+/**
+ * Runs `agent` through `HttpAgent.runAgent()`, collecting every event it applied and every warning the
+ * client printed while enforcing and verifying them (there must be none).
+ */
+export async function runWithClient(agent: HttpAgent, params: Parameters<HttpAgent['runAgent']>[0] = {}) {
+  const events: BaseEvent[] = [];
+  const warn = vi.spyOn(console, 'warn');
+  try {
+    const outcome = await agent.runAgent(params, {
+      onEvent: ({ event }) => {
+        events.push(event);
+      },
+    });
+    return { ...outcome, events, warnings: warn.mock.calls.map((call) => call.map(String).join(' ')) };
+  } finally {
+    warn.mockRestore();
+  }
+}
+
+/** A valid `RunAgentInput` body for a raw request. */
+export function runInput(text: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    threadId: `thread-${Math.random().toString(36).slice(2)}`,
+    runId: `client-run-${Math.random().toString(36).slice(2)}`,
+    messages: [userMessage(text)],
+    tools: [],
+    context: [],
+    forwardedProps: {},
+    ...extra,
+  };
+}
+
+/** `fetch` of an AG-UI endpoint with a JSON body (or raw text) and a token. */
+export function post(url: string, body: unknown, token?: string, headers: Record<string, string> = {}) {
+  return fetch(url, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/json',
+      Accept: 'text/event-stream',
+      ...(token === undefined ? {} : { Authorization: `Bearer ${token}` }),
+      ...headers,
+    },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+/**
+ * The AG-UI events of a raw response, read by the client's own stream parser and checked by its own
+ * `verifyEvents` (which rejects on any invalid sequence).
+ */
+export async function verifiedEvents(response: Response): Promise<BaseEvent[]> {
+  const events$ = verifyEvents(false)(transformHttpEventStream(runHttpRequest(() => Promise.resolve(response))));
+  return new Promise<BaseEvent[]>((resolve, reject) => {
+    const events: BaseEvent[] = [];
+    events$.subscribe({ next: (event) => events.push(event), error: reject, complete: () => resolve(events) });
+  });
+}
+
+/** One SSE frame as written on the wire. */
+export interface Frame {
+  id: string | undefined;
+  data: unknown;
+}
+
+/** Splits raw SSE text into frames (LF framing only, as the AG-UI client reads it); comments skipped. */
+export function framesOf(text: string): Frame[] {
+  return text
+    .split('\n\n')
+    .filter((block) => block.split('\n').some((line) => line.startsWith('data:')))
+    .map((block) => {
+      const lines = block.split('\n');
+      const id = lines
+        .find((line) => line.startsWith('id:'))
+        ?.slice(3)
+        .trim();
+      const data = lines
+        .filter((line) => line.startsWith('data:'))
+        .map((line) => line.slice(5).replace(/^ /, ''))
+        .join('\n');
+      return { id, data: JSON.parse(data) as unknown };
+    });
+}
