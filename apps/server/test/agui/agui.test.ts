@@ -3,7 +3,16 @@ import { EventType } from '@ag-ui/client';
 import type { RunEvent } from '@toolrun/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, login, startTestServer } from '../helpers.ts';
-import { aguiClient, framesOf, post, runInput, runWithClient, userMessage, verifiedEvents } from './support.ts';
+import {
+  aguiClient,
+  framesOf,
+  post,
+  runInput,
+  runWithClient,
+  toolrunOf,
+  userMessage,
+  verifiedEvents,
+} from './support.ts';
 
 let server: Awaited<ReturnType<typeof startTestServer>>;
 let token: string;
@@ -17,10 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.stop();
 });
-
-function toolrunOf(event: BaseEvent): { runId: string; id: string; seq: number } {
-  return (event.metadata as { toolrun: { runId: string; id: string; seq: number } }).toolrun;
-}
 
 /** The run's events as Toolrun's own tRPC stream delivers them (`runs.events`, to its end). */
 async function trpcEvents(runId: string, as = token): Promise<RunEvent[]> {

@@ -49,9 +49,16 @@ export function runInput(text: string, extra: Record<string, unknown> = {}): Rec
 }
 
 /** `fetch` of an AG-UI endpoint with a JSON body (or raw text) and a token. */
-export function post(url: string, body: unknown, token?: string, headers: Record<string, string> = {}) {
+export function post(
+  url: string,
+  body: unknown,
+  token?: string,
+  headers: Record<string, string> = {},
+  signal?: AbortSignal,
+) {
   return fetch(url, {
     method: 'POST',
+    ...(signal === undefined ? {} : { signal }),
     headers: {
       'Content-Type': 'application/json',
       Accept: 'text/event-stream',
@@ -97,4 +104,59 @@ export function framesOf(text: string): Frame[] {
         .join('\n');
       return { id, data: JSON.parse(data) as unknown };
     });
+}
+
+/** Reads a raw SSE response frame by frame, as it arrives. */
+export class FrameReader {
+  readonly frames: Frame[] = [];
+  readonly done: Promise<Frame[]>;
+  #waiters: (() => void)[] = [];
+
+  constructor(response: Response) {
+    const body = response.body;
+    if (body === null) throw new Error('no body');
+    this.done = (async () => {
+      const decoder = new TextDecoder();
+      let buffer = '';
+      try {
+        for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+          buffer += decoder.decode(chunk, { stream: true });
+          const blocks = buffer.split('\n\n');
+          buffer = blocks.pop() ?? '';
+          this.frames.push(...framesOf(blocks.map((block) => `${block}\n\n`).join('')));
+          for (const wake of this.#waiters.splice(0)) wake();
+        }
+      } finally {
+        for (const wake of this.#waiters.splice(0)) wake();
+      }
+      return this.frames;
+    })();
+  }
+
+  /** Resolves once a frame matching `test` has arrived (rejects if the stream ends first). */
+  async until(test: (frame: Frame) => boolean): Promise<Frame> {
+    for (;;) {
+      const found = this.frames.find(test);
+      if (found !== undefined) return found;
+      const ended = await Promise.race([
+        this.done.then(() => true),
+        new Promise<false>((resolve) => this.#waiters.push(() => resolve(false))),
+      ]);
+      if (ended) {
+        const last = this.frames.find(test);
+        if (last !== undefined) return last;
+        throw new Error('the stream ended first');
+      }
+    }
+  }
+}
+
+/** The `metadata.toolrun` of an AG-UI event. */
+export function toolrunOf(event: unknown): { runId: string; id: string; seq: number } {
+  return (event as { metadata: { toolrun: { runId: string; id: string; seq: number } } }).metadata.toolrun;
+}
+
+/** The AG-UI event of a frame. */
+export function eventOf(frame: Frame): BaseEvent {
+  return frame.data as BaseEvent;
 }
