@@ -1,10 +1,10 @@
 import type { BaseEvent } from '@ag-ui/client';
 import { EventType } from '@ag-ui/client';
-import type { RunEvent } from '@toolrun/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, login, startTestServer } from '../helpers.ts';
 import {
   aguiClient,
+  finishedRun,
   framesOf,
   post,
   runInput,
@@ -26,20 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.stop();
 });
-
-/** The run's events as Toolrun's own tRPC stream delivers them (`runs.events`, to its end). */
-async function trpcEvents(runId: string, as = token): Promise<RunEvent[]> {
-  const { client, close } = createClient(server.url, { transport: 'sse', token: as });
-  const events: RunEvent[] = [];
-  await new Promise<void>((resolve, reject) => {
-    client.runs.events.subscribe(
-      { runId },
-      { onData: (message) => events.push(...message.data), onComplete: resolve, onError: reject },
-    );
-  });
-  close();
-  return events;
-}
 
 const DEMO_RUNS: { agent: string; text: string; forwarded?: unknown; admin?: boolean }[] = [
   { agent: 'research', text: 'How does Toolrun keep users isolated?' },
@@ -68,7 +54,7 @@ describe('POST /agui/<agent> with the official HttpAgent', () => {
       const { runId } = toolrunOf(first);
       expect(first.threadId).toBe(agent.threadId);
 
-      const events = await trpcEvents(runId, as);
+      const events = await finishedRun(server.url, as, runId);
       const executing = events.flatMap((e) => (e.type === 'tool_executing' ? [e] : []));
       const completed = events.flatMap((e) => (e.type === 'tool_completed' ? [e] : []));
       const starts = outcome.events.filter((e) => e.type === EventType.TOOL_CALL_START);

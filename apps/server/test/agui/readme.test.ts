@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, within } from '../helpers.ts';
+import { runExample, startTestServer } from '../helpers.ts';
 
 const SERVER_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../../examples/aguiClient.ts', import.meta.url));
@@ -27,25 +26,7 @@ describe('the README AG-UI client', () => {
   });
 
   it('works as pasted: signs in, runs the calculator agent over AG-UI and prints its events and answer', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', EXAMPLE], {
-      cwd: SERVER_ROOT,
-      env: { ...process.env, TOOLRUN_URL: server.url },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const code = await within(
-      new Promise<number | null>((resolve) => child.once('exit', resolve)),
-      30_000,
-      'the example',
-    ).finally(() => {
-      if (child.exitCode === null) child.kill('SIGKILL');
-    });
+    const { code, output } = await runExample(EXAMPLE, SERVER_ROOT, server.url);
     expect(output).toMatch(/^RUN_STARTED$/m);
     for (const type of ['REASONING_MESSAGE_CONTENT', 'TOOL_CALL_START', 'TOOL_CALL_RESULT', 'RUN_FINISHED']) {
       expect(output).toContain(type);

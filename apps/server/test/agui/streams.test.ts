@@ -1,12 +1,12 @@
 import type { BaseEvent } from '@ag-ui/client';
 import { EventType, HttpAgent } from '@ag-ui/client';
-import type { RunEvent } from '@toolrun/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, login, startTestServer } from '../helpers.ts';
+import { login, startTestServer } from '../helpers.ts';
 import {
   aguiClient,
   eventOf,
   FrameReader,
+  finishedRun,
   post,
   runInput,
   runWithClient,
@@ -28,20 +28,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.stop();
 });
-
-/** Waits for the run's end through Toolrun's own stream and returns its events. */
-async function finishedRun(baseUrl: string, token: string, runId: string): Promise<RunEvent[]> {
-  const { client, close } = createClient(baseUrl, { transport: 'sse', token });
-  const events: RunEvent[] = [];
-  await new Promise<void>((resolve, reject) => {
-    client.runs.events.subscribe(
-      { runId },
-      { onData: (message) => events.push(...message.data), onComplete: resolve, onError: reject },
-    );
-  });
-  close();
-  return events;
-}
 
 function reattach(runId: string, token: string, lastEventId?: string, how: 'header' | 'query' = 'header') {
   const query = how === 'query' && lastEventId !== undefined ? `?lastEventId=${encodeURIComponent(lastEventId)}` : '';

@@ -1,6 +1,8 @@
 import type { BaseEvent, Message } from '@ag-ui/client';
 import { HttpAgent, runHttpRequest, transformHttpEventStream, verifyEvents } from '@ag-ui/client';
+import type { RunEvent } from '@toolrun/api';
 import { vi } from 'vitest';
+import { createClient } from '../helpers.ts';
 
 /** An official AG-UI client for `agent` on a test server, signed in with `token`. */
 export function aguiClient(baseUrl: string, agent: string, token: string, threadId?: string): HttpAgent {
@@ -159,4 +161,18 @@ export function toolrunOf(event: unknown): { runId: string; id: string; seq: num
 /** The AG-UI event of a frame. */
 export function eventOf(frame: Frame): BaseEvent {
   return frame.data as BaseEvent;
+}
+
+/** A run's events through Toolrun's own tRPC stream (`runs.events`), once the run has ended. */
+export async function finishedRun(baseUrl: string, token: string, runId: string): Promise<RunEvent[]> {
+  const { client, close } = createClient(baseUrl, { transport: 'sse', token });
+  const events: RunEvent[] = [];
+  await new Promise<void>((resolve, reject) => {
+    client.runs.events.subscribe(
+      { runId },
+      { onData: (message) => events.push(...message.data), onComplete: resolve, onError: reject },
+    );
+  });
+  close();
+  return events;
 }
