@@ -79,7 +79,7 @@ export function createAguiHandler(opts: AguiHandlerOptions): (req: IncomingMessa
     }
     let finished = false;
     const closed = new AbortController();
-    res.once('close', () => {
+    const onClose = () => {
       closed.abort();
       if (finished || services.signal.aborted) return;
       const cancel = () => {
@@ -88,7 +88,10 @@ export function createAguiHandler(opts: AguiHandlerOptions): (req: IncomingMessa
       };
       if (cancelAfterCloseMs === 0) cancel();
       else orphans.set(runId, setTimeout(cancel, cancelAfterCloseMs).unref());
-    });
+    };
+    // The client may have gone while the run was being started.
+    if (res.destroyed) onClose();
+    else res.once('close', onClose);
     const stream = new SseStream(res, { stalledAfterMs: opts.stalledAfterMs });
     const mapper = new AguiEventMapper();
     try {
