@@ -164,3 +164,60 @@ describe('the OpenAI agent through the real dispatcher factory', () => {
     expect(factory.liveScopes()).toBe(0);
   });
 });
+
+describe('client tools and conversations (the AG-UI endpoint passes them)', () => {
+  it('refuses a client tool named like a Toolrun tool, before asking the model anything', async () => {
+    const server = await startChatCompletionsServer(toolThenAnswer);
+    closers.push(server.close);
+    const tools = createBuiltinTools({
+      scratchpad: createInMemoryScratchpad(),
+      runControl: { activeRuns: () => [], cancelRun: () => false },
+      history: { prune: async () => ({ runs: 0, events: 0 }) },
+    });
+    const agent = createOpenAIAgent({
+      baseURL: server.baseURL,
+      apiKey: API_KEY,
+      model: 'm',
+      tools: toolSpecsOf(tools),
+    });
+    const sink = createMemorySink();
+    const factory = createDispatcherFactory({ tools, agents: [agent], sink });
+    const handle = factory.startRun({
+      context: factory.createContext({ userId: 'alice' }),
+      agent: 'openai',
+      input: { prompt: 'hi', clientTools: [{ name: 'calculator', description: 'a client calculator' }] },
+    });
+    const done = await handle.done;
+    expect(done).toMatchObject({ status: 'failed', error: { code: 'AGENT_FAILED' } });
+    expect(done.error?.message).toMatch(/client tool "calculator" has the name of a Toolrun tool/);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('sends a given conversation instead of the prompt, merging one-call assistant messages', async () => {
+    const { server, handle } = await setup([streams(textChunks('Done.'))]);
+    await handle.done;
+    expect(server.requests[0]?.body.messages?.map((m) => m.role)).toEqual(['user']);
+    const conversation = await setup([streams(textChunks('Done.'))]);
+    const { factory } = conversation;
+    const run = factory.startRun({
+      context: factory.createContext({ userId: 'alice' }),
+      agent: 'openai',
+      input: {
+        messages: [
+          { role: 'user', content: 'two calls' },
+          { role: 'assistant', content: '', toolCalls: [{ id: 'a', name: 'x', arguments: '{}' }] },
+          { role: 'assistant', content: '', toolCalls: [{ id: 'b', name: 'y', arguments: '{}' }] },
+          { role: 'tool', content: '1', toolCallId: 'a' },
+          { role: 'tool', content: '2', toolCallId: 'b' },
+        ],
+      },
+    });
+    expect(await run.done).toMatchObject({ status: 'completed' });
+    await conversation.handle.done;
+    // The setup's own run (a prompt) asked too: pick this run's request by its first message.
+    const request = conversation.server.requests.find((r) => r.body.messages?.[0]?.content === 'two calls');
+    const sent = request?.body.messages ?? [];
+    expect(sent.map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'tool']);
+    expect(sent[1]?.tool_calls).toHaveLength(2);
+  });
+});
