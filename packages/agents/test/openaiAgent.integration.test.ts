@@ -32,7 +32,11 @@ afterEach(async () => {
 });
 
 // The real factory and tools; the model server is the scripted local one (no model runs here).
-async function setup(responders: readonly Responder[], config: Partial<OpenAIAgentConfig> = {}) {
+async function setup(
+  responders: readonly Responder[],
+  config: Partial<OpenAIAgentConfig> = {},
+  input: Record<string, unknown> = { prompt: 'What is 6*7?' },
+) {
   const server = await startChatCompletionsServer(responders);
   closers.push(server.close);
   const tools = createBuiltinTools({
@@ -52,7 +56,7 @@ async function setup(responders: readonly Responder[], config: Partial<OpenAIAge
   const handle = factory.startRun({
     context: factory.createContext({ userId: 'alice' }),
     agent: 'openai',
-    input: { prompt: 'What is 6*7?' },
+    input,
   });
   return { server, factory, sink, handle };
 }
@@ -167,26 +171,8 @@ describe('the OpenAI agent through the real dispatcher factory', () => {
 
 describe('client tools and conversations (the AG-UI endpoint passes them)', () => {
   it('refuses a client tool named like a Toolrun tool, before asking the model anything', async () => {
-    const server = await startChatCompletionsServer(toolThenAnswer);
-    closers.push(server.close);
-    const tools = createBuiltinTools({
-      scratchpad: createInMemoryScratchpad(),
-      runControl: { activeRuns: () => [], cancelRun: () => false },
-      history: { prune: async () => ({ runs: 0, events: 0 }) },
-    });
-    const agent = createOpenAIAgent({
-      baseURL: server.baseURL,
-      apiKey: API_KEY,
-      model: 'm',
-      tools: toolSpecsOf(tools),
-    });
-    const sink = createMemorySink();
-    const factory = createDispatcherFactory({ tools, agents: [agent], sink });
-    const handle = factory.startRun({
-      context: factory.createContext({ userId: 'alice' }),
-      agent: 'openai',
-      input: { prompt: 'hi', clientTools: [{ name: 'calculator', description: 'a client calculator' }] },
-    });
+    const clientTools = [{ name: 'calculator', description: 'a client calculator' }];
+    const { server, handle } = await setup(toolThenAnswer, {}, { prompt: 'hi', clientTools });
     const done = await handle.done;
     expect(done).toMatchObject({ status: 'failed', error: { code: 'AGENT_FAILED' } });
     expect(done.error?.message).toMatch(/client tool "calculator" has the name of a Toolrun tool/);
