@@ -34,6 +34,7 @@ describe('readEnv', () => {
       },
       subscriptionCaps: { perUser: 200, perConnection: 100, ssePerUser: 100 },
       allowDevAuthOnNetwork: false,
+      aguiCancelAfterCloseMs: 5_000,
     });
   });
 
@@ -130,6 +131,11 @@ describe('readEnv', () => {
       sessionIdleMs: 5_000,
     });
     expect(() => readEnv({ TOOLRUN_MCP_MAX_SESSIONS_PER_USER: '0' })).toThrow(/TOOLRUN_MCP_MAX_SESSIONS_PER_USER/);
+  });
+
+  it('reads how long an AG-UI run waits for a reattach after its connection closed, 0 for at once', () => {
+    expect(readEnv({ TOOLRUN_AGUI_CANCEL_AFTER_CLOSE_MS: '0' }).aguiCancelAfterCloseMs).toBe(0);
+    expect(() => readEnv({ TOOLRUN_AGUI_CANCEL_AFTER_CLOSE_MS: '-1' })).toThrow(/TOOLRUN_AGUI_CANCEL_AFTER_CLOSE_MS/);
   });
 
   it('resolves relative paths against the folder the command was typed in (INIT_CWD), the database inside the data folder', () => {

@@ -103,6 +103,7 @@ const schema = z
     TOOLRUN_REQUEST_TIMEOUT_MS: integer(DEFAULT_SECURITY.requestTimeoutMs, 1_000, 3_600_000),
     TOOLRUN_KEEP_ALIVE_TIMEOUT_MS: integer(DEFAULT_SECURITY.keepAliveTimeoutMs, 100, 600_000),
     TOOLRUN_MCP_CONFIG: optionalText,
+    TOOLRUN_AGUI_CANCEL_AFTER_CLOSE_MS: integer(5_000, 0, 600_000),
   })
   .superRefine((env, ctx) => {
     const exposure = devAuthExposureProblem({
@@ -186,6 +187,8 @@ export interface ServerEnv {
   allowDevAuthOnNetwork: boolean;
   /** MCP servers whose tools join the registry (`TOOLRUN_MCP_CONFIG`, a JSON file); none when unset. */
   mcp: McpConfig | undefined;
+  /** AG-UI: how long a run whose POST connection closed waits for a reattach before it is cancelled. */
+  aguiCancelAfterCloseMs: number;
 }
 
 /** Thrown by {@link readEnv} with every problem listed, one per line. */
@@ -290,5 +293,6 @@ export function readEnv(source: NodeJS.ProcessEnv): ServerEnv {
     },
     allowDevAuthOnNetwork: e.TOOLRUN_ALLOW_DEV_AUTH_ON_NETWORK,
     mcp,
+    aguiCancelAfterCloseMs: e.TOOLRUN_AGUI_CANCEL_AFTER_CLOSE_MS,
   };
 }

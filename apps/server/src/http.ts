@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
+import { AGUI_PATH, createAguiHandler } from '@toolrun/agui';
 import type { ToolrunServices, WhenWritable } from '@toolrun/api';
 import { appRouter, createContext, toTRPCError } from '@toolrun/api';
 import type { McpHandler } from '@toolrun/mcp';
@@ -49,6 +50,8 @@ export interface HttpServerOptions {
   host?: string;
   /** Allowed hosts and origins, connection caps and timeouts; see `src/security/`. */
   security?: Partial<SecurityOptions>;
+  /** AG-UI: how long a run whose `POST /agui/<agent>` connection closed waits for a reattach before it is cancelled. */
+  aguiCancelAfterCloseMs?: number;
 }
 
 /** The node:http server and what shutdown needs to reach. */
@@ -66,7 +69,8 @@ export const TRPC_PATH = '/trpc';
 
 /**
  * One port for everything: tRPC queries and mutations over HTTP and subscriptions over SSE at `/trpc`,
- * WebSocket upgrades at `/trpc`, MCP (Streamable HTTP) at `/mcp`, `GET /healthz`, `GET /metrics` (Prometheus text) and the console at `/`.
+ * WebSocket upgrades at `/trpc`, MCP (Streamable HTTP) at `/mcp`, AG-UI at `/agui/`, `GET /healthz`,
+ * `GET /metrics` (Prometheus text) and the console at `/`.
  */
 export function createHttpServer(opts: HttpServerOptions): HttpServer {
   const { services, logger } = opts;
@@ -104,6 +108,12 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
       : undefined;
   const serveConsole = createConsoleHandler(opts.consoleDir);
   const mcp = createMcpHandler({ services, maxBodyBytes: opts.maxBodyBytes, ...opts.mcp });
+  const agui = createAguiHandler({
+    services,
+    maxBodyBytes: opts.maxBodyBytes,
+    stalledAfterMs: opts.stalledAfterMs,
+    cancelAfterCloseMs: opts.aguiCancelAfterCloseMs,
+  });
 
   const server = createServer((req, res) => {
     setSecurityHeaders(res);
@@ -115,6 +125,10 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
     }
     if (path === MCP_PATH) {
       mcp.handle(req, res);
+      return;
+    }
+    if (path.startsWith(`${AGUI_PATH}/`)) {
+      agui(req, res);
       return;
     }
     if (path === '/healthz') {

@@ -49,6 +49,7 @@ async function main(): Promise<void> {
     subscriptionCaps: env.subscriptionCaps,
     allowDevAuthOnNetwork: env.allowDevAuthOnNetwork,
     ...(env.mcp === undefined ? {} : { mcp: env.mcp }),
+    aguiCancelAfterCloseMs: env.aguiCancelAfterCloseMs,
     auth:
       env.auth.mode === 'external'
         ? {

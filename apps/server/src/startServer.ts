@@ -66,6 +66,11 @@ export interface StartServerOptions extends PassedThrough {
    * the server listens; their problems at start reject `startServer` (`McpConfigError`); closed on shutdown.
    */
   mcp?: McpConfig;
+  /**
+   * AG-UI: how long a run whose `POST /agui/<agent>` connection closed (an abort or a drop) waits for
+   * a reattach before it is cancelled; default 5 s, `0` cancels at once.
+   */
+  aguiCancelAfterCloseMs?: number;
 }
 
 /** A running server. */
@@ -143,6 +148,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     ...(opts.mcpServer === undefined ? {} : { mcp: opts.mcpServer }),
     host: listenHost,
     ...(opts.security === undefined ? {} : { security: opts.security }),
+    ...(opts.aguiCancelAfterCloseMs === undefined ? {} : { aguiCancelAfterCloseMs: opts.aguiCancelAfterCloseMs }),
   });
   try {
     await new Promise<void>((resolve, reject) => {

@@ -25,6 +25,8 @@ export { createAuth, DEV_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from './auth/createA
 export { loadOrCreateSecret, SECRET_FILE_NAME } from './auth/loadOrCreateSecret.ts';
 export type { ConnectionInfo, Context, CreateContextOptions, WhenWritable } from './context.ts';
 export { createContext } from './context.ts';
+export type { FoundRun } from './findRun.ts';
+export { findRun } from './findRun.ts';
 export type { InputIssue } from './formatIssues.ts';
 export type { CapCode } from './limits/CapError.ts';
 export { CAP_CODES, CapError, isCapError } from './limits/CapError.ts';
@@ -45,6 +47,10 @@ export type {
   ToolSources,
 } from './services.ts';
 export { createToolrunServices, DEFAULT_SERVICES_CONFIG } from './services.ts';
+export type { StartedRun, StartRunRequest } from './startRun.ts';
+export { startRun } from './startRun.ts';
+export type { StreamRunEventsOptions } from './streams/streamRunEvents.ts';
+export { streamRunEvents } from './streams/streamRunEvents.ts';
 export type { TRPCErrorCode } from './toTRPCError.ts';
 export { AUTH_TO_TRPC, DB_TO_TRPC, DISPATCH_TO_TRPC, toTRPCError } from './toTRPCError.ts';
 export type { ToolrunErrorData } from './trpc.ts';

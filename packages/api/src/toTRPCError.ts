@@ -46,6 +46,8 @@ export const DISPATCH_TO_TRPC: Readonly<Record<DispatchErrorCode, TRPCErrorCode>
   CONTEXT_IN_USE: 'CONFLICT',
   INVALID_SCOPE: 'BAD_REQUEST',
   INVALID_LIMITS: 'INTERNAL_SERVER_ERROR',
+  // A result code of a handed-off call, never thrown.
+  CLIENT_TOOL: 'CONFLICT',
 };
 
 /** The one mapping from `DbError` codes to tRPC codes. */

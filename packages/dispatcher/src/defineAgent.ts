@@ -37,6 +37,16 @@ export interface AgentContext {
    * if (found?.status === 'success') ctx.think(`research says ${JSON.stringify(found.output)}`);
    */
   callAgent?(name: string, input: unknown, opts?: { timeoutMs?: number }): Promise<ToolResult>;
+  /**
+   * Records a call of a tool that the run's client executes rather than Toolrun (an AG-UI frontend
+   * tool): `tool_executing` with `tool: "client:<name>"`, then at once `tool_completed`
+   * `status: 'cancelled'`, `error.code: 'CLIENT_TOOL'`. The agent should then end its run; the client
+   * sends the tool's result in its next run on the same thread. Returns that `cancelled` result.
+   *
+   * Always present on the contexts the dispatcher gives agents; optional in the type so that
+   * hand-made stand-ins stay valid.
+   */
+  handOffTool?(name: string, input: unknown): ToolResult;
 }
 
 /** An agent: a named planner that thinks aloud and calls tools through its run's scope. */

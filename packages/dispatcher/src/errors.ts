@@ -34,6 +34,8 @@ export const DISPATCH_ERROR_CODES = {
   CONTEXT_IN_USE: 'CONTEXT_IN_USE',
   INVALID_SCOPE: 'INVALID_SCOPE',
   INVALID_LIMITS: 'INVALID_LIMITS',
+  /** A call handed to the run's client to execute (an AG-UI frontend tool); see `AgentContext.handOffTool`. */
+  CLIENT_TOOL: 'CLIENT_TOOL',
 } as const;
 export type DispatchErrorCode = keyof typeof DISPATCH_ERROR_CODES;
 

@@ -57,6 +57,7 @@ export type { DispatcherFactory, DispatcherFactoryOptions, RunHandle, RunInfo } 
 export { createDispatcherFactory } from './factory.ts';
 export type { SequenceViolation } from './findOrderingViolations.ts';
 export { findOrderingViolations } from './findOrderingViolations.ts';
+export { CLIENT_TOOL_PREFIX } from './handOffTool.ts';
 export type { IsolationProbeOptions, IsolationReport } from './isolationProbe.ts';
 export { runIsolationProbe } from './isolationProbe.ts';
 export type { CircuitState } from './limits/CircuitBreaker.ts';
