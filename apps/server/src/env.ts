@@ -50,6 +50,7 @@ const schema = z
     TOOLRUN_SSE: z.enum(['lean', 'trpc']).default('lean'),
     TOOLRUN_DB_WRITER: z.enum(['thread', 'inline']).default('thread'),
     TOOLRUN_STALLED_AFTER_MS: integer(30_000, 100, 3_600_000),
+    TOOLRUN_APPROVAL_TIMEOUT_MS: integer(900_000, 1_000, 2_147_483_647),
   })
   .superRefine((env, ctx) => {
     if (env.TOOLRUN_AUTH_MODE === 'external' && !env.TOOLRUN_JWT_SECRET && !env.TOOLRUN_JWT_PUBLIC_KEY) {
@@ -108,6 +109,8 @@ export interface ServerEnv {
   dbWriter: 'thread' | 'inline';
   /** How long a subscription may wait for a stuck reader's connection to drain before closing it. */
   stalledAfterMs: number;
+  /** How long a tool call waits for a person's approval unless its tool says otherwise. */
+  approvalTimeoutMs: number;
 }
 
 /** Thrown by {@link readEnv} with every problem listed, one per line. */
@@ -179,5 +182,6 @@ export function readEnv(source: NodeJS.ProcessEnv): ServerEnv {
     sse: e.TOOLRUN_SSE,
     dbWriter: e.TOOLRUN_DB_WRITER,
     stalledAfterMs: e.TOOLRUN_STALLED_AFTER_MS,
+    approvalTimeoutMs: e.TOOLRUN_APPROVAL_TIMEOUT_MS,
   };
 }

@@ -35,6 +35,7 @@ async function main(): Promise<void> {
     sse: env.sse,
     databaseWriter: env.dbWriter,
     stalledAfterMs: env.stalledAfterMs,
+    approvalTimeoutMs: env.approvalTimeoutMs,
     auth:
       env.auth.mode === 'external'
         ? {
