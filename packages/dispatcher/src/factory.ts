@@ -106,8 +106,10 @@ export interface DispatcherFactory {
   liveScopes(userId?: string): number;
   stats(): FactoryStats;
   /**
-   * Shutdown: refuses new scopes and runs (`SHUTTING_DOWN`), waits up to `graceMs` for active runs,
-   * interrupts the rest, and resolves when every run has emitted `agent_completed` and the sink took it.
+   * Shutdown: refuses new scopes and runs (`SHUTTING_DOWN`), lets go of runs parked on approval
+   * that a later process can resume (no event: they stay pending in the approval store), waits up to
+   * `graceMs` for active runs, interrupts the rest, and resolves when every run has emitted
+   * `agent_completed` and the sink took it.
    */
   drain(opts: { graceMs: number }): Promise<void>;
   readonly approvals: FactoryApprovals;
@@ -212,6 +214,8 @@ export function createDispatcherFactory(opts: DispatcherFactoryOptions): Dispatc
     stats: () => core.stats(),
     drain: async ({ graceMs }: { graceMs: number }) => {
       core.shuttingDown = true;
+      // Runs parked on approval stay parked in the store for the next start (README, "Approvals").
+      desk.suspendParked();
       const all = (): Promise<unknown> => Promise.all([...core.unsettled].map((run) => run.done));
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([all(), new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, graceMs))))]);

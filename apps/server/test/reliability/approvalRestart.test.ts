@@ -101,6 +101,36 @@ describe('approvals across a server restart', () => {
     ]);
   });
 
+  it('a graceful stop (the SIGTERM path: drain, then close) leaves a run parked on approval waiting; the next start resumes it and a denial ends it without the transfer', {
+    timeout: 60_000,
+  }, async () => {
+    const tmp = tempDir();
+    cleanups.push(() => tmp.remove());
+    const database = join(tmp.dir, 'toolrun.db');
+    const first = await startTestServer({ database });
+    const client = (url: string) => login(url, 'alice').then((token) => createClient(url, { transport: 'ws', token }));
+    const before = await client(first.url);
+    const { runId, approval } = await parkPayout(before.client);
+    before.close();
+    await first.stop();
+    const second = await startTestServer({ database });
+    cleanups.push(() => second.stop());
+    const after = await client(second.url);
+    cleanups.push(after.close);
+    expect((await after.client.approvals.list.query({ status: 'pending' })).items.map((a) => a.id)).toEqual([
+      approval.id,
+    ]);
+    await after.client.approvals.decide.mutate({ approvalId: approval.id, decision: 'deny', reason: 'not today' });
+    const events = await wholeRun(after.client, runId);
+    expect(orderingProblems(events)).toEqual([]);
+    expect(events.filter((e) => e.type === 'agent_completed')).toHaveLength(1);
+    expect(events.at(-1)).toMatchObject({
+      status: 'completed',
+      result: { transferred: false, reason: 'APPROVAL_DENIED' },
+    });
+    expect(await second.services.db.scratchpad.get('alice', 'payout.transfers')).toBeUndefined();
+  });
+
   it('the approval deadline fires across a restart: the call is refused APPROVAL_EXPIRED and the transfer never happens', {
     timeout: 120_000,
   }, async () => {

@@ -1,3 +1,4 @@
+import type { ActiveRun } from '../ActiveRun.ts';
 import { isAdmin, type UserExecutionContext } from '../context.ts';
 import type { ToolResult } from '../defineAgent.ts';
 import { DispatchError } from '../errors.ts';
@@ -13,7 +14,10 @@ import { createMemoryApprovalStore } from './createMemoryApprovalStore.ts';
 
 /** The approval settings of a factory (`createDispatcherFactory({ approvals })`). */
 export interface ApprovalOptions {
-  /** Where approvals are kept; in memory when absent (nothing survives the process). */
+  /**
+   * Where approvals are kept; in memory when absent (nothing survives the process). A store given
+   * here is taken to be durable: at shutdown, runs parked on approval are left pending in it.
+   */
   readonly store?: ApprovalStore;
   /** How long a call waits for its approval unless its tool says otherwise; default 15 minutes. */
   readonly defaultTimeoutMs?: number;
@@ -49,6 +53,8 @@ export class ApprovalDesk implements GateHost {
     readonly core: FactoryCore,
     readonly store: ApprovalStore,
     readonly defaultTimeoutMs: number,
+    /** Whether the store outlives the process (one was given): only then are parked runs let go at shutdown. */
+    readonly durable: boolean,
   ) {
     this.now = () => core.clock.now();
   }
@@ -181,6 +187,36 @@ export class ApprovalDesk implements GateHost {
     return gate.info;
   }
 
+  /**
+   * Shutdown: lets go of every run parked on approval that a later process can resume (its agent
+   * has `resume`, and each of its open calls is a top-level call waiting for approval), without an
+   * event: the run stays `running` and its approvals `pending` in the store, and the next start
+   * resumes it. Other runs end as a drain ends them. Returns how many runs were let go.
+   */
+  suspendParked(): number {
+    if (!this.durable) return 0;
+    const byRun = new Map<ActiveRun, ApprovalGate[]>();
+    for (const gate of this.gates.values()) {
+      const list = byRun.get(gate.call.run);
+      if (list === undefined) byRun.set(gate.call.run, [gate]);
+      else list.push(gate);
+    }
+    let suspended = 0;
+    const { core } = this;
+    for (const [run, gates] of byRun) {
+      if (run.closed || run.mode !== 'agent' || run.inFlight !== gates.length) continue;
+      if (gates.some((gate) => gate.call.owner !== undefined)) continue;
+      if (core.agents.get(run.agent)?.resume === undefined) continue;
+      for (const gate of gates) gate.suspend();
+      core.runs.delete(run.runId);
+      core.unsettled.delete(run);
+      core.releaseRun(run.userId);
+      if (run.ownedScope) core.releaseScope(run.ownedScope);
+      suspended += 1;
+    }
+    return suspended;
+  }
+
   release(gate: ApprovalGate): void {
     if (this.gates.get(gate.id) === gate) this.gates.delete(gate.id);
   }
@@ -221,7 +257,7 @@ export function attachApprovalDesk(core: FactoryCore, opts: ApprovalOptions = {}
   if (!(Number.isFinite(timeout) && timeout > 0)) {
     throw new DispatchError('INVALID_LIMITS', 'approvals.defaultTimeoutMs must be a positive number of milliseconds');
   }
-  const desk = new ApprovalDesk(core, opts.store ?? createMemoryApprovalStore(), timeout);
+  const desk = new ApprovalDesk(core, opts.store ?? createMemoryApprovalStore(), timeout, opts.store !== undefined);
   desks.set(core, desk);
   return desk;
 }

@@ -160,6 +160,18 @@ export class ApprovalGate implements OpenCall {
     this.#resolve?.(call.refuse(failure));
   }
 
+  /**
+   * Shutdown: stops waiting in this process without an event or a store write, so the approval stays
+   * pending in the store and the next process resumes the call (README, "Approvals").
+   */
+  suspend(): void {
+    if (this.#done) return;
+    this.#done = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.callerSignal?.removeEventListener('abort', this);
+    this.host.release(this);
+  }
+
   /** The call failed before anyone could decide (the store refused the approval). */
   fail(message: string): void {
     if (this.#done) return;

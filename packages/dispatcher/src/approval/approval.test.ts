@@ -180,6 +180,19 @@ describe('approvals', () => {
     expect(await run.done).toMatchObject({ status: 'completed', result: ['success'] });
   });
 
+  it('a drain lets go of a run parked on approval without an event: it stays pending in the store for the next start', async () => {
+    const s = setup();
+    const run = start(s, [50]);
+    await waitFor(() => s.requested(run.runId).length === 1);
+    const before = s.sink.events(run.runId).length;
+    await s.factory.drain({ graceMs: 10_000 });
+    expect(s.sink.events(run.runId)).toHaveLength(before);
+    expect(s.store.list().map((a) => a.state)).toEqual(['pending']);
+    expect(s.factory.activeRuns()).toEqual([]);
+    expect(s.factory.approvals.waiting()).toBe(0);
+    expect(s.ran).toEqual([]);
+  });
+
   it('a parked run resumes in another factory at the next seq, waits again, and runs the call once approved', async () => {
     const first = setup();
     const run = start(first, [50]);
