@@ -1,3 +1,7 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { RunEvent } from '@toolrun/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client, Collector, Transport } from './helpers.ts';
@@ -257,5 +261,41 @@ describe('approvals', () => {
     await within(run.done, 20_000, 'the run');
     expect((await fetch(`${server.url}/healthz`)).ok).toBe(true);
     expect((await alice.approvals.list.query({ runId })).items).toHaveLength(1);
+  });
+});
+
+describe('the README approvals example', () => {
+  const root = fileURLToPath(new URL('../../../', import.meta.url));
+  const example = join(root, 'apps/server/examples/approvals.ts');
+
+  it('is exactly examples/approvals.ts', () => {
+    const block = /<!-- approvals-example -->\s*```ts\n([\s\S]*?)```/.exec(
+      readFileSync(join(root, 'README.md'), 'utf8'),
+    );
+    expect(block?.[1]).toBe(readFileSync(example, 'utf8'));
+  });
+
+  it('works as pasted: starts payout, approves its transfer, and the run completes', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', example], {
+      cwd: join(root, 'apps/server'),
+      env: { ...process.env, TOOLRUN_URL: server.url },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const code = await within(
+      new Promise<number | null>((resolve) => child.once('exit', resolve)),
+      60_000,
+      'the example',
+    );
+    expect(output).toContain('approving transfer_funds {"amount":10,"currency":"EUR","to":"bob"}');
+    expect(output).toContain('transfer_funds: success');
+    expect(output).toContain('transfer_funds approved by alice');
+    expect(code).toBe(0);
   });
 });
