@@ -1,7 +1,3 @@
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { RunEvent } from '@toolrun/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client, Collector, Transport } from './helpers.ts';
@@ -67,11 +63,11 @@ async function transfersOf(userId: string): Promise<unknown[]> {
 
 describe('approvals', () => {
   it.each([
-    ['sse', 'ws', 'approve'],
-    ['ws', 'sse', 'deny'],
+    ['sse', 'approve', 'ws'],
+    ['ws', 'deny', 'sse'],
   ] as const)(
     'a run followed over %s is decided (%s) from a second client over %s, live from its runs.feed',
-    async (first, second, decision) => {
+    async (first, decision, second) => {
       const userId = `feed-${first}-${decision}`;
       const owner = await clientOf(userId, first);
       const other = await clientOf(userId, second);
@@ -234,7 +230,9 @@ describe('approvals', () => {
     expect(await transfersOf('cancel-alice')).toEqual([]);
   });
 
-  it('thousands of decide calls from one account each get a typed answer, and the server keeps serving', async () => {
+  it('thousands of decide calls from one account each get a typed answer, and the server keeps serving', {
+    timeout: 120_000,
+  }, async () => {
     const alice = await clientOf('flood-alice', 'ws');
     const { runId } = await alice.runs.start.mutate({ agent: 'payout', input: {} });
     const run = collect((cb) => alice.runs.events.subscribe({ runId }, cb));
@@ -261,41 +259,5 @@ describe('approvals', () => {
     await within(run.done, 20_000, 'the run');
     expect((await fetch(`${server.url}/healthz`)).ok).toBe(true);
     expect((await alice.approvals.list.query({ runId })).items).toHaveLength(1);
-  });
-});
-
-describe('the README approvals example', () => {
-  const root = fileURLToPath(new URL('../../../', import.meta.url));
-  const example = join(root, 'apps/server/examples/approvals.ts');
-
-  it('is exactly examples/approvals.ts', () => {
-    const block = /<!-- approvals-example -->\s*```ts\n([\s\S]*?)```/.exec(
-      readFileSync(join(root, 'README.md'), 'utf8'),
-    );
-    expect(block?.[1]).toBe(readFileSync(example, 'utf8'));
-  });
-
-  it('works as pasted: starts payout, approves its transfer, and the run completes', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', example], {
-      cwd: join(root, 'apps/server'),
-      env: { ...process.env, TOOLRUN_URL: server.url },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const code = await within(
-      new Promise<number | null>((resolve) => child.once('exit', resolve)),
-      60_000,
-      'the example',
-    );
-    expect(output).toContain('approving transfer_funds {"amount":10,"currency":"EUR","to":"bob"}');
-    expect(output).toContain('transfer_funds: success');
-    expect(output).toContain('transfer_funds approved by alice');
-    expect(code).toBe(0);
   });
 });
