@@ -104,6 +104,7 @@ const schema = z
     TOOLRUN_KEEP_ALIVE_TIMEOUT_MS: integer(DEFAULT_SECURITY.keepAliveTimeoutMs, 100, 600_000),
     TOOLRUN_MCP_CONFIG: optionalText,
     TOOLRUN_AGUI_CANCEL_AFTER_CLOSE_MS: integer(5_000, 0, 600_000),
+    TOOLRUN_APPROVAL_TIMEOUT_MS: integer(900_000, 1_000, 2_147_483_647),
   })
   .superRefine((env, ctx) => {
     const exposure = devAuthExposureProblem({
@@ -189,6 +190,8 @@ export interface ServerEnv {
   mcp: McpConfig | undefined;
   /** AG-UI: how long a run whose POST connection closed waits for a reattach before it is cancelled. */
   aguiCancelAfterCloseMs: number;
+  /** How long a tool call waits for a person's approval unless its tool says otherwise. */
+  approvalTimeoutMs: number;
 }
 
 /** Thrown by {@link readEnv} with every problem listed, one per line. */
@@ -294,5 +297,6 @@ export function readEnv(source: NodeJS.ProcessEnv): ServerEnv {
     allowDevAuthOnNetwork: e.TOOLRUN_ALLOW_DEV_AUTH_ON_NETWORK,
     mcp,
     aguiCancelAfterCloseMs: e.TOOLRUN_AGUI_CANCEL_AFTER_CLOSE_MS,
+    approvalTimeoutMs: e.TOOLRUN_APPROVAL_TIMEOUT_MS,
   };
 }

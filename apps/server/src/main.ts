@@ -50,6 +50,7 @@ async function main(): Promise<void> {
     allowDevAuthOnNetwork: env.allowDevAuthOnNetwork,
     ...(env.mcp === undefined ? {} : { mcp: env.mcp }),
     aguiCancelAfterCloseMs: env.aguiCancelAfterCloseMs,
+    approvalTimeoutMs: env.approvalTimeoutMs,
     auth:
       env.auth.mode === 'external'
         ? {

@@ -216,6 +216,7 @@ type PassedThrough = Pick<
   | 'ids'
   | 'databaseWriter'
   | 'subscriptionCaps'
+  | 'approvalTimeoutMs'
 >;
 
 function pick(opts: StartServerOptions): PassedThrough {
@@ -229,6 +230,7 @@ function pick(opts: StartServerOptions): PassedThrough {
   if (opts.ids !== undefined) out.ids = opts.ids;
   if (opts.databaseWriter !== undefined) out.databaseWriter = opts.databaseWriter;
   if (opts.subscriptionCaps !== undefined) out.subscriptionCaps = opts.subscriptionCaps;
+  if (opts.approvalTimeoutMs !== undefined) out.approvalTimeoutMs = opts.approvalTimeoutMs;
   return out;
 }
 

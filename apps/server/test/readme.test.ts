@@ -17,13 +17,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, tempDir, within } from './helpers.ts';
+import { runExample, startTestServer, tempDir, within } from './helpers.ts';
 import { findReadmes, type ReadmeCommand, readmeCommands } from './readmeCommands.ts';
 import { freePort } from './reliability/support/childServer.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../examples/client.ts', import.meta.url));
 const README = fileURLToPath(new URL('../README.md', import.meta.url));
+const APPROVALS_EXAMPLE = fileURLToPath(new URL('../examples/approvals.ts', import.meta.url));
+const ROOT_README = fileURLToPath(new URL('../../../README.md', import.meta.url));
 
 let server: Awaited<ReturnType<typeof startTestServer>>;
 let scratch: ReturnType<typeof tempDir>;
@@ -164,6 +166,21 @@ describe('the README client example', () => {
       expect(output).toContain(type);
     }
     expect(output).toMatch(/^completed /m);
+    expect(code).toBe(0);
+  });
+});
+
+describe('the root README approvals example', () => {
+  it('is exactly examples/approvals.ts', () => {
+    const block = /<!-- approvals-example -->\s*```ts\n([\s\S]*?)```/.exec(readFileSync(ROOT_README, 'utf8'))?.[1];
+    expect(block).toBe(readFileSync(APPROVALS_EXAMPLE, 'utf8'));
+  });
+
+  it('works as pasted: starts payout, approves its transfer, and the run completes', async () => {
+    const { code, output } = await runExample(APPROVALS_EXAMPLE, REPO_ROOT, server.url);
+    expect(output).toContain('approving transfer_funds {"amount":10,"currency":"EUR","to":"bob"}');
+    expect(output).toContain('transfer_funds: success');
+    expect(output).toContain('transfer_funds approved by alice');
     expect(code).toBe(0);
   });
 });

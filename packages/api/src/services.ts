@@ -89,6 +89,8 @@ export interface ToolrunServicesOptions {
   maxQueuedEvents?: number;
   /** Caps on open subscriptions per user, per SSE user and per WebSocket connection; defaults in {@link DEFAULT_SUBSCRIPTION_CAPS}. */
   subscriptionCaps?: Partial<SubscriptionCaps>;
+  /** How long a call waits for its approval unless its tool says otherwise; the dispatcher's default (15 min) when absent. */
+  approvalTimeoutMs?: number;
 }
 
 /** Everything the router needs, wired once per process and shared by every request. */
@@ -143,10 +145,16 @@ export const DEFAULT_SERVICES_CONFIG: ServicesConfig = {
 export async function createToolrunServices(opts: ToolrunServicesOptions): Promise<ToolrunServices> {
   const logger = opts.logger ?? silentLogger;
   const auth = 'verify' in opts.auth ? opts.auth : await createAuth(opts.auth);
+  // Known before the database opens: crash recovery keeps their runs parked on approval running.
+  const agents: AnyAgent[] = [...createDemoAgents()];
+  if (opts.openai !== undefined) agents.push(createOpenAIAgent(opts.openai));
+  agents.push(...(opts.extraAgents ?? []));
+  const resumableAgents = agents.filter((agent) => typeof agent.resume === 'function').map((agent) => agent.name);
   const db =
     typeof opts.database === 'string'
       ? openDatabase({
           path: opts.database,
+          resumableAgents,
           ...(opts.databaseWriter === undefined ? {} : { writer: opts.databaseWriter }),
         })
       : opts.database;
@@ -181,15 +189,17 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
       cancelRun: (runId, reason) => factoryRef?.cancelRun(runId, reason) ?? false,
     },
   });
-  const agents: AnyAgent[] = [...createDemoAgents()];
-  if (opts.openai !== undefined) agents.push(createOpenAIAgent(opts.openai));
   const fixedTools = [...tools, ...(opts.extraTools ?? [])];
   const toolSources = opts.toolSources;
   const factory = createDispatcherFactory({
     tools: [...fixedTools, ...(toolSources?.tools() ?? [])],
-    agents: [...agents, ...(opts.extraAgents ?? [])],
+    agents,
     sink,
     metrics,
+    approvals: {
+      store: db.approvals,
+      ...(opts.approvalTimeoutMs === undefined ? {} : { defaultTimeoutMs: opts.approvalTimeoutMs }),
+    },
     ...(opts.limits === undefined ? {} : { limits: opts.limits }),
     ...(opts.clock === undefined ? {} : { clock: opts.clock }),
     ...(opts.ids === undefined ? {} : { ids: opts.ids }),
@@ -203,6 +213,7 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
       logger.error({ err: error }, 'the tool sources changed but their tools were refused; the registry is unchanged');
     }
   });
+  resumeParkedRuns(factory, db, logger);
 
   const closing = new AbortController();
   // Every open subscription listens to this one shutdown signal: that is by design, not a leak,
@@ -240,4 +251,26 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
       db.close();
     },
   };
+}
+
+/**
+ * Continues the runs an earlier process left waiting for approval (crash recovery kept them
+ * running): each waits for its approval again, at the next seq, and its agent resumes at the
+ * pending calls (README "Approvals"). A run that cannot be resumed is logged and left to the next
+ * start's recovery.
+ */
+function resumeParkedRuns(factory: DispatcherFactory, db: ToolrunDatabase, logger: Logger): void {
+  for (const parked of db.approvals.parkedRuns()) {
+    const log = logger.child({ runId: parked.runId });
+    try {
+      const { done } = factory.approvals.resume(parked);
+      log.warn({ agent: parked.agent, pending: parked.pending.length }, 'resumed a run parked on approval');
+      done.then(
+        (last) => log.info({ status: last.status, durationMs: last.durationMs }, 'run finished'),
+        (error: unknown) => log.error({ err: error }, 'run failed to finish'),
+      );
+    } catch (error) {
+      log.error({ err: error }, 'could not resume a run parked on approval');
+    }
+  }
 }

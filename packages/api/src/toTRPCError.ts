@@ -48,6 +48,11 @@ export const DISPATCH_TO_TRPC: Readonly<Record<DispatchErrorCode, TRPCErrorCode>
   INVALID_LIMITS: 'INTERNAL_SERVER_ERROR',
   // A result code of a handed-off call, never thrown.
   CLIENT_TOOL: 'CONFLICT',
+  APPROVAL_DENIED: 'FORBIDDEN',
+  APPROVAL_EXPIRED: 'TIMEOUT',
+  APPROVAL_NOT_FOUND: 'NOT_FOUND',
+  APPROVAL_DECIDED: 'CONFLICT',
+  APPROVAL_FORBIDDEN: 'FORBIDDEN',
 };
 
 /** The one mapping from `DbError` codes to tRPC codes. */

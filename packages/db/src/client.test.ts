@@ -40,6 +40,7 @@ describe('openDatabase', () => {
         .all();
       expect(tables).toEqual([
         MIGRATIONS_TABLE,
+        'approvals',
         'isolation_audits',
         'run_events',
         'runs',

@@ -10,6 +10,7 @@ import { inspectFile } from './inspectFile.ts';
 import { applyMigrations } from './migrate.ts';
 import { type CommitPipeline, createCommitPipeline, type PersistentSink } from './persistentSink.ts';
 import { recoverInterruptedRuns } from './recovery.ts';
+import { type ApprovalsRepository, createApprovalsRepository } from './repositories/approvals.ts';
 import { type AuditRecord, type AuditSummary, createAuditsRepository } from './repositories/audits.ts';
 import { createEventsRepository, type FeedOptions } from './repositories/events.ts';
 import { type PruneOptions, type PruneResult, pruneHistory } from './repositories/retention.ts';
@@ -35,6 +36,11 @@ export interface OpenDatabaseOptions {
    * share): on this thread, synchronously.
    */
   writer?: 'thread' | 'inline';
+  /**
+   * Agents that can resume a run parked on approval (they define `resume`): crash recovery leaves
+   * such runs `running` for the server to resume (README "Approvals"). Empty by default.
+   */
+  resumableAgents?: Iterable<string>;
 }
 
 /** A run with all its stored events (seq order) and tool calls (start order). */
@@ -74,6 +80,8 @@ export interface ToolrunDatabase {
   listAudits(opts?: { limit?: number; cursor?: string }): { items: AuditSummary[]; nextCursor: string | null };
   getAudit(id: string): AuditRecord | undefined;
   readonly scratchpad: ScratchpadStore;
+  /** Human approvals of tool calls: the dispatcher's `ApprovalStore`, listings, parked runs. */
+  readonly approvals: ApprovalsRepository;
   /** Deletes finished runs older than `olderThanMs` in bounded batches; see `pruneHistory`. */
   prune(opts: PruneOptions): Promise<PruneResult>;
   /** `SELECT 1` succeeds. */
@@ -110,7 +118,11 @@ export function openDatabase(opts: OpenDatabaseOptions): ToolrunDatabase {
       applyMigrations(sqlite, { fresh: state === 'fresh' });
       const created = createEventWriter(sqlite);
       const executor = createBatchExecutor(sqlite);
-      return { writer: created, recovered: recoverInterruptedRuns({ db, writer: created, executor, now }) };
+      const resumableAgents = new Set(opts.resumableAgents ?? []);
+      return {
+        writer: created,
+        recovered: recoverInterruptedRuns({ db, writer: created, executor, now, resumableAgents }),
+      };
     } catch (error) {
       sqlite.close();
       throw toDbError(error, 'WRITE_FAILED');
@@ -127,6 +139,7 @@ export function openDatabase(opts: OpenDatabaseOptions): ToolrunDatabase {
     if (closed) throw new DbError('CLOSED', 'the database is closed');
   };
   const scratchpad = createSqliteScratchpad(db, now);
+  const approvalRows = createApprovalsRepository(db);
 
   return {
     recovered,
@@ -186,6 +199,28 @@ export function openDatabase(opts: OpenDatabaseOptions): ToolrunDatabase {
       set: (userId, key, value) => (closed ? closedPromise() : scratchpad.set(userId, key, value)),
       delete: (userId, key) => (closed ? closedPromise() : scratchpad.delete(userId, key)),
       list: (userId) => (closed ? closedPromise() : scratchpad.list(userId)),
+    },
+    approvals: {
+      create: (approval) => {
+        ensureOpen();
+        approvalRows.create(approval);
+      },
+      settle: (id, settlement) => {
+        ensureOpen();
+        return approvalRows.settle(id, settlement);
+      },
+      get: (id) => {
+        ensureOpen();
+        return approvalRows.get(id);
+      },
+      list: (listOpts) => {
+        ensureOpen();
+        return approvalRows.list(listOpts);
+      },
+      parkedRuns: () => {
+        ensureOpen();
+        return approvalRows.parkedRuns();
+      },
     },
     async prune(pruneOpts) {
       ensureOpen();

@@ -5,6 +5,7 @@ export { DB_ERROR_CODES, DbError, isDbError } from './errors.ts';
 export { TOOLRUN_APPLICATION_ID } from './migrate.ts';
 export type { PersistentSink, SinkStats } from './persistentSink.ts';
 export { INTERRUPTED } from './recovery.ts';
+export type { ApprovalRecord, ApprovalsRepository, ListApprovalsOptions } from './repositories/approvals.ts';
 export type { AuditRecord, AuditSummary, NewAudit } from './repositories/audits.ts';
 export type { FeedOptions } from './repositories/events.ts';
 export type { PruneOptions, PruneResult } from './repositories/retention.ts';

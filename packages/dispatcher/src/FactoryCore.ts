@@ -141,10 +141,13 @@ export class FactoryCore implements RunHost {
     this.metrics.scopeClosed();
   }
 
-  /** Books one of the user's concurrent agent runs; throws `CONCURRENT_RUN_LIMIT` when none is free. */
-  reserveRun(context: UserExecutionContext): void {
+  /**
+   * Books one of the user's concurrent agent runs; throws `CONCURRENT_RUN_LIMIT` when none is free.
+   * `force`: a run resumed after a restart was admitted once already and is booked whatever the count.
+   */
+  reserveRun(context: UserExecutionContext, force = false): void {
     const user = this.#user(context.userId);
-    if (user.runs >= this.limits.maxConcurrentRunsPerUser) {
+    if (!force && user.runs >= this.limits.maxConcurrentRunsPerUser) {
       this.metrics.limitHit('CONCURRENT_RUN_LIMIT');
       throw new DispatchError(
         'CONCURRENT_RUN_LIMIT',

@@ -59,6 +59,30 @@ export interface AgentDefinition<TInput extends z.ZodType = z.ZodType> {
   readonly access?: 'user' | 'admin';
   /** The run's result, plain JSON. Throwing fails the run (`AGENT_FAILED`). */
   run(input: z.output<TInput>, ctx: AgentContext): Promise<JsonValue> | JsonValue;
+  /**
+   * Continues a run that was waiting for a person's approval when the server stopped, from that
+   * pause: nothing the agent did before it runs again (README, "Approvals"). An agent without
+   * `resume` cannot be resumed, and crash recovery closes its runs `interrupted`.
+   */
+  resume?(state: AgentResumeState, ctx: AgentContext): Promise<JsonValue> | JsonValue;
+}
+
+/** A call that was waiting for approval when the server stopped, as the resumed agent sees it. */
+export interface ResumedCall {
+  readonly callId: string;
+  readonly tool: string;
+  readonly approvalId: string;
+  /** The input the call was made with (it runs with this input once approved). */
+  readonly input: JsonValue;
+  /** How the call ends: it waits for its approval again, then runs or is refused. Never rejects. */
+  readonly result: Promise<ToolResult>;
+}
+
+/** What {@link AgentDefinition.resume} receives: the run's input (as stored, redacted) and its waiting calls. */
+export interface AgentResumeState {
+  readonly input: JsonValue;
+  /** The calls still waiting, in the order they were made. */
+  readonly pending: readonly ResumedCall[];
 }
 
 // `run` is declared as a method, so its parameter is bivariant and every agent fits here.

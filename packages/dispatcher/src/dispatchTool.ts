@@ -1,5 +1,6 @@
 import type { ActiveRun } from './ActiveRun.ts';
 import { abortReason, callStatusOf } from './ActiveRun.ts';
+import { deskOf } from './approval/ApprovalDesk.ts';
 import { isAdmin, type UserExecutionContext } from './context.ts';
 import type { ToolResult } from './defineAgent.ts';
 import { toDispatchError } from './errors.ts';
@@ -49,6 +50,14 @@ export function dispatchTool(
   run.toolCalls += 1;
   const checked = guard(call, context, input, callerSignal);
   if ('status' in checked) return Promise.resolve(call.refuse(checked));
+  // A tool that may need a person's approval parks the call first (README, "Approvals").
+  if (entry?.tool.approval !== undefined) {
+    const desk = deskOf(core);
+    if (desk.needs(entry, checked.data, context)) {
+      const { data, breaker } = checked;
+      return desk.hold({ call, context, input, data, breaker, callerSignal });
+    }
+  }
   return call.start(context, checked.data, checked.breaker, callerSignal);
 }
 

@@ -36,6 +36,11 @@ export const DISPATCH_ERROR_CODES = {
   INVALID_LIMITS: 'INVALID_LIMITS',
   /** A call handed to the run's client to execute (an AG-UI frontend tool); see `AgentContext.handOffTool`. */
   CLIENT_TOOL: 'CLIENT_TOOL',
+  APPROVAL_DENIED: 'APPROVAL_DENIED',
+  APPROVAL_EXPIRED: 'APPROVAL_EXPIRED',
+  APPROVAL_NOT_FOUND: 'APPROVAL_NOT_FOUND',
+  APPROVAL_DECIDED: 'APPROVAL_DECIDED',
+  APPROVAL_FORBIDDEN: 'APPROVAL_FORBIDDEN',
 } as const;
 export type DispatchErrorCode = keyof typeof DISPATCH_ERROR_CODES;
 

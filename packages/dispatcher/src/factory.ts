@@ -1,10 +1,12 @@
 import type { ActiveRun } from './ActiveRun.ts';
 import { type AgentRegistry, createAgentRegistry } from './agentRegistry.ts';
+import { type ApprovalDecision, type ApprovalOptions, attachApprovalDesk } from './approval/ApprovalDesk.ts';
+import { type ParkedRun, resumeParkedRun } from './approval/resumeParkedRun.ts';
 import { createUserExecutionContext, isUserExecutionContext, type Role, type UserExecutionContext } from './context.ts';
 import type { AnyAgent } from './defineAgent.ts';
 import type { AnyTool } from './defineTool.ts';
 import { DispatchError } from './errors.ts';
-import type { AgentCompletedEvent, JsonValue } from './events.ts';
+import type { AgentCompletedEvent, ApprovalInfo, JsonValue } from './events.ts';
 import { FactoryCore, type FactoryStats } from './FactoryCore.ts';
 import { type DispatcherLimits, type DispatcherLimitsInput, resolveLimits } from './limits/limits.ts';
 import { noopMetrics } from './noopMetrics.ts';
@@ -34,6 +36,22 @@ export interface DispatcherFactoryOptions {
   readonly metrics?: DispatcherMetrics;
   readonly clock?: Clock;
   readonly ids?: IdSource;
+  /** Human approval of tool calls: the store and the default deadline (README, "Approvals"). */
+  readonly approvals?: ApprovalOptions;
+}
+
+/** A factory's approvals (README, "Approvals"). */
+export interface FactoryApprovals {
+  /**
+   * Approves or denies a waiting call; resolves with the approval as decided. Rejects with a
+   * `DispatchError`: `APPROVAL_NOT_FOUND` (no call of this factory waits for it), `APPROVAL_FORBIDDEN`
+   * (the tool's `approvers` exclude the decider), `APPROVAL_DECIDED` (another settlement won first).
+   */
+  decide(decision: ApprovalDecision): Promise<ApprovalInfo>;
+  /** Continues a run that was waiting for approval when an earlier process stopped. */
+  resume(parked: ParkedRun): { done: Promise<AgentCompletedEvent> };
+  /** How many calls wait for approval in this factory. */
+  waiting(): number;
 }
 
 /** A run started with `startRun`, detached from any connection. */
@@ -95,10 +113,13 @@ export interface DispatcherFactory {
   replaceTools(tools: readonly AnyTool[]): void;
   stats(): FactoryStats;
   /**
-   * Shutdown: refuses new scopes and runs (`SHUTTING_DOWN`), waits up to `graceMs` for active runs,
-   * interrupts the rest, and resolves when every run has emitted `agent_completed` and the sink took it.
+   * Shutdown: refuses new scopes and runs (`SHUTTING_DOWN`), lets go of runs parked on approval
+   * that a later process can resume (no event: they stay pending in the approval store), waits up to
+   * `graceMs` for active runs, interrupts the rest, and resolves when every run has emitted
+   * `agent_completed` and the sink took it.
    */
   drain(opts: { graceMs: number }): Promise<void>;
+  readonly approvals: FactoryApprovals;
 }
 
 /**
@@ -127,6 +148,12 @@ export function createDispatcherFactory(opts: DispatcherFactoryOptions): Dispatc
     opts.clock ?? systemClock,
     opts.ids ?? randomIds,
   );
+  const desk = attachApprovalDesk(core, opts.approvals);
+  const approvals: FactoryApprovals = Object.freeze({
+    decide: (decision: ApprovalDecision) => desk.decide(decision),
+    resume: (parked: ParkedRun) => resumeParkedRun(core, parked),
+    waiting: () => desk.gates.size,
+  });
   // Reads whichever snapshot is current: `replaceTools` swaps it whole.
   const toolRegistry: ToolRegistry = Object.freeze({
     list: () => core.tools.list(),
@@ -144,6 +171,7 @@ export function createDispatcherFactory(opts: DispatcherFactoryOptions): Dispatc
 
   return Object.freeze({
     [FACTORY_CORE]: core,
+    approvals,
     tools: toolRegistry,
     agents: core.agents,
     limits,
@@ -198,6 +226,8 @@ export function createDispatcherFactory(opts: DispatcherFactoryOptions): Dispatc
     stats: () => core.stats(),
     drain: async ({ graceMs }: { graceMs: number }) => {
       core.shuttingDown = true;
+      // Runs parked on approval stay parked in the store for the next start (README, "Approvals").
+      desk.suspendParked();
       const all = (): Promise<unknown> => Promise.all([...core.unsettled].map((run) => run.done));
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([all(), new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, graceMs))))]);

@@ -1,7 +1,7 @@
 import { asc, inArray, lt } from 'drizzle-orm';
 import type { DrizzleDb } from '../drizzleDb.ts';
 import { DbError } from '../errors.ts';
-import { runEvents, runs, toolCalls } from '../schema.ts';
+import { approvals, runEvents, runs, toolCalls } from '../schema.ts';
 
 /** Options of {@link pruneHistory}. */
 export interface PruneOptions {
@@ -60,6 +60,7 @@ export async function pruneHistory(
       if (ids.length === 0) return { runs: 0, events: 0 };
       const events = tx.delete(runEvents).where(inArray(runEvents.runId, ids)).run().changes;
       tx.delete(toolCalls).where(inArray(toolCalls.runId, ids)).run();
+      tx.delete(approvals).where(inArray(approvals.runId, ids)).run();
       tx.delete(runs).where(inArray(runs.id, ids)).run();
       return { runs: ids.length, events };
     }, IMMEDIATE);
