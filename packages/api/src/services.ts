@@ -25,6 +25,7 @@ import { createAuth } from './auth/createAuth.ts';
 import type { Logger } from './logger.ts';
 import { silentLogger } from './logger.ts';
 import { teeMetrics } from './teeMetrics.ts';
+import { createToolSwitchboard, type ToolSwitchboard } from './toolSwitchboard.ts';
 
 /** Settings the procedures read. */
 export interface ServicesConfig {
@@ -75,6 +76,8 @@ export interface ToolrunServices {
   readonly auth: Auth;
   readonly logger: Logger;
   readonly config: ServicesConfig;
+  /** The admin kill switch per tool (durable, audited); the factory asks it on every call. */
+  readonly toolSwitches: ToolSwitchboard;
   /** Aborted when the services close: open subscriptions end. */
   readonly signal: AbortSignal;
   /** Counts the subscriptions a transport is serving; see {@link ToolrunServices.trackSubscription}. */
@@ -148,6 +151,7 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
       cancelRun: (runId, reason) => factoryRef?.cancelRun(runId, reason) ?? false,
     },
   });
+  const toolSwitches = await createToolSwitchboard(db.toolSwitches);
   const agents: AnyAgent[] = [...createDemoAgents()];
   if (opts.openai !== undefined) agents.push(createOpenAIAgent(opts.openai));
   const factory = createDispatcherFactory({
@@ -155,6 +159,7 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
     agents: [...agents, ...(opts.extraAgents ?? [])],
     sink,
     metrics,
+    toolSwitch: toolSwitches,
     ...(opts.limits === undefined ? {} : { limits: opts.limits }),
     ...(opts.clock === undefined ? {} : { clock: opts.clock }),
     ...(opts.ids === undefined ? {} : { ids: opts.ids }),
@@ -176,6 +181,7 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
     sink,
     auth,
     logger,
+    toolSwitches,
     config: { ...DEFAULT_SERVICES_CONFIG, ...opts.config },
     signal: closing.signal,
     subscriptions: () => ({ ...counts }),

@@ -16,6 +16,7 @@ import { type PruneOptions, type PruneResult, pruneHistory } from './repositorie
 import { createRunsRepository, type ListRunsOptions, type RunPage, type RunRecord } from './repositories/runs.ts';
 import { createSqliteScratchpad, type ScratchpadStore } from './repositories/scratchpad.ts';
 import { createToolCallsRepository, type ToolCallRecord } from './repositories/toolCalls.ts';
+import { createSqliteToolSwitches, type ToolSwitchStore } from './repositories/toolSwitches.ts';
 import * as schema from './schema.ts';
 import { createThreadCommitter } from './threadCommitter.ts';
 import { createBatchExecutor } from './writeBatch.js';
@@ -74,6 +75,8 @@ export interface ToolrunDatabase {
   listAudits(opts?: { limit?: number; cursor?: string }): { items: AuditSummary[]; nextCursor: string | null };
   getAudit(id: string): AuditRecord | undefined;
   readonly scratchpad: ScratchpadStore;
+  /** The admin kill switch per tool, durable and audited. */
+  readonly toolSwitches: ToolSwitchStore;
   /** Deletes finished runs older than `olderThanMs` in bounded batches; see `pruneHistory`. */
   prune(opts: PruneOptions): Promise<PruneResult>;
   /** `SELECT 1` succeeds. */
@@ -127,6 +130,7 @@ export function openDatabase(opts: OpenDatabaseOptions): ToolrunDatabase {
     if (closed) throw new DbError('CLOSED', 'the database is closed');
   };
   const scratchpad = createSqliteScratchpad(db, now);
+  const toolSwitches = createSqliteToolSwitches(db, now);
 
   return {
     recovered,
@@ -186,6 +190,11 @@ export function openDatabase(opts: OpenDatabaseOptions): ToolrunDatabase {
       set: (userId, key, value) => (closed ? closedPromise() : scratchpad.set(userId, key, value)),
       delete: (userId, key) => (closed ? closedPromise() : scratchpad.delete(userId, key)),
       list: (userId) => (closed ? closedPromise() : scratchpad.list(userId)),
+    },
+    toolSwitches: {
+      current: () => (closed ? closedPromise() : toolSwitches.current()),
+      record: (change) => (closed ? closedPromise() : toolSwitches.record(change)),
+      history: (historyOpts) => (closed ? closedPromise() : toolSwitches.history(historyOpts)),
     },
     async prune(pruneOpts) {
       ensureOpen();

@@ -8,7 +8,7 @@ import type { AgentCompletedEvent, JsonValue } from './events.ts';
 import { FactoryCore, type FactoryStats } from './FactoryCore.ts';
 import { type DispatcherLimits, type DispatcherLimitsInput, resolveLimits } from './limits/limits.ts';
 import { noopMetrics } from './noopMetrics.ts';
-import type { Clock, DispatcherMetrics, EventSink, IdSource } from './ports.ts';
+import type { Clock, DispatcherMetrics, EventSink, IdSource, ToolSwitch } from './ports.ts';
 import { randomIds } from './randomIds.ts';
 import { launchAgentRun, prepareAgentRun } from './runAgent.ts';
 import { openScope, type RequestScopedToolDispatcher } from './scopedDispatcher.ts';
@@ -34,6 +34,8 @@ export interface DispatcherFactoryOptions {
   readonly metrics?: DispatcherMetrics;
   readonly clock?: Clock;
   readonly ids?: IdSource;
+  /** The admin kill switch per tool; every tool is enabled when absent. */
+  readonly toolSwitch?: ToolSwitch;
 }
 
 /** A run started with `startRun`, detached from any connection. */
@@ -119,6 +121,7 @@ export function createDispatcherFactory(opts: DispatcherFactoryOptions): Dispatc
     opts.metrics ?? noopMetrics,
     opts.clock ?? systemClock,
     opts.ids ?? randomIds,
+    opts.toolSwitch,
   );
   const toolRegistry: ToolRegistry = Object.freeze({
     list: core.tools.list,
