@@ -23,7 +23,37 @@ describe('readEnv', () => {
       sse: 'lean',
       dbWriter: 'thread',
       stalledAfterMs: 30_000,
+      tracing: undefined,
     });
+  });
+
+  it('turns traces on with an OTLP endpoint, OTLP/HTTP protobuf by default, and refuses gRPC and bad URLs by name', () => {
+    expect(readEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318/' }).tracing).toEqual({
+      endpoint: 'http://127.0.0.1:4318/v1/traces',
+      protocol: 'http/protobuf',
+      serviceName: 'toolrun',
+      recordContent: false,
+    });
+    expect(
+      readEnv({
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_SERVICE_NAME: 'toolrun-eu',
+        TOOLRUN_TRACE_CONTENT: 'true',
+      }).tracing,
+    ).toEqual({
+      endpoint: 'http://collector:4318/v1/traces',
+      protocol: 'http/json',
+      serviceName: 'toolrun-eu',
+      recordContent: true,
+    });
+    expect(
+      readEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x:4318', OTEL_SDK_DISABLED: 'true' }).tracing,
+    ).toBeUndefined();
+    expect(() =>
+      readEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }),
+    ).toThrow(/OTEL_EXPORTER_OTLP_PROTOCOL/);
+    expect(() => readEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT/);
   });
 
   it('chooses the SSE writer from TOOLRUN_SSE and refuses any other value by name', () => {

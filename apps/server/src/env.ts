@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import type { TracingOptions } from './telemetry/startTracing.ts';
 
 /** The repository root (this file is `apps/server/src/env.ts`). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -8,6 +9,8 @@ export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const DEFAULT_CONSOLE_DIR = resolve(REPO_ROOT, 'apps/web/dist');
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+// OTLP over gRPC needs a client this server does not ship: refused at start rather than ignored.
+const OTLP_PROTOCOLS = ['http/json', 'http/protobuf'] as const;
 
 /** Unset and empty (or blank) are the same: not configured. */
 const optionalText = z
@@ -50,6 +53,13 @@ const schema = z
     TOOLRUN_SSE: z.enum(['lean', 'trpc']).default('lean'),
     TOOLRUN_DB_WRITER: z.enum(['thread', 'inline']).default('thread'),
     TOOLRUN_STALLED_AFTER_MS: integer(30_000, 100, 3_600_000),
+    OTEL_SDK_DISABLED: optionalText,
+    OTEL_EXPORTER_OTLP_ENDPOINT: optionalText.pipe(z.url().optional()),
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalText.pipe(z.url().optional()),
+    OTEL_EXPORTER_OTLP_PROTOCOL: optionalText.pipe(z.enum(OTLP_PROTOCOLS).optional()),
+    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: optionalText.pipe(z.enum(OTLP_PROTOCOLS).optional()),
+    OTEL_SERVICE_NAME: optionalText,
+    TOOLRUN_TRACE_CONTENT: z.enum(['true', 'false']).default('false'),
   })
   .superRefine((env, ctx) => {
     if (env.TOOLRUN_AUTH_MODE === 'external' && !env.TOOLRUN_JWT_SECRET && !env.TOOLRUN_JWT_PUBLIC_KEY) {
@@ -108,6 +118,8 @@ export interface ServerEnv {
   dbWriter: 'thread' | 'inline';
   /** How long a subscription may wait for a stuck reader's connection to drain before closing it. */
   stalledAfterMs: number;
+  /** OpenTelemetry traces, on when an OTLP endpoint is set (and `OTEL_SDK_DISABLED` is not `true`). */
+  tracing: TracingOptions | undefined;
 }
 
 /** Thrown by {@link readEnv} with every problem listed, one per line. */
@@ -179,5 +191,23 @@ export function readEnv(source: NodeJS.ProcessEnv): ServerEnv {
     sse: e.TOOLRUN_SSE,
     dbWriter: e.TOOLRUN_DB_WRITER,
     stalledAfterMs: e.TOOLRUN_STALLED_AFTER_MS,
+    tracing: tracingOf(e),
+  };
+}
+
+function tracingOf(e: z.output<typeof schema>): TracingOptions | undefined {
+  // The signal-specific variable is the URL as is; the general one is a base the path is added to.
+  const endpoint =
+    e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+    (e.OTEL_EXPORTER_OTLP_ENDPOINT === undefined
+      ? undefined
+      : `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`);
+  if (endpoint === undefined || e.OTEL_SDK_DISABLED?.toLowerCase() === 'true') return undefined;
+  return {
+    endpoint,
+    // The OTLP default is protobuf over HTTP.
+    protocol: e.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? e.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf',
+    serviceName: e.OTEL_SERVICE_NAME ?? 'toolrun',
+    recordContent: e.TOOLRUN_TRACE_CONTENT === 'true',
   };
 }

@@ -58,7 +58,13 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
     else logger.debug({ code: error.code, path, type, message: error.message }, 'procedure refused');
   };
   const contextOf = (req: IncomingMessage, info: TRPCRequestInfo) =>
-    createContext({ services, authorization: req.headers.authorization, connectionParams: info.connectionParams });
+    createContext({
+      services,
+      authorization: req.headers.authorization,
+      connectionParams: info.connectionParams,
+      traceparent: req.headers.traceparent,
+      tracestate: req.headers.tracestate,
+    });
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: `${TRPC_PATH}/`,

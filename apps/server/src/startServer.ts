@@ -8,6 +8,8 @@ import type { HttpServer } from './http.ts';
 import { createHttpServer } from './http.ts';
 import { createPrometheusMetrics } from './prometheus.ts';
 import type { SseMode } from './sseSubscriptions.ts';
+import type { TracingOptions } from './telemetry/startTracing.ts';
+import { startTracing } from './telemetry/startTracing.ts';
 
 /** Options of {@link startServer}. Everything but `database` has a default that runs as is. */
 export interface StartServerOptions extends PassedThrough {
@@ -46,6 +48,8 @@ export interface StartServerOptions extends PassedThrough {
    * node-http handler). Same frames either way. `main.ts` passes `TOOLRUN_SSE` here.
    */
   sse?: SseMode;
+  /** OpenTelemetry traces of runs, exported over OTLP/HTTP (`main.ts` passes `env.tracing`); off when absent. */
+  tracing?: TracingOptions | undefined;
 }
 
 /** A running server. */
@@ -80,11 +84,13 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const logger = opts.logger ?? pino({ level: 'silent' });
   const auth = opts.auth ?? devAuth(opts.dataDir);
   const prometheus = createPrometheusMetrics();
+  const tracing = opts.tracing === undefined ? undefined : startTracing(opts.tracing);
   const services = await createToolrunServices({
     database: opts.database,
     auth,
     logger,
     metricsPorts: [prometheus.port],
+    ...(tracing === undefined ? {} : { runTracer: tracing.runTracer }),
     config: {
       exposeStackTraces: opts.development ?? false,
       ...(opts.maxRunInputBytes === undefined ? {} : { maxRunInputBytes: opts.maxRunInputBytes }),
@@ -134,6 +140,9 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       for (const client of http.wss.clients) client.close(1012, 'server restarting');
       http.server.closeAllConnections();
       services.close();
+      await tracing
+        ?.shutdown()
+        .catch((error: unknown) => logger.warn({ err: error }, 'trace export failed at shutdown'));
       await Promise.race([closed, sleep(STREAM_FLUSH_MS)]);
       for (const client of http.wss.clients) client.terminate();
       await new Promise<void>((resolve) => http.wss.close(() => resolve()));

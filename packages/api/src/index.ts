@@ -31,8 +31,15 @@ export { silentLogger } from './logger.ts';
 export type { AppRouter } from './root.ts';
 export { appRouter } from './root.ts';
 export { DEFAULT_PROBE_AGENT } from './routers/audit.ts';
-export type { ServicesConfig, ToolrunServices, ToolrunServicesOptions } from './services.ts';
+export type {
+  RunTracerPort,
+  ServicesConfig,
+  ToolrunServices,
+  ToolrunServicesOptions,
+  TraceCarrier,
+} from './services.ts';
 export { createToolrunServices, DEFAULT_SERVICES_CONFIG } from './services.ts';
+export type { ToolSwitchboard, ToolSwitchState } from './toolSwitchboard.ts';
 export type { TRPCErrorCode } from './toTRPCError.ts';
 export { AUTH_TO_TRPC, DB_TO_TRPC, DISPATCH_TO_TRPC, toTRPCError } from './toTRPCError.ts';
 export type { ToolrunErrorData } from './trpc.ts';

@@ -13,6 +13,7 @@ import type {
   EventHub,
   IdSource,
   MetricsSnapshot,
+  RunEvent,
 } from '@toolrun/dispatcher';
 import {
   createDeliveryLedger,
@@ -62,6 +63,20 @@ export interface ToolrunServicesOptions {
   ids?: IdSource;
   /** Queue bound of one hub subscriber before it is cut off (`SLOW_CONSUMER`); hub default when absent. */
   maxQueuedEvents?: number;
+  /** Follows every committed event, e.g. to export traces (`@toolrun/telemetry`'s `RunTracer` fits). */
+  runTracer?: RunTracerPort;
+}
+
+/** What the services need of a tracer: committed events in, a request's trace context per run. */
+export interface RunTracerPort {
+  observe(events: readonly RunEvent[]): void;
+  setParent(runId: string, carrier: TraceCarrier): void;
+}
+
+/** The W3C trace context headers of a request. */
+export interface TraceCarrier {
+  traceparent: string;
+  tracestate?: string | undefined;
 }
 
 /** Everything the router needs, wired once per process and shared by every request. */
@@ -76,6 +91,8 @@ export interface ToolrunServices {
   readonly auth: Auth;
   readonly logger: Logger;
   readonly config: ServicesConfig;
+  /** The tracer runs' events go to, when tracing is on. */
+  readonly runTracer: RunTracerPort | undefined;
   /** The admin kill switch per tool (durable, audited); the factory asks it on every call. */
   readonly toolSwitches: ToolSwitchboard;
   /** Aborted when the services close: open subscriptions end. */
@@ -133,7 +150,21 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
     metrics,
     ...(opts.maxQueuedEvents === undefined ? {} : { maxQueuedEvents: opts.maxQueuedEvents }),
   });
-  const sink = db.createPersistentSink({ onCommitted: (events) => hub.publish(events) });
+  const runTracer = opts.runTracer;
+  const sink = db.createPersistentSink({
+    onCommitted:
+      runTracer === undefined
+        ? (events) => hub.publish(events)
+        : (events) => {
+            hub.publish(events);
+            try {
+              runTracer.observe(events);
+            } catch (error) {
+              // A tracing fault must never cost a delivery.
+              logger.error({ err: error }, 'tracing failed');
+            }
+          },
+  });
 
   // The admin tools reach the factory they belong to, which exists only once they do.
   let factoryRef: DispatcherFactory | undefined;
@@ -182,6 +213,7 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
     auth,
     logger,
     toolSwitches,
+    runTracer,
     config: { ...DEFAULT_SERVICES_CONFIG, ...opts.config },
     signal: closing.signal,
     subscriptions: () => ({ ...counts }),

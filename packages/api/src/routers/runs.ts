@@ -38,6 +38,7 @@ export const runsRouter = createTRPCRouter({
           ...(input.threadId === undefined ? {} : { threadId: input.threadId }),
         });
         const handle = services.factory.startRun({ context, agent: input.agent, input: runInput });
+        if (ctx.traceContext !== null) services.runTracer?.setParent(handle.runId, ctx.traceContext);
         const log = services.logger.child({ correlationId: context.correlationId, runId: handle.runId });
         log.info({ agent: input.agent, userId: principal.userId }, 'run started');
         handle.done.then(
