@@ -24,7 +24,20 @@ describe('readEnv', () => {
       dbWriter: 'thread',
       stalledAfterMs: 30_000,
       tracing: undefined,
+      canary: { intervalMs: 60_000, token: undefined },
+      healthThresholds: { maxScopeCreateMs: 50, maxLegacyShare: 0.5 },
     });
+  });
+
+  it('reads the canary interval (0 turns it off) and the health thresholds, refusing out-of-range values by name', () => {
+    expect(readEnv({ TOOLRUN_CANARY_INTERVAL_MS: '0' }).canary.intervalMs).toBe(0);
+    expect(readEnv({ TOOLRUN_CANARY_INTERVAL_MS: '5000', TOOLRUN_CANARY_TOKEN: 'eyJ.x.y' }).canary).toEqual({
+      intervalMs: 5_000,
+      token: 'eyJ.x.y',
+    });
+    expect(() => readEnv({ TOOLRUN_CANARY_INTERVAL_MS: '10' })).toThrow(/TOOLRUN_CANARY_INTERVAL_MS/);
+    expect(() => readEnv({ TOOLRUN_HEALTH_MAX_LEGACY_SHARE: '2' })).toThrow(/TOOLRUN_HEALTH_MAX_LEGACY_SHARE/);
+    expect(readEnv({ TOOLRUN_HEALTH_MAX_SCOPE_CREATE_MS: '5' }).healthThresholds.maxScopeCreateMs).toBe(5);
   });
 
   it('turns traces on with an OTLP endpoint, OTLP/HTTP protobuf by default, and refuses gRPC and bad URLs by name', () => {

@@ -60,6 +60,14 @@ const schema = z
     OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: optionalText.pipe(z.enum(OTLP_PROTOCOLS).optional()),
     OTEL_SERVICE_NAME: optionalText,
     TOOLRUN_TRACE_CONTENT: z.enum(['true', 'false']).default('false'),
+    TOOLRUN_CANARY_INTERVAL_MS: z.coerce
+      .number()
+      .int()
+      .refine((v) => v === 0 || (v >= 1_000 && v <= 86_400_000), '0 (off) or 1000 to 86400000')
+      .default(60_000),
+    TOOLRUN_CANARY_TOKEN: optionalText,
+    TOOLRUN_HEALTH_MAX_SCOPE_CREATE_MS: z.coerce.number().positive().max(60_000).default(50),
+    TOOLRUN_HEALTH_MAX_LEGACY_SHARE: z.coerce.number().min(0).max(1).default(0.5),
   })
   .superRefine((env, ctx) => {
     if (env.TOOLRUN_AUTH_MODE === 'external' && !env.TOOLRUN_JWT_SECRET && !env.TOOLRUN_JWT_PUBLIC_KEY) {
@@ -118,6 +126,10 @@ export interface ServerEnv {
   dbWriter: 'thread' | 'inline';
   /** How long a subscription may wait for a stuck reader's connection to drain before closing it. */
   stalledAfterMs: number;
+  /** The golden-path canary: every `intervalMs` (0: off); `token` for external auth. */
+  canary: { intervalMs: number; token: string | undefined };
+  /** `/healthz` thresholds. */
+  healthThresholds: { maxScopeCreateMs: number; maxLegacyShare: number };
   /** OpenTelemetry traces, on when an OTLP endpoint is set (and `OTEL_SDK_DISABLED` is not `true`). */
   tracing: TracingOptions | undefined;
 }
@@ -192,6 +204,11 @@ export function readEnv(source: NodeJS.ProcessEnv): ServerEnv {
     dbWriter: e.TOOLRUN_DB_WRITER,
     stalledAfterMs: e.TOOLRUN_STALLED_AFTER_MS,
     tracing: tracingOf(e),
+    canary: { intervalMs: e.TOOLRUN_CANARY_INTERVAL_MS, token: e.TOOLRUN_CANARY_TOKEN },
+    healthThresholds: {
+      maxScopeCreateMs: e.TOOLRUN_HEALTH_MAX_SCOPE_CREATE_MS,
+      maxLegacyShare: e.TOOLRUN_HEALTH_MAX_LEGACY_SHARE,
+    },
   };
 }
 

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { WebSocket } from 'ws';
 import { WebSocketServer } from 'ws';
+import type { HealthReport } from './operations/healthReport.ts';
 import { createConsoleHandler } from './serveConsole.ts';
 import type { SseMode } from './sseSubscriptions.ts';
 import { createLeanSseHandler } from './sseSubscriptions.ts';
@@ -28,6 +29,8 @@ export interface HttpServerOptions {
   stalledAfterMs?: number;
   /** Whether `/healthz` should report the server as stopping. */
   isShuttingDown: () => boolean;
+  /** The `/healthz` report: a verdict with its reasons (see `operations/healthReport.ts`). */
+  health: (shuttingDown: boolean) => HealthReport;
   /**
    * Who writes SSE subscriptions: `lean` (default) writes tRPC's frames straight to the response,
    * `trpc` leaves them to tRPC's node-http handler. Everything else is tRPC's handler either way.
@@ -145,23 +148,8 @@ function healthz(opts: HttpServerOptions, req: IncomingMessage, res: ServerRespo
     res.writeHead(405, { Allow: 'GET, HEAD' }).end();
     return;
   }
-  const { services } = opts;
-  let database = false;
-  try {
-    database = services.db.healthy();
-  } catch {
-    database = false;
-  }
-  const shuttingDown = opts.isShuttingDown();
-  const ok = database && !shuttingDown;
-  const body = {
-    status: ok ? 'ok' : shuttingDown ? 'shutting_down' : 'unhealthy',
-    database,
-    liveScopes: services.factory.liveScopes(),
-    activeRuns: services.factory.activeRuns().length,
-    subscribers: services.hub.subscriberCount(),
-    uptimeSeconds: Math.round(process.uptime()),
-  };
+  const body = opts.health(opts.isShuttingDown());
+  const ok = body.status === 'ok' || body.status === 'degraded';
   res.writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
   res.end(req.method === 'HEAD' ? undefined : JSON.stringify(body));
 }

@@ -36,6 +36,8 @@ async function main(): Promise<void> {
     databaseWriter: env.dbWriter,
     stalledAfterMs: env.stalledAfterMs,
     tracing: env.tracing,
+    canary: env.canary,
+    healthThresholds: env.healthThresholds,
     auth:
       env.auth.mode === 'external'
         ? {

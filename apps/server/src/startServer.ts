@@ -6,6 +6,11 @@ import { pino } from 'pino';
 import { DEFAULT_CONSOLE_DIR } from './env.ts';
 import type { HttpServer } from './http.ts';
 import { createHttpServer } from './http.ts';
+import { createHealthReporter } from './operations/healthReport.ts';
+import type { HealthThresholds } from './operations/judgeHealth.ts';
+import type { Canary } from './operations/startCanary.ts';
+import { CANARY_USER_ID, startCanary } from './operations/startCanary.ts';
+import type { PrometheusMetrics } from './prometheus.ts';
 import { createPrometheusMetrics } from './prometheus.ts';
 import type { SseMode } from './sseSubscriptions.ts';
 import type { TracingOptions } from './telemetry/startTracing.ts';
@@ -48,6 +53,14 @@ export interface StartServerOptions extends PassedThrough {
    * node-http handler). Same frames either way. `main.ts` passes `TOOLRUN_SSE` here.
    */
   sse?: SseMode;
+  /**
+   * The golden-path canary: every `intervalMs` the server runs the calculator agent through its own
+   * HTTP API as {@link CANARY_USER_ID} and checks the five events; 0 or absent: off. `token` is needed
+   * with external auth (a token of the canary's identity from your identity provider).
+   */
+  canary?: { intervalMs: number; timeoutMs?: number; token?: string | undefined };
+  /** `/healthz` thresholds; defaults in {@link DEFAULT_HEALTH_THRESHOLDS}. */
+  healthThresholds?: Partial<HealthThresholds>;
   /** OpenTelemetry traces of runs, exported over OTLP/HTTP (`main.ts` passes `env.tracing`); off when absent. */
   tracing?: TracingOptions | undefined;
 }
@@ -67,6 +80,9 @@ export interface RunningServer {
    */
   close(): Promise<void>;
 }
+
+/** `/healthz` thresholds when not configured. */
+export const DEFAULT_HEALTH_THRESHOLDS: HealthThresholds = { maxScopeCreateMs: 50, maxLegacyShare: 0.5 };
 
 // How long shutdown waits for streams of finished runs to send their last events.
 const STREAM_FLUSH_MS = 2_000;
@@ -100,6 +116,12 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   prometheus.bind(services);
 
   let shuttingDown = false;
+  let canary: Canary | undefined;
+  const health = createHealthReporter({
+    services,
+    canary: () => canary,
+    thresholds: { ...DEFAULT_HEALTH_THRESHOLDS, ...opts.healthThresholds },
+  });
   const http = createHttpServer({
     services,
     logger,
@@ -108,6 +130,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     maxBodyBytes: opts.maxBodyBytes ?? 1_048_576,
     ...(opts.stalledAfterMs === undefined ? {} : { stalledAfterMs: opts.stalledAfterMs }),
     isShuttingDown: () => shuttingDown,
+    health,
     sse: opts.sse ?? 'lean',
   });
   try {
@@ -125,11 +148,13 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const address = http.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
+  canary = startCanaryFor(opts, services, url, logger, prometheus);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       shuttingDown = true;
+      await canary?.stop();
       const closed = new Promise<void>((resolve) => http.server.close(() => resolve()));
       const graceMs = opts.graceMs ?? 10_000;
       logger.info({ graceMs, activeRuns: services.factory.activeRuns().length }, 'draining');
@@ -153,6 +178,33 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   };
 
   return { url, port: address.port, services, http, close };
+}
+
+function startCanaryFor(
+  opts: StartServerOptions,
+  services: ToolrunServices,
+  url: string,
+  logger: Logger,
+  prometheus: PrometheusMetrics,
+): Canary | undefined {
+  const intervalMs = opts.canary?.intervalMs ?? 0;
+  if (intervalMs <= 0) return undefined;
+  const configured = opts.canary?.token;
+  if (configured === undefined && services.auth.mode !== 'dev') {
+    logger.warn('the canary is off: external auth needs TOOLRUN_CANARY_TOKEN, a token of its identity');
+    return undefined;
+  }
+  // A wildcard listen address is not a place to connect to: the canary calls loopback.
+  const target = url.replace(/\/\/(0\.0\.0\.0|\[::\])(?=:)/, '//127.0.0.1');
+  return startCanary({
+    url: target,
+    intervalMs,
+    ...(opts.canary?.timeoutMs === undefined ? {} : { timeoutMs: opts.canary.timeoutMs }),
+    token: async () => configured ?? (await services.auth.issue({ userId: CANARY_USER_ID, roles: ['user'] })).token,
+    prune: () => services.db.prune({ olderThanMs: 0, userId: CANARY_USER_ID }),
+    onResult: (result) => prometheus.canaryChecked(result),
+    logger,
+  });
 }
 
 function devAuth(dataDir: string | undefined): AuthOptions {

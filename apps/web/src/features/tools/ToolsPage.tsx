@@ -5,6 +5,7 @@ import { formatMs, jsonPretty } from '../../lib/format.ts';
 import { useSession } from '../../lib/session.ts';
 import { isAdminIdentity } from '../../lib/sessionStore.ts';
 import { useTRPC } from '../../lib/trpc.ts';
+import { ToolSwitch } from './ToolSwitch.tsx';
 
 /** The tool registry as the caller may use it (the server leaves out admin tools for non-admins). */
 export function ToolsPage() {
@@ -30,6 +31,7 @@ export function ToolsPage() {
               <th>tool</th>
               <th>access</th>
               <th className="num">timeout</th>
+              <th>state</th>
               <th>description and input schema</th>
             </tr>
           </thead>
@@ -43,6 +45,9 @@ export function ToolsPage() {
                   <StatusBadge status={t.access} />
                 </td>
                 <td className="num">{formatMs(t.timeoutMs)}</td>
+                <td>
+                  <ToolSwitch tool={t} admin={isAdminIdentity(session.identity)} />
+                </td>
                 <td>
                   <details>
                     <summary>{t.description}</summary>
