@@ -222,6 +222,8 @@ describe('the console in a real browser', () => {
       .poll(() => page.getByTestId('replay-position').textContent(), { timeout: 20_000 })
       .toBe('event 10000 of 10000');
     expect(await page.getByTestId('replay-row').count()).toBeLessThan(150);
+    // The waterfall draws a bounded number of bars, whatever the run's size.
+    expect(await page.getByTestId('waterfall-bar').count()).toBeLessThanOrEqual(300);
     await page.keyboard.press('Home');
     await expect.poll(() => page.getByTestId('replay-position').textContent()).toBe('event 1 of 10000');
     await page.locator('[data-testid="replay-row"][data-seq="1"]').waitFor();

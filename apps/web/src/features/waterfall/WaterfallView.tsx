@@ -4,13 +4,17 @@ import { formatMs, jsonPretty } from '../../lib/format.ts';
 import type { RunEvent } from '../../lib/types.ts';
 import { layoutWaterfall, type WaterfallBar } from './layoutWaterfall.ts';
 
+/** Bars drawn at most: a run of thousands of calls is read in the event table, not as a picture. */
+export const MAX_WATERFALL_BARS = 300;
+
 /**
  * A run's tool calls as a waterfall: one bar per call on the run's time axis, parallel calls side by
  * side, a sub-agent's calls indented under its `agent:` call, coloured by status. Clicking a bar shows
  * the call's (redacted) input and its output or error.
  */
 export function WaterfallView({ events }: { events: readonly RunEvent[] }) {
-  const { bars, totalMs } = useMemo(() => layoutWaterfall(events), [events]);
+  const { bars: all, totalMs } = useMemo(() => layoutWaterfall(events), [events]);
+  const bars = all.length > MAX_WATERFALL_BARS ? all.slice(0, MAX_WATERFALL_BARS) : all;
   const [chosen, setChosen] = useState<string | undefined>(undefined);
   const selected = bars.find((b) => b.callId === chosen);
   if (bars.length === 0) return <p className="muted">No tool calls.</p>;
@@ -49,6 +53,11 @@ export function WaterfallView({ events }: { events: readonly RunEvent[] }) {
           </span>
         </button>
       ))}
+      {all.length > bars.length && (
+        <p className="muted" data-testid="waterfall-truncated">
+          The first {bars.length} of {all.length} calls; the event table below has every one.
+        </p>
+      )}
       {selected !== undefined && <CallDetail bar={selected} />}
     </div>
   );
