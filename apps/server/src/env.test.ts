@@ -35,6 +35,9 @@ describe('readEnv', () => {
       subscriptionCaps: { perUser: 200, perConnection: 100, ssePerUser: 100 },
       allowDevAuthOnNetwork: false,
       aguiCancelAfterCloseMs: 5_000,
+      tracing: undefined,
+      canary: { intervalMs: 60_000, token: undefined },
+      healthThresholds: { maxScopeCreateMs: 50, maxLegacyShare: 0.5 },
     });
   });
 
@@ -99,6 +102,46 @@ describe('readEnv', () => {
     expect(() => readEnv({ TOOLRUN_HEADERS_TIMEOUT_MS: '90000' })).toThrow(
       /TOOLRUN_HEADERS_TIMEOUT_MS: must not be longer than TOOLRUN_REQUEST_TIMEOUT_MS/,
     );
+  });
+
+  it('reads the canary interval (0 turns it off) and the health thresholds, refusing out-of-range values by name', () => {
+    expect(readEnv({ TOOLRUN_CANARY_INTERVAL_MS: '0' }).canary.intervalMs).toBe(0);
+    expect(readEnv({ TOOLRUN_CANARY_INTERVAL_MS: '5000', TOOLRUN_CANARY_TOKEN: 'eyJ.x.y' }).canary).toEqual({
+      intervalMs: 5_000,
+      token: 'eyJ.x.y',
+    });
+    expect(() => readEnv({ TOOLRUN_CANARY_INTERVAL_MS: '10' })).toThrow(/TOOLRUN_CANARY_INTERVAL_MS/);
+    expect(() => readEnv({ TOOLRUN_HEALTH_MAX_LEGACY_SHARE: '2' })).toThrow(/TOOLRUN_HEALTH_MAX_LEGACY_SHARE/);
+    expect(readEnv({ TOOLRUN_HEALTH_MAX_SCOPE_CREATE_MS: '5' }).healthThresholds.maxScopeCreateMs).toBe(5);
+  });
+
+  it('turns traces on with an OTLP endpoint, OTLP/HTTP protobuf by default, and refuses gRPC and bad URLs by name', () => {
+    expect(readEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318/' }).tracing).toEqual({
+      endpoint: 'http://127.0.0.1:4318/v1/traces',
+      protocol: 'http/protobuf',
+      serviceName: 'toolrun',
+      recordContent: false,
+    });
+    expect(
+      readEnv({
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_SERVICE_NAME: 'toolrun-eu',
+        TOOLRUN_TRACE_CONTENT: 'true',
+      }).tracing,
+    ).toEqual({
+      endpoint: 'http://collector:4318/v1/traces',
+      protocol: 'http/json',
+      serviceName: 'toolrun-eu',
+      recordContent: true,
+    });
+    expect(
+      readEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x:4318', OTEL_SDK_DISABLED: 'true' }).tracing,
+    ).toBeUndefined();
+    expect(() =>
+      readEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }),
+    ).toThrow(/OTEL_EXPORTER_OTLP_PROTOCOL/);
+    expect(() => readEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT/);
   });
 
   it('chooses the SSE writer from TOOLRUN_SSE and refuses any other value by name', () => {

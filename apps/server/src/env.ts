@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { devAuthExposureProblem } from './security/devAuthExposure.ts';
 import type { SecurityOptions } from './security/securityOptions.ts';
 import { DEFAULT_SECURITY } from './security/securityOptions.ts';
+import type { TracingOptions } from './telemetry/startTracing.ts';
 
 /** The repository root (this file is `apps/server/src/env.ts`). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -14,6 +15,8 @@ export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const DEFAULT_CONSOLE_DIR = resolve(REPO_ROOT, 'apps/web/dist');
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+// OTLP over gRPC needs a client this server does not ship: refused at start rather than ignored.
+const OTLP_PROTOCOLS = ['http/json', 'http/protobuf'] as const;
 
 /** Unset and empty (or blank) are the same: not configured. */
 const optionalText = z
@@ -105,6 +108,21 @@ const schema = z
     TOOLRUN_MCP_CONFIG: optionalText,
     TOOLRUN_AGUI_CANCEL_AFTER_CLOSE_MS: integer(5_000, 0, 600_000),
     TOOLRUN_APPROVAL_TIMEOUT_MS: integer(900_000, 1_000, 2_147_483_647),
+    OTEL_SDK_DISABLED: optionalText,
+    OTEL_EXPORTER_OTLP_ENDPOINT: optionalText.pipe(z.url().optional()),
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalText.pipe(z.url().optional()),
+    OTEL_EXPORTER_OTLP_PROTOCOL: optionalText.pipe(z.enum(OTLP_PROTOCOLS).optional()),
+    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: optionalText.pipe(z.enum(OTLP_PROTOCOLS).optional()),
+    OTEL_SERVICE_NAME: optionalText,
+    TOOLRUN_TRACE_CONTENT: z.enum(['true', 'false']).default('false'),
+    TOOLRUN_CANARY_INTERVAL_MS: z.coerce
+      .number()
+      .int()
+      .refine((v) => v === 0 || (v >= 1_000 && v <= 86_400_000), '0 (off) or 1000 to 86400000')
+      .default(60_000),
+    TOOLRUN_CANARY_TOKEN: optionalText,
+    TOOLRUN_HEALTH_MAX_SCOPE_CREATE_MS: z.coerce.number().positive().max(60_000).default(50),
+    TOOLRUN_HEALTH_MAX_LEGACY_SHARE: z.coerce.number().min(0).max(1).default(0.5),
   })
   .superRefine((env, ctx) => {
     const exposure = devAuthExposureProblem({
@@ -192,6 +210,12 @@ export interface ServerEnv {
   aguiCancelAfterCloseMs: number;
   /** How long a tool call waits for a person's approval unless its tool says otherwise. */
   approvalTimeoutMs: number;
+  /** The golden-path canary: every `intervalMs` (0: off); `token` for external auth. */
+  canary: { intervalMs: number; token: string | undefined };
+  /** `/healthz` thresholds. */
+  healthThresholds: { maxScopeCreateMs: number; maxLegacyShare: number };
+  /** OpenTelemetry traces, on when an OTLP endpoint is set (and `OTEL_SDK_DISABLED` is not `true`). */
+  tracing: TracingOptions | undefined;
 }
 
 /** Thrown by {@link readEnv} with every problem listed, one per line. */
@@ -298,5 +322,28 @@ export function readEnv(source: NodeJS.ProcessEnv): ServerEnv {
     mcp,
     aguiCancelAfterCloseMs: e.TOOLRUN_AGUI_CANCEL_AFTER_CLOSE_MS,
     approvalTimeoutMs: e.TOOLRUN_APPROVAL_TIMEOUT_MS,
+    tracing: tracingOf(e),
+    canary: { intervalMs: e.TOOLRUN_CANARY_INTERVAL_MS, token: e.TOOLRUN_CANARY_TOKEN },
+    healthThresholds: {
+      maxScopeCreateMs: e.TOOLRUN_HEALTH_MAX_SCOPE_CREATE_MS,
+      maxLegacyShare: e.TOOLRUN_HEALTH_MAX_LEGACY_SHARE,
+    },
+  };
+}
+
+function tracingOf(e: z.output<typeof schema>): TracingOptions | undefined {
+  // The signal-specific variable is the URL as is; the general one is a base the path is added to.
+  const endpoint =
+    e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+    (e.OTEL_EXPORTER_OTLP_ENDPOINT === undefined
+      ? undefined
+      : `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`);
+  if (endpoint === undefined || e.OTEL_SDK_DISABLED?.toLowerCase() === 'true') return undefined;
+  return {
+    endpoint,
+    // The OTLP default is protobuf over HTTP.
+    protocol: e.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? e.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf',
+    serviceName: e.OTEL_SERVICE_NAME ?? 'toolrun',
+    recordContent: e.TOOLRUN_TRACE_CONTENT === 'true',
   };
 }

@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { WebSocket } from 'ws';
 import { WebSocketServer } from 'ws';
+import type { HealthReport } from './operations/healthReport.ts';
 import { applyServerLimits } from './security/applyServerLimits.ts';
 import { createClientErrorLog } from './security/clientErrorLog.ts';
 import { createGate } from './security/createGate.ts';
@@ -39,6 +40,8 @@ export interface HttpServerOptions {
   stalledAfterMs?: number;
   /** Whether `/healthz` should report the server as stopping. */
   isShuttingDown: () => boolean;
+  /** The `/healthz` report: a verdict with its reasons (see `operations/healthReport.ts`). */
+  health: (shuttingDown: boolean) => HealthReport;
   /**
    * Who writes SSE subscriptions: `lean` (default) writes tRPC's frames straight to the response,
    * `trpc` leaves them to tRPC's node-http handler. Everything else is tRPC's handler either way.
@@ -88,6 +91,8 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
       authorization: req.headers.authorization,
       connectionParams: info.connectionParams,
       connection: { transport: info.type === 'subscription' ? 'sse' : 'http', id: 'http' },
+      traceparent: req.headers.traceparent,
+      tracestate: req.headers.tracestate,
     });
   const trpc = createHTTPHandler({
     router: appRouter,
@@ -209,25 +214,8 @@ function healthz(opts: HttpServerOptions, req: IncomingMessage, res: ServerRespo
     res.writeHead(405, { Allow: 'GET, HEAD' }).end();
     return;
   }
-  const { services } = opts;
-  let database = false;
-  try {
-    database = services.db.healthy();
-  } catch {
-    database = false;
-  }
-  const shuttingDown = opts.isShuttingDown();
-  const ok = database && !shuttingDown;
-  const body = {
-    status: ok ? 'ok' : shuttingDown ? 'shutting_down' : 'unhealthy',
-    database,
-    liveScopes: services.factory.liveScopes(),
-    activeRuns: services.factory.activeRuns().length,
-    subscribers: services.hub.subscriberCount(),
-    // MCP tool sources: a source that is down does not make Toolrun unhealthy (its tools answer TOOL_UNAVAILABLE).
-    ...(services.toolSources === undefined ? {} : { toolSources: services.toolSources.health() }),
-    uptimeSeconds: Math.round(process.uptime()),
-  };
+  const body = opts.health(opts.isShuttingDown());
+  const ok = body.status === 'ok' || body.status === 'degraded';
   res.writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
   res.end(req.method === 'HEAD' ? undefined : JSON.stringify(body));
 }

@@ -51,6 +51,9 @@ async function main(): Promise<void> {
     ...(env.mcp === undefined ? {} : { mcp: env.mcp }),
     aguiCancelAfterCloseMs: env.aguiCancelAfterCloseMs,
     approvalTimeoutMs: env.approvalTimeoutMs,
+    tracing: env.tracing,
+    canary: env.canary,
+    healthThresholds: env.healthThresholds,
     auth:
       env.auth.mode === 'external'
         ? {

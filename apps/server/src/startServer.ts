@@ -7,10 +7,17 @@ import { pino } from 'pino';
 import { DEFAULT_CONSOLE_DIR } from './env.ts';
 import type { HttpServer } from './http.ts';
 import { createHttpServer } from './http.ts';
+import { createHealthReporter } from './operations/healthReport.ts';
+import type { HealthThresholds } from './operations/judgeHealth.ts';
+import type { Canary } from './operations/startCanary.ts';
+import { CANARY_USER_ID, startCanary } from './operations/startCanary.ts';
+import type { PrometheusMetrics } from './prometheus.ts';
 import { createPrometheusMetrics } from './prometheus.ts';
 import { devAuthExposureProblem } from './security/devAuthExposure.ts';
 import type { SecurityOptions } from './security/securityOptions.ts';
 import type { SseMode } from './sseSubscriptions.ts';
+import type { TracingOptions } from './telemetry/startTracing.ts';
+import { startTracing } from './telemetry/startTracing.ts';
 
 /** Options of {@link startServer}. Everything but `database` has a default that runs as is. */
 export interface StartServerOptions extends PassedThrough {
@@ -71,6 +78,16 @@ export interface StartServerOptions extends PassedThrough {
    * a reattach before it is cancelled; default 5 s, `0` cancels at once.
    */
   aguiCancelAfterCloseMs?: number;
+  /**
+   * The golden-path canary: every `intervalMs` the server runs the calculator agent through its own
+   * HTTP API as {@link CANARY_USER_ID} and checks the five events; 0 or absent: off. `token` is needed
+   * with external auth (a token of the canary's identity from your identity provider).
+   */
+  canary?: { intervalMs: number; timeoutMs?: number; token?: string | undefined };
+  /** `/healthz` thresholds; defaults in {@link DEFAULT_HEALTH_THRESHOLDS}. */
+  healthThresholds?: Partial<HealthThresholds>;
+  /** OpenTelemetry traces of runs, exported over OTLP/HTTP (`main.ts` passes `env.tracing`); off when absent. */
+  tracing?: TracingOptions | undefined;
 }
 
 /** A running server. */
@@ -88,6 +105,9 @@ export interface RunningServer {
    */
   close(): Promise<void>;
 }
+
+/** `/healthz` thresholds when not configured. */
+export const DEFAULT_HEALTH_THRESHOLDS: HealthThresholds = { maxScopeCreateMs: 50, maxLegacyShare: 0.5 };
 
 // How long shutdown waits for streams of finished runs to send their last events.
 const STREAM_FLUSH_MS = 2_000;
@@ -113,6 +133,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   if (exposure !== undefined) throw new Error(exposure);
   const auth = opts.auth ?? devAuth(opts.dataDir);
   const prometheus = createPrometheusMetrics();
+  const tracing = opts.tracing === undefined ? undefined : startTracing(opts.tracing);
   const toolSources =
     opts.mcp === undefined ? undefined : await startMcpToolSources(opts.mcp, { logger: logger.child({ part: 'mcp' }) });
   let services: ToolrunServices;
@@ -122,6 +143,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       auth,
       logger,
       metricsPorts: [prometheus.port],
+      ...(tracing === undefined ? {} : { runTracer: tracing.runTracer }),
       config: {
         exposeStackTraces: opts.development ?? false,
         ...(opts.maxRunInputBytes === undefined ? {} : { maxRunInputBytes: opts.maxRunInputBytes }),
@@ -131,11 +153,18 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     });
   } catch (error) {
     await toolSources?.close();
+    await tracing?.shutdown();
     throw error;
   }
   prometheus.bind(services);
 
   let shuttingDown = false;
+  let canary: Canary | undefined;
+  const health = createHealthReporter({
+    services,
+    canary: () => canary,
+    thresholds: { ...DEFAULT_HEALTH_THRESHOLDS, ...opts.healthThresholds },
+  });
   const http = createHttpServer({
     services,
     logger,
@@ -144,6 +173,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     maxBodyBytes: opts.maxBodyBytes ?? 1_048_576,
     ...(opts.stalledAfterMs === undefined ? {} : { stalledAfterMs: opts.stalledAfterMs }),
     isShuttingDown: () => shuttingDown,
+    health,
     sse: opts.sse ?? 'lean',
     ...(opts.mcpServer === undefined ? {} : { mcp: opts.mcpServer }),
     host: listenHost,
@@ -171,11 +201,13 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       'the development identity provider is serving on a network interface (TOOLRUN_ALLOW_DEV_AUTH_ON_NETWORK=true): anyone who can reach this port can sign in as any user, admin included',
     );
   }
+  canary = startCanaryFor(opts, services, url, logger, prometheus);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       shuttingDown = true;
+      await canary?.stop();
       const closed = new Promise<void>((resolve) => http.server.close(() => resolve()));
       const graceMs = opts.graceMs ?? 10_000;
       logger.info({ graceMs, activeRuns: services.factory.activeRuns().length }, 'draining');
@@ -187,6 +219,9 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       for (const client of http.wss.clients) client.close(1012, 'server restarting');
       http.server.closeAllConnections();
       services.close();
+      await tracing
+        ?.shutdown()
+        .catch((error: unknown) => logger.warn({ err: error }, 'trace export failed at shutdown'));
       await Promise.race([closed, sleep(STREAM_FLUSH_MS)]);
       for (const client of http.wss.clients) client.terminate();
       await new Promise<void>((resolve) => http.wss.close(() => resolve()));
@@ -197,6 +232,33 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   };
 
   return { url, port: address.port, services, http, close };
+}
+
+function startCanaryFor(
+  opts: StartServerOptions,
+  services: ToolrunServices,
+  url: string,
+  logger: Logger,
+  prometheus: PrometheusMetrics,
+): Canary | undefined {
+  const intervalMs = opts.canary?.intervalMs ?? 0;
+  if (intervalMs <= 0) return undefined;
+  const configured = opts.canary?.token;
+  if (configured === undefined && services.auth.mode !== 'dev') {
+    logger.warn('the canary is off: external auth needs TOOLRUN_CANARY_TOKEN, a token of its identity');
+    return undefined;
+  }
+  // A wildcard listen address is not a place to connect to: the canary calls loopback.
+  const target = url.replace(/\/\/(0\.0\.0\.0|\[::\])(?=:)/, '//127.0.0.1');
+  return startCanary({
+    url: target,
+    intervalMs,
+    ...(opts.canary?.timeoutMs === undefined ? {} : { timeoutMs: opts.canary.timeoutMs }),
+    token: async () => configured ?? (await services.auth.issue({ userId: CANARY_USER_ID, roles: ['user'] })).token,
+    prune: () => services.db.prune({ olderThanMs: 0, userId: CANARY_USER_ID }),
+    onResult: (result) => prometheus.canaryChecked(result),
+    logger,
+  });
 }
 
 function devAuth(dataDir: string | undefined): AuthOptions {

@@ -10,6 +10,7 @@ export type {
   RunStatus,
   ToolCallStatus,
 } from '@toolrun/dispatcher';
+export { findOrderingViolations } from '@toolrun/dispatcher';
 export type { AuthErrorCode } from './auth/AuthError.ts';
 export { AUTH_ERROR_CODES, AuthError, isAuthError } from './auth/AuthError.ts';
 export type {
@@ -40,17 +41,20 @@ export { DEFAULT_PROBE_AGENT } from './routers/audit.ts';
 export type { StartToolRunOptions, ToolRunHandle } from './runs/startToolRun.ts';
 export { startToolRun } from './runs/startToolRun.ts';
 export type {
+  RunTracerPort,
   ServicesConfig,
   ToolrunServices,
   ToolrunServicesOptions,
   ToolSourceStatus,
   ToolSources,
+  TraceCarrier,
 } from './services.ts';
 export { createToolrunServices, DEFAULT_SERVICES_CONFIG } from './services.ts';
 export type { StartedRun, StartRunRequest } from './startRun.ts';
 export { startRun } from './startRun.ts';
 export type { StreamRunEventsOptions } from './streams/streamRunEvents.ts';
 export { streamRunEvents } from './streams/streamRunEvents.ts';
+export type { ToolSwitchboard, ToolSwitchState } from './toolSwitchboard.ts';
 export type { TRPCErrorCode } from './toTRPCError.ts';
 export { AUTH_TO_TRPC, DB_TO_TRPC, DISPATCH_TO_TRPC, toTRPCError } from './toTRPCError.ts';
 export type { ToolrunErrorData } from './trpc.ts';

@@ -13,6 +13,7 @@ import type {
   EventHub,
   IdSource,
   MetricsSnapshot,
+  RunEvent,
 } from '@toolrun/dispatcher';
 import {
   createDeliveryLedger,
@@ -27,6 +28,7 @@ import { createSubscriptionCounter, DEFAULT_SUBSCRIPTION_CAPS } from './limits/s
 import type { Logger } from './logger.ts';
 import { silentLogger } from './logger.ts';
 import { teeMetrics } from './teeMetrics.ts';
+import { createToolSwitchboard, type ToolSwitchboard } from './toolSwitchboard.ts';
 
 /** One tool source's state, for `/healthz` and `/metrics` (an MCP server's, from `@toolrun/mcp`). */
 export interface ToolSourceStatus {
@@ -91,6 +93,20 @@ export interface ToolrunServicesOptions {
   subscriptionCaps?: Partial<SubscriptionCaps>;
   /** How long a call waits for its approval unless its tool says otherwise; the dispatcher's default (15 min) when absent. */
   approvalTimeoutMs?: number;
+  /** Follows every committed event, e.g. to export traces (`@toolrun/telemetry`'s `RunTracer` fits). */
+  runTracer?: RunTracerPort;
+}
+
+/** What the services need of a tracer: committed events in, a request's trace context per run. */
+export interface RunTracerPort {
+  observe(events: readonly RunEvent[]): void;
+  setParent(runId: string, carrier: TraceCarrier): void;
+}
+
+/** The W3C trace context headers of a request. */
+export interface TraceCarrier {
+  traceparent: string;
+  tracestate?: string | undefined;
 }
 
 /** Everything the router needs, wired once per process and shared by every request. */
@@ -105,6 +121,10 @@ export interface ToolrunServices {
   readonly auth: Auth;
   readonly logger: Logger;
   readonly config: ServicesConfig;
+  /** The tracer runs' events go to, when tracing is on. */
+  readonly runTracer: RunTracerPort | undefined;
+  /** The admin kill switch per tool (durable, audited); the factory asks it on every call. */
+  readonly toolSwitches: ToolSwitchboard;
   /** Aborted when the services close: open subscriptions end. */
   readonly signal: AbortSignal;
   /** The tool sources the services were given, for health and metrics. */
@@ -171,7 +191,21 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
     metrics,
     ...(opts.maxQueuedEvents === undefined ? {} : { maxQueuedEvents: opts.maxQueuedEvents }),
   });
-  const sink = db.createPersistentSink({ onCommitted: (events) => hub.publish(events) });
+  const runTracer = opts.runTracer;
+  const sink = db.createPersistentSink({
+    onCommitted:
+      runTracer === undefined
+        ? (events) => hub.publish(events)
+        : (events) => {
+            hub.publish(events);
+            try {
+              runTracer.observe(events);
+            } catch (error) {
+              // A tracing fault must never cost a delivery.
+              logger.error({ err: error }, 'tracing failed');
+            }
+          },
+  });
 
   // The admin tools reach the factory they belong to, which exists only once they do.
   let factoryRef: DispatcherFactory | undefined;
@@ -189,6 +223,7 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
       cancelRun: (runId, reason) => factoryRef?.cancelRun(runId, reason) ?? false,
     },
   });
+  const toolSwitches = await createToolSwitchboard(db.toolSwitches);
   const fixedTools = [...tools, ...(opts.extraTools ?? [])];
   const toolSources = opts.toolSources;
   const factory = createDispatcherFactory({
@@ -200,6 +235,7 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
       store: db.approvals,
       ...(opts.approvalTimeoutMs === undefined ? {} : { defaultTimeoutMs: opts.approvalTimeoutMs }),
     },
+    toolSwitch: toolSwitches,
     ...(opts.limits === undefined ? {} : { limits: opts.limits }),
     ...(opts.clock === undefined ? {} : { clock: opts.clock }),
     ...(opts.ids === undefined ? {} : { ids: opts.ids }),
@@ -230,6 +266,8 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
     sink,
     auth,
     logger,
+    toolSwitches,
+    runTracer,
     config: { ...DEFAULT_SERVICES_CONFIG, ...opts.config },
     signal: closing.signal,
     toolSources,

@@ -1,7 +1,7 @@
 import type { JsonValue } from '@toolrun/dispatcher';
 import type { Principal } from './auth/createAuth.ts';
 import { badInput } from './badInput.ts';
-import type { ToolrunServices } from './services.ts';
+import type { ToolrunServices, TraceCarrier } from './services.ts';
 
 /** What {@link startRun} starts. */
 export interface StartRunRequest {
@@ -10,6 +10,8 @@ export interface StartRunRequest {
   input?: JsonValue | undefined;
   /** An existing conversation to continue; a new thread when absent. */
   threadId?: string | undefined;
+  /** The W3C trace context of the request that asks: the parent of the run's trace. */
+  traceContext?: TraceCarrier | null | undefined;
 }
 
 /** A started run: durable (its `agent_started` committed) before this is returned. */
@@ -42,6 +44,8 @@ export async function startRun(
     ...(request.threadId === undefined ? {} : { threadId: request.threadId }),
   });
   const handle = services.factory.startRun({ context, agent: request.agent, input: runInput });
+  // At once: the tracer builds the run's trace when it ends, and must know its parent by then.
+  if (request.traceContext) services.runTracer?.setParent(handle.runId, request.traceContext);
   const log = services.logger.child({ correlationId: context.correlationId, runId: handle.runId });
   log.info({ agent: request.agent, userId: principal.userId }, 'run started');
   handle.done.then(

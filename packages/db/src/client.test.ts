@@ -46,6 +46,7 @@ describe('openDatabase', () => {
         'runs',
         'scratchpad_entries',
         'tool_calls',
+        'tool_switch_changes',
       ]);
       expect(raw.pragma('application_id', { simple: true })).toBe(TOOLRUN_APPLICATION_ID);
       expect(raw.pragma('user_version', { simple: true })).toBe(knownMigrations().length);

@@ -17,6 +17,7 @@ import { type PruneOptions, type PruneResult, pruneHistory } from './repositorie
 import { createRunsRepository, type ListRunsOptions, type RunPage, type RunRecord } from './repositories/runs.ts';
 import { createSqliteScratchpad, type ScratchpadStore } from './repositories/scratchpad.ts';
 import { createToolCallsRepository, type ToolCallRecord } from './repositories/toolCalls.ts';
+import { createSqliteToolSwitches, type ToolSwitchStore } from './repositories/toolSwitches.ts';
 import * as schema from './schema.ts';
 import { createThreadCommitter } from './threadCommitter.ts';
 import { createBatchExecutor } from './writeBatch.js';
@@ -82,6 +83,8 @@ export interface ToolrunDatabase {
   readonly scratchpad: ScratchpadStore;
   /** Human approvals of tool calls: the dispatcher's `ApprovalStore`, listings, parked runs. */
   readonly approvals: ApprovalsRepository;
+  /** The admin kill switch per tool, durable and audited. */
+  readonly toolSwitches: ToolSwitchStore;
   /** Deletes finished runs older than `olderThanMs` in bounded batches; see `pruneHistory`. */
   prune(opts: PruneOptions): Promise<PruneResult>;
   /** `SELECT 1` succeeds. */
@@ -140,6 +143,7 @@ export function openDatabase(opts: OpenDatabaseOptions): ToolrunDatabase {
   };
   const scratchpad = createSqliteScratchpad(db, now);
   const approvalRows = createApprovalsRepository(db);
+  const toolSwitches = createSqliteToolSwitches(db, now);
 
   return {
     recovered,
@@ -221,6 +225,11 @@ export function openDatabase(opts: OpenDatabaseOptions): ToolrunDatabase {
         ensureOpen();
         return approvalRows.parkedRuns();
       },
+    },
+    toolSwitches: {
+      current: () => (closed ? closedPromise() : toolSwitches.current()),
+      record: (change) => (closed ? closedPromise() : toolSwitches.record(change)),
+      history: (historyOpts) => (closed ? closedPromise() : toolSwitches.history(historyOpts)),
     },
     async prune(pruneOpts) {
       ensureOpen();

@@ -13,4 +13,6 @@ export type { ListRunsOptions, RunPage, RunRecord } from './repositories/runs.ts
 export type { ScratchpadStore } from './repositories/scratchpad.ts';
 export { MAX_SCRATCHPAD_KEY_LENGTH } from './repositories/scratchpad.ts';
 export type { ToolCallRecord } from './repositories/toolCalls.ts';
+export type { ToolSwitchRecord, ToolSwitchStore } from './repositories/toolSwitches.ts';
+export { MAX_SWITCH_REASON_LENGTH } from './repositories/toolSwitches.ts';
 export type { RunRecordStatus, ToolCallRecordStatus } from './schema.ts';

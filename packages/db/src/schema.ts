@@ -154,3 +154,20 @@ export const approvals = sqliteTable(
     index('approvals_state_idx').on(t.state),
   ],
 );
+
+/**
+ * The admin kill switch per tool, as a log of changes: a tool's state is its latest row (enabled
+ * when it has none). Kept whole, so that who turned what off, when and why stays auditable.
+ */
+export const toolSwitchChanges = sqliteTable(
+  'tool_switch_changes',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    tool: text('tool').notNull(),
+    enabled: integer('enabled', { mode: 'boolean' }).notNull(),
+    reason: text('reason').notNull(),
+    changedBy: text('changed_by').notNull(),
+    changedAt: integer('changed_at').notNull(),
+  },
+  (t) => [index('tool_switch_changes_tool_idx').on(t.tool, t.id)],
+);

@@ -6,7 +6,7 @@ import { CircuitBreaker } from './limits/CircuitBreaker.ts';
 import type { DispatcherLimits } from './limits/limits.ts';
 import { RunDeadlines } from './limits/RunDeadlines.ts';
 import { TokenBucket } from './limits/TokenBucket.ts';
-import type { Clock, DispatcherMetrics, EventSink, IdSource } from './ports.ts';
+import type { Clock, DispatcherMetrics, EventSink, IdSource, ToolSwitch } from './ports.ts';
 import { type BookedScope, ScopeLeakWatch } from './ScopeLeakWatch.ts';
 import type { InternalToolRegistry } from './toolRegistry.ts';
 
@@ -69,6 +69,7 @@ export class FactoryCore implements RunHost {
     readonly metrics: DispatcherMetrics,
     readonly clock: Clock,
     readonly ids: IdSource,
+    readonly toolSwitch: ToolSwitch | undefined = undefined,
   ) {}
 
   stats(): FactoryStats {

@@ -191,19 +191,13 @@ function stamp(body: RunEventBody, id: string, seq: number, e: Envelope, at: str
         return { id, seq, runId, userId, threadId, at, type: body.type, text, step, approval };
       }
       return { id, seq, runId, userId, threadId, at, type: body.type, text: body.text, step: body.step };
-    case 'tool_executing':
-      return {
-        id,
-        seq,
-        runId,
-        userId,
-        threadId,
-        at,
-        type: body.type,
-        callId: body.callId,
-        tool: body.tool,
-        input: body.input,
-      };
+    case 'tool_executing': {
+      const { callId, tool, input, parentCallId } = body;
+      if (parentCallId !== undefined) {
+        return { id, seq, runId, userId, threadId, at, type: body.type, callId, tool, input, parentCallId };
+      }
+      return { id, seq, runId, userId, threadId, at, type: body.type, callId, tool, input };
+    }
     case 'tool_completed': {
       const { callId, tool, status, durationMs } = body;
       if (body.error !== undefined) {

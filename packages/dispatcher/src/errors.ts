@@ -10,6 +10,7 @@ export const DISPATCH_ERROR_CODES = {
   INVALID_OUTPUT: 'INVALID_OUTPUT',
   INPUT_TOO_LARGE: 'INPUT_TOO_LARGE',
   ACCESS_DENIED: 'ACCESS_DENIED',
+  TOOL_DISABLED: 'TOOL_DISABLED',
   TOOL_FAILED: 'TOOL_FAILED',
   TOOL_TIMEOUT: 'TOOL_TIMEOUT',
   /** The tool's source (an MCP server) cannot be reached now; it is being reconnected. */

@@ -114,6 +114,8 @@ export interface ToolExecutingEvent extends EventEnvelope {
   callId: string;
   tool: string;
   input: JsonValue;
+  /** The sub-agent call (`tool: "agent:<name>"`) that made this call; absent for the run's own agent. */
+  parentCallId?: string;
 }
 
 export interface ToolCompletedEvent extends EventEnvelope {
@@ -192,6 +194,7 @@ export const runEventSchema = z.discriminatedUnion('type', [
     callId: z.string(),
     tool: z.string(),
     input: jsonValueSchema,
+    parentCallId: z.string().exactOptional(),
   }),
   z.object({
     ...envelopeShape,

@@ -10,7 +10,7 @@ import type { AgentCompletedEvent, ApprovalInfo, JsonValue } from './events.ts';
 import { FactoryCore, type FactoryStats } from './FactoryCore.ts';
 import { type DispatcherLimits, type DispatcherLimitsInput, resolveLimits } from './limits/limits.ts';
 import { noopMetrics } from './noopMetrics.ts';
-import type { Clock, DispatcherMetrics, EventSink, IdSource } from './ports.ts';
+import type { Clock, DispatcherMetrics, EventSink, IdSource, ToolSwitch } from './ports.ts';
 import { randomIds } from './randomIds.ts';
 import { launchAgentRun, prepareAgentRun } from './runAgent.ts';
 import { openScope, type RequestScopedToolDispatcher } from './scopedDispatcher.ts';
@@ -36,6 +36,8 @@ export interface DispatcherFactoryOptions {
   readonly metrics?: DispatcherMetrics;
   readonly clock?: Clock;
   readonly ids?: IdSource;
+  /** The admin kill switch per tool; every tool is enabled when absent. */
+  readonly toolSwitch?: ToolSwitch;
   /** Human approval of tool calls: the store and the default deadline (README, "Approvals"). */
   readonly approvals?: ApprovalOptions;
 }
@@ -147,6 +149,7 @@ export function createDispatcherFactory(opts: DispatcherFactoryOptions): Dispatc
     opts.metrics ?? noopMetrics,
     opts.clock ?? systemClock,
     opts.ids ?? randomIds,
+    opts.toolSwitch,
   );
   const desk = attachApprovalDesk(core, opts.approvals);
   const approvals: FactoryApprovals = Object.freeze({

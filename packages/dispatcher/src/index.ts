@@ -103,7 +103,7 @@ export { createMemorySink } from './memorySink.ts';
 export type { InMemoryMetrics, MetricsSnapshot } from './metrics.ts';
 export { createInMemoryMetrics, DURATION_BUCKETS_MS } from './metrics.ts';
 export { noopMetrics } from './noopMetrics.ts';
-export type { Clock, DispatcherMetrics, EventSink, IdSource } from './ports.ts';
+export type { Clock, DispatcherMetrics, EventSink, IdSource, ToolSwitch } from './ports.ts';
 export type { OrderingRule, OrderingViolation, RunPhase } from './RunStateMachine.ts';
 export { ORDERING_RULES, RunStateMachine } from './RunStateMachine.ts';
 export { randomIds } from './randomIds.ts';

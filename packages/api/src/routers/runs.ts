@@ -27,7 +27,7 @@ export const runsRouter = createTRPCRouter({
     .input(z.object({ agent: nameSchema, input: z.json().optional(), threadId: idSchema.optional() }))
     .mutation(async ({ ctx, input }) => {
       try {
-        return await startRun(ctx.services, ctx.principal, input);
+        return await startRun(ctx.services, ctx.principal, { ...input, traceContext: ctx.traceContext });
       } catch (error) {
         throw toTRPCError(error);
       }

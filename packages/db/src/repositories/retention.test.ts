@@ -55,6 +55,15 @@ describe('prune', () => {
     expect(await db.prune({ olderThanMs: 7 * day })).toEqual({ runs: 0, events: 0 });
   });
 
+  it("prunes only one user's finished runs when given userId, leaving everyone else's", async () => {
+    const { db } = await seed();
+    const result = await db.prune({ olderThanMs: 0, userId: 'u0' });
+    expect(result.runs).toBe(12);
+    expect(db.listRuns({ limit: 100, userId: 'u0' }).items).toEqual([]);
+    // u1's eleven old runs, the recent one and the one still running are all kept.
+    expect(db.listRuns({ limit: 100, userId: 'u1' }).items).toHaveLength(13);
+  });
+
   it('runs in batches that yield to the event loop, so inline sink writes commit in between', async () => {
     // Inline, the sink commits on the event loop: only the prune's yields let it in.
     const { db, sink } = await seed('inline');

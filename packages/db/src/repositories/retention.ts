@@ -1,4 +1,4 @@
-import { asc, inArray, lt } from 'drizzle-orm';
+import { and, asc, eq, inArray, lt } from 'drizzle-orm';
 import type { DrizzleDb } from '../drizzleDb.ts';
 import { DbError } from '../errors.ts';
 import { approvals, runEvents, runs, toolCalls } from '../schema.ts';
@@ -7,6 +7,8 @@ import { approvals, runEvents, runs, toolCalls } from '../schema.ts';
 export interface PruneOptions {
   /** Prune runs that finished more than this long ago. Running runs are never pruned. */
   olderThanMs: number;
+  /** Only this user's runs (the canary's own, say); everyone's when absent. */
+  userId?: string;
   /** Runs per transaction (default 100, at most 1,000). */
   batchSize?: number;
   signal?: AbortSignal;
@@ -52,7 +54,11 @@ export async function pruneHistory(
       const ids = tx
         .select({ id: runs.id })
         .from(runs)
-        .where(lt(runs.finishedAt, cutoff))
+        .where(
+          opts.userId === undefined
+            ? lt(runs.finishedAt, cutoff)
+            : and(lt(runs.finishedAt, cutoff), eq(runs.userId, opts.userId)),
+        )
         .orderBy(asc(runs.finishedAt))
         .limit(batchSize)
         .all()

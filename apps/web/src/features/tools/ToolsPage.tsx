@@ -6,6 +6,7 @@ import { formatMs, jsonPretty } from '../../lib/format.ts';
 import { useSession } from '../../lib/session.ts';
 import { isAdminIdentity } from '../../lib/sessionStore.ts';
 import { useTRPC } from '../../lib/trpc.ts';
+import { ToolSwitch } from './ToolSwitch.tsx';
 import { TryToolForm } from './TryToolForm.tsx';
 
 /**
@@ -38,6 +39,7 @@ export function ToolsPage() {
               <th>tool</th>
               <th>access</th>
               <th className="num">timeout</th>
+              <th>state</th>
               <th>description and input schema</th>
               <th />
             </tr>
@@ -52,6 +54,9 @@ export function ToolsPage() {
                   <StatusBadge status={t.access} />
                 </td>
                 <td className="num">{formatMs(t.timeoutMs)}</td>
+                <td>
+                  <ToolSwitch tool={t} admin={isAdminIdentity(session.identity)} />
+                </td>
                 <td>
                   <details>
                     <summary>{t.description}</summary>
