@@ -40,7 +40,9 @@ describe('openDatabase', () => {
         .all();
       expect(tables).toEqual([
         MIGRATIONS_TABLE,
+        'idempotency_keys',
         'isolation_audits',
+        'queued_runs',
         'run_events',
         'runs',
         'scratchpad_entries',

@@ -12,6 +12,8 @@ import { type CommitPipeline, createCommitPipeline, type PersistentSink } from '
 import { recoverInterruptedRuns } from './recovery.ts';
 import { type AuditRecord, type AuditSummary, createAuditsRepository } from './repositories/audits.ts';
 import { createEventsRepository, type FeedOptions } from './repositories/events.ts';
+import { createIdempotencyKeyStore, type IdempotencyKeyStore } from './repositories/idempotencyKeys.ts';
+import { createQueuedRunStore, type QueuedRunStore } from './repositories/queuedRuns.ts';
 import { type PruneOptions, type PruneResult, pruneHistory } from './repositories/retention.ts';
 import { createRunsRepository, type ListRunsOptions, type RunPage, type RunRecord } from './repositories/runs.ts';
 import { createSqliteScratchpad, type ScratchpadStore } from './repositories/scratchpad.ts';
@@ -74,6 +76,10 @@ export interface ToolrunDatabase {
   listAudits(opts?: { limit?: number; cursor?: string }): { items: AuditSummary[]; nextCursor: string | null };
   getAudit(id: string): AuditRecord | undefined;
   readonly scratchpad: ScratchpadStore;
+  /** `runs.start` idempotency keys (see `repositories/idempotencyKeys.ts`). */
+  readonly idempotencyKeys: IdempotencyKeyStore;
+  /** Runs waiting in their user's queue (see `repositories/queuedRuns.ts`). */
+  readonly queuedRuns: QueuedRunStore;
   /** Deletes finished runs older than `olderThanMs` in bounded batches; see `pruneHistory`. */
   prune(opts: PruneOptions): Promise<PruneResult>;
   /** `SELECT 1` succeeds. */
@@ -127,6 +133,8 @@ export function openDatabase(opts: OpenDatabaseOptions): ToolrunDatabase {
     if (closed) throw new DbError('CLOSED', 'the database is closed');
   };
   const scratchpad = createSqliteScratchpad(db, now);
+  const keys = createIdempotencyKeyStore(db);
+  const queued = createQueuedRunStore(db);
 
   return {
     recovered,
@@ -186,6 +194,16 @@ export function openDatabase(opts: OpenDatabaseOptions): ToolrunDatabase {
       set: (userId, key, value) => (closed ? closedPromise() : scratchpad.set(userId, key, value)),
       delete: (userId, key) => (closed ? closedPromise() : scratchpad.delete(userId, key)),
       list: (userId) => (closed ? closedPromise() : scratchpad.list(userId)),
+    },
+    idempotencyKeys: {
+      claim: (record, expiredBefore) => (ensureOpen(), keys.claim(record, expiredBefore)),
+      release: (userId, key, runId) => (ensureOpen(), keys.release(userId, key, runId)),
+      prune: (cutoff) => (ensureOpen(), keys.prune(cutoff)),
+    },
+    queuedRuns: {
+      insert: (record) => (ensureOpen(), queued.insert(record)),
+      delete: (runId) => (ensureOpen(), queued.delete(runId)),
+      all: () => (ensureOpen(), queued.all()),
     },
     async prune(pruneOpts) {
       ensureOpen();

@@ -1,6 +1,6 @@
 import type { UserExecutionContext } from './context.ts';
 import { DispatchError, type DispatchErrorCode } from './errors.ts';
-import type { AgentCompletedEvent, ErrorInfo, JsonValue, RunStatus, ToolCallStatus } from './events.ts';
+import type { AgentCompletedEvent, ErrorInfo, JsonValue, RunStatus, ToolCallStatus, ToolProgress } from './events.ts';
 import type { DispatcherLimits } from './limits/limits.ts';
 import type { DeadlineEntry, RunDeadlines } from './limits/RunDeadlines.ts';
 import type { Clock, DispatcherMetrics, EventSink } from './ports.ts';
@@ -176,19 +176,31 @@ export class ActiveRun extends RunChannel implements DeadlineEntry {
     return this.#firstCall === undefined ? 0 : 1 + (this.#moreCalls?.length ?? 0);
   }
 
-  /** Emits `agent_started` and arms the run deadline. */
-  start(input: JsonValue): void {
+  /** Emits `agent_started` (with `queuedMs` when the run waited in a queue) and arms the run deadline. */
+  start(input: JsonValue, queuedMs?: number): void {
     const { clock, deadlines, limits } = this.#host;
     this.#startedMono = clock.monotonic();
-    this.startedAt = this.emit({ type: 'agent_started', agent: this.agent, input }, 0, this.#startedMono)?.at ?? '';
+    const body =
+      queuedMs === undefined
+        ? { type: 'agent_started' as const, agent: this.agent, input }
+        : { type: 'agent_started' as const, agent: this.agent, input, queuedMs: round(queuedMs) };
+    this.startedAt = this.emit(body, 0, this.#startedMono)?.at ?? '';
     deadlines.add(this, limits.runDeadlineMs);
   }
 
-  /** Emits `agent_thinking` with the next step number (refused and counted once the run has ended). */
-  think(text: string): void {
+  /**
+   * Emits `agent_thinking` with the next step number (refused and counted once the run has ended);
+   * with `progress`, a tool call's progress (its message is the text).
+   */
+  think(text: string, progress?: ToolProgress): void {
     const max = this.#host.limits.redaction.maxStringLength;
     const cut = text.length > max ? `${text.slice(0, max)}…[truncated ${text.length - max} chars]` : text;
-    if (this.emit({ type: 'agent_thinking', text: cut, step: this.#step + 1 })) this.#step += 1;
+    const step = this.#step + 1;
+    const body =
+      progress === undefined
+        ? { type: 'agent_thinking' as const, text: cut, step }
+        : { type: 'agent_thinking' as const, text: cut, step, progress: { ...progress, message: cut } };
+    if (this.emit(body)) this.#step += 1;
   }
 
   /**

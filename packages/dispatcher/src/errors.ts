@@ -32,6 +32,8 @@ export const DISPATCH_ERROR_CODES = {
   CONTEXT_IN_USE: 'CONTEXT_IN_USE',
   INVALID_SCOPE: 'INVALID_SCOPE',
   INVALID_LIMITS: 'INVALID_LIMITS',
+  /** A tool sent no heartbeat for longer than its `heartbeatTimeoutMs`. */
+  STALLED: 'STALLED',
 } as const;
 export type DispatchErrorCode = keyof typeof DISPATCH_ERROR_CODES;
 

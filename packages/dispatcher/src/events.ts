@@ -47,8 +47,25 @@ const jsonValueSchema: z.ZodType<JsonValue> = z.lazy(() =>
 export type ErrorInfo = {
   code: string;
   message: string;
+  /** Structured detail, when the code has some (a `STALLED` call's last heartbeat details). */
+  details?: JsonValue;
 };
-const errorInfoSchema = z.object({ code: z.string(), message: z.string() });
+const errorInfoSchema = z.object({ code: z.string(), message: z.string(), details: jsonValueSchema.exactOptional() });
+
+/**
+ * Progress of a long tool call, carried by `agent_thinking` between that call's `tool_executing` and
+ * `tool_completed`, at most one per second per call. `fraction` is between 0 and 1.
+ */
+export type ToolProgress = {
+  callId: string;
+  message: string;
+  fraction?: number;
+};
+const toolProgressSchema = z.object({
+  callId: z.string(),
+  message: z.string(),
+  fraction: z.number().min(0).max(1).exactOptional(),
+});
 
 /** Fields every event carries. `id` is `${runId}:${seq}`. */
 export interface EventEnvelope {
@@ -65,6 +82,8 @@ export interface AgentStartedEvent extends EventEnvelope {
   type: 'agent_started';
   agent: string;
   input: JsonValue;
+  /** How long the run waited in its user's queue before it started, when it was queued. */
+  queuedMs?: number;
 }
 
 export interface AgentThinkingEvent extends EventEnvelope {
@@ -72,6 +91,8 @@ export interface AgentThinkingEvent extends EventEnvelope {
   text: string;
   /** 1, 2, 3 … per run. */
   step: number;
+  /** Set when this is a tool's progress (`ctx.heartbeat({ message })`); `text` is then the message. */
+  progress?: ToolProgress;
 }
 
 export interface ToolExecutingEvent extends EventEnvelope {
@@ -143,12 +164,14 @@ export const runEventSchema = z.discriminatedUnion('type', [
     type: z.literal('agent_started'),
     agent: z.string(),
     input: jsonValueSchema,
+    queuedMs: z.number().nonnegative().exactOptional(),
   }),
   z.object({
     ...envelopeShape,
     type: z.literal('agent_thinking'),
     text: z.string(),
     step: z.number().int().positive(),
+    progress: toolProgressSchema.exactOptional(),
   }),
   z.object({
     ...envelopeShape,

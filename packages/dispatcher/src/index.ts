@@ -19,7 +19,7 @@ export {
 } from './context.ts';
 export type { AgentContext, AgentDefinition, AnyAgent, ToolResult } from './defineAgent.ts';
 export { defineAgent } from './defineAgent.ts';
-export type { AnyTool, ToolAccess, ToolDefinition, ToolRunContext } from './defineTool.ts';
+export type { AnyTool, HeartbeatDetails, ToolAccess, ToolDefinition, ToolRunContext } from './defineTool.ts';
 export { defineTool } from './defineTool.ts';
 export type { CrossUserDelivery, DeliveryLedger, DeliveryReport } from './deliveryLedger.ts';
 export { createDeliveryLedger } from './deliveryLedger.ts';
@@ -42,6 +42,7 @@ export type {
   ToolCallStatus,
   ToolCompletedEvent,
   ToolExecutingEvent,
+  ToolProgress,
 } from './events.ts';
 export {
   eventId,
@@ -57,6 +58,7 @@ export type { DispatcherFactory, DispatcherFactoryOptions, RunHandle, RunInfo } 
 export { createDispatcherFactory } from './factory.ts';
 export type { SequenceViolation } from './findOrderingViolations.ts';
 export { findOrderingViolations } from './findOrderingViolations.ts';
+export { PROGRESS_INTERVAL_MS } from './heartbeat/HeartbeatWatch.ts';
 export type { IsolationProbeOptions, IsolationReport } from './isolationProbe.ts';
 export { runIsolationProbe } from './isolationProbe.ts';
 export type { CircuitState } from './limits/CircuitBreaker.ts';
@@ -72,7 +74,7 @@ export { createMemorySink } from './memorySink.ts';
 export type { InMemoryMetrics, MetricsSnapshot } from './metrics.ts';
 export { createInMemoryMetrics, DURATION_BUCKETS_MS } from './metrics.ts';
 export { noopMetrics } from './noopMetrics.ts';
-export type { Clock, DispatcherMetrics, EventSink, IdSource } from './ports.ts';
+export type { Clock, DispatcherMetrics, EventSink, IdSource, LateResult } from './ports.ts';
 export type { OrderingRule, OrderingViolation, RunPhase } from './RunStateMachine.ts';
 export { ORDERING_RULES, RunStateMachine } from './RunStateMachine.ts';
 export { randomIds } from './randomIds.ts';
