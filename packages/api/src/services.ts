@@ -19,11 +19,18 @@ import {
   createDispatcherFactory,
   createEventHub,
   createInMemoryMetrics,
+  noopMetrics,
 } from '@toolrun/dispatcher';
 import type { Auth, AuthOptions } from './auth/createAuth.ts';
 import { createAuth } from './auth/createAuth.ts';
 import type { Logger } from './logger.ts';
 import { silentLogger } from './logger.ts';
+import {
+  createRunStarter,
+  DEFAULT_STARTS_CONFIG,
+  type RunStarter,
+  type StartsConfig,
+} from './starts/createRunStarter.ts';
 import { teeMetrics } from './teeMetrics.ts';
 
 /** Settings the procedures read. */
@@ -59,6 +66,8 @@ export interface ToolrunServicesOptions {
   config?: Partial<ServicesConfig>;
   clock?: Clock;
   ids?: IdSource;
+  /** The run queue and idempotency keys; defaults in `DEFAULT_STARTS_CONFIG`. */
+  starts?: Partial<StartsConfig>;
   /** Queue bound of one hub subscriber before it is cut off (`SLOW_CONSUMER`); hub default when absent. */
   maxQueuedEvents?: number;
 }
@@ -72,6 +81,8 @@ export interface ToolrunServices {
   readonly db: ToolrunDatabase;
   /** The database's persistent sink: events are committed, then published to the hub. */
   readonly sink: PersistentSink;
+  /** How runs start: idempotency keys and the per-user queue (see `starts/createRunStarter.ts`). */
+  readonly starter: RunStarter;
   readonly auth: Auth;
   readonly logger: Logger;
   readonly config: ServicesConfig;
@@ -123,7 +134,14 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
     logger.warn({ runs, events: db.recovered.length }, 'closed runs left running by an earlier crash as interrupted');
   }
   const inMemory = createInMemoryMetrics();
-  const metrics = { ...teeMetrics([inMemory, ...(opts.metricsPorts ?? [])]), snapshot: () => inMemory.snapshot() };
+  // A tool result that came too late is never delivered; it is counted and logged so it is not lost silently.
+  const lateResults: Pick<DispatcherMetrics, 'lateResult'> = {
+    lateResult: (result) => logger.warn({ ...result }, 'a tool result arrived after its call had completed'),
+  };
+  const metrics = {
+    ...teeMetrics([inMemory, ...(opts.metricsPorts ?? []), { ...noopMetrics, ...lateResults }]),
+    snapshot: () => inMemory.snapshot(),
+  };
   const ledger = createDeliveryLedger({ metrics });
   const hub = createEventHub({
     ledger,
@@ -160,6 +178,14 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
     ...(opts.ids === undefined ? {} : { ids: opts.ids }),
   });
   factoryRef = factory;
+  const starter = createRunStarter({
+    factory,
+    db,
+    sink,
+    metrics,
+    logger,
+    config: { ...DEFAULT_STARTS_CONFIG, ...opts.starts },
+  });
 
   const closing = new AbortController();
   // Every open subscription listens to this one shutdown signal: that is by design, not a leak,
@@ -174,6 +200,7 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
     metrics,
     db,
     sink,
+    starter,
     auth,
     logger,
     config: { ...DEFAULT_SERVICES_CONFIG, ...opts.config },
@@ -195,6 +222,7 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
     close() {
       if (closed) return;
       closed = true;
+      starter.close();
       closing.abort(new Error('the server is shutting down'));
       db.close();
     },

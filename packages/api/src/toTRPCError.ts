@@ -44,6 +44,7 @@ export const DISPATCH_TO_TRPC: Readonly<Record<DispatchErrorCode, TRPCErrorCode>
   CONTEXT_IN_USE: 'CONFLICT',
   INVALID_SCOPE: 'BAD_REQUEST',
   INVALID_LIMITS: 'INTERNAL_SERVER_ERROR',
+  STALLED: 'TIMEOUT',
 };
 
 /** The one mapping from `DbError` codes to tRPC codes. */
