@@ -50,6 +50,10 @@ const schema = z
     TOOLRUN_SSE: z.enum(['lean', 'trpc']).default('lean'),
     TOOLRUN_DB_WRITER: z.enum(['thread', 'inline']).default('thread'),
     TOOLRUN_STALLED_AFTER_MS: integer(30_000, 100, 3_600_000),
+    // Exactly-once starts and the run queue (issue #18).
+    TOOLRUN_QUEUE_MAX_PER_USER: integer(16, 0, 10_000),
+    TOOLRUN_QUEUE_MAX_WAIT_MS: integer(300_000, 1_000, 86_400_000),
+    TOOLRUN_IDEMPOTENCY_TTL_MS: integer(86_400_000, 86_400_000, 30 * 86_400_000),
   })
   .superRefine((env, ctx) => {
     if (env.TOOLRUN_AUTH_MODE === 'external' && !env.TOOLRUN_JWT_SECRET && !env.TOOLRUN_JWT_PUBLIC_KEY) {
@@ -108,6 +112,8 @@ export interface ServerEnv {
   dbWriter: 'thread' | 'inline';
   /** How long a subscription may wait for a stuck reader's connection to drain before closing it. */
   stalledAfterMs: number;
+  /** The run queue and idempotency keys: queued runs per user, how long one may wait, how long keys are kept. */
+  starts: { maxQueuedRunsPerUser: number; maxQueueWaitMs: number; idempotencyTtlMs: number };
 }
 
 /** Thrown by {@link readEnv} with every problem listed, one per line. */
@@ -179,5 +185,10 @@ export function readEnv(source: NodeJS.ProcessEnv): ServerEnv {
     sse: e.TOOLRUN_SSE,
     dbWriter: e.TOOLRUN_DB_WRITER,
     stalledAfterMs: e.TOOLRUN_STALLED_AFTER_MS,
+    starts: {
+      maxQueuedRunsPerUser: e.TOOLRUN_QUEUE_MAX_PER_USER,
+      maxQueueWaitMs: e.TOOLRUN_QUEUE_MAX_WAIT_MS,
+      idempotencyTtlMs: e.TOOLRUN_IDEMPOTENCY_TTL_MS,
+    },
   };
 }

@@ -35,6 +35,7 @@ async function main(): Promise<void> {
     sse: env.sse,
     databaseWriter: env.dbWriter,
     stalledAfterMs: env.stalledAfterMs,
+    starts: env.starts,
     auth:
       env.auth.mode === 'external'
         ? {

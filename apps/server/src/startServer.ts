@@ -154,7 +154,7 @@ function devAuth(dataDir: string | undefined): AuthOptions {
 
 type PassedThrough = Pick<
   ToolrunServicesOptions,
-  'limits' | 'extraTools' | 'extraAgents' | 'openai' | 'maxQueuedEvents' | 'clock' | 'ids' | 'databaseWriter'
+  'limits' | 'extraTools' | 'extraAgents' | 'openai' | 'maxQueuedEvents' | 'clock' | 'ids' | 'databaseWriter' | 'starts'
 >;
 
 function pick(opts: StartServerOptions): PassedThrough {
@@ -167,6 +167,7 @@ function pick(opts: StartServerOptions): PassedThrough {
   if (opts.clock !== undefined) out.clock = opts.clock;
   if (opts.ids !== undefined) out.ids = opts.ids;
   if (opts.databaseWriter !== undefined) out.databaseWriter = opts.databaseWriter;
+  if (opts.starts !== undefined) out.starts = opts.starts;
   return out;
 }
 

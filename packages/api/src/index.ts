@@ -33,6 +33,15 @@ export { appRouter } from './root.ts';
 export { DEFAULT_PROBE_AGENT } from './routers/audit.ts';
 export type { ServicesConfig, ToolrunServices, ToolrunServicesOptions } from './services.ts';
 export { createToolrunServices, DEFAULT_SERVICES_CONFIG } from './services.ts';
+export type {
+  QueuedRunInfo,
+  RunStarter,
+  StartRequest,
+  StartResult,
+  StartsConfig,
+} from './starts/createRunStarter.ts';
+export { DEFAULT_STARTS_CONFIG } from './starts/createRunStarter.ts';
+export type { ListedRun } from './starts/listRunsWithQueued.ts';
 export type { TRPCErrorCode } from './toTRPCError.ts';
 export { AUTH_TO_TRPC, DB_TO_TRPC, DISPATCH_TO_TRPC, toTRPCError } from './toTRPCError.ts';
 export type { ToolrunErrorData } from './trpc.ts';

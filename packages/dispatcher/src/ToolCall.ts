@@ -51,8 +51,10 @@ class ToolCallContext implements ToolRunContext {
     return `${this.context.runId}:${this.callId}`;
   }
 
-  heartbeat(details?: HeartbeatDetails): void {
-    this.#call.heartbeat(details);
+  // A getter returning a bound function: a tool may destructure `{ heartbeat }`, and only a tool that
+  // reads it pays for the binding.
+  get heartbeat(): (details?: HeartbeatDetails) => void {
+    return this.#call.boundHeartbeat;
   }
 }
 
@@ -78,6 +80,7 @@ export class ToolCall implements OpenCall, HeartbeatTarget {
   // Only for calls whose tool heartbeats or promises to (see heartbeat/HeartbeatWatch).
   #watch: HeartbeatWatch | undefined;
   #settledAt = 0;
+  #boundHeartbeat: ((details?: HeartbeatDetails) => void) | undefined;
 
   /** The call id's number when the package's own id source made it (see RunStateMachine); else 0. */
   readonly minted: number;
@@ -173,6 +176,12 @@ export class ToolCall implements OpenCall, HeartbeatTarget {
     call.core.metrics.limitHit('TOOL_TIMEOUT');
     const message = `tool "${call.tool}" took over ${(call.entry as ToolEntry).timeoutMs} ms`;
     call.#settle({ status: 'timeout', code: 'TOOL_TIMEOUT', message }, 'failure');
+  }
+
+  /** {@link heartbeat} bound to this call, made on first use. */
+  get boundHeartbeat(): (details?: HeartbeatDetails) => void {
+    this.#boundHeartbeat ??= this.heartbeat.bind(this);
+    return this.#boundHeartbeat;
   }
 
   /** From the tool (`ctx.heartbeat`): it is alive. Ignored once the call has ended. */

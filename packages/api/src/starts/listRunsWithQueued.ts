@@ -3,9 +3,11 @@ import type { ToolrunServices } from '../services.ts';
 import type { QueuedRunInfo } from './createRunStarter.ts';
 
 /** A run as `runs.list` and `runs.get` show it: stored, or waiting in its user's queue with its position. */
-export type ListedRun =
-  | (RunRecord & { queued?: undefined })
-  | (Omit<RunRecord, 'status'> & { status: 'queued'; queued: { position: number } });
+export type ListedRun = Omit<RunRecord, 'status'> & {
+  status: RunRecord['status'] | 'queued';
+  /** Present exactly when `status` is `queued`: 1 is the next of its user's runs to start. */
+  queued?: { position: number };
+};
 
 /** A queued run in the shape of a stored one: no events yet, so `lastSeq` 0 and no result. */
 export function queuedRunRecord({ record, position }: QueuedRunInfo): ListedRun {

@@ -65,13 +65,14 @@ describe('tool heartbeats', () => {
       input: z.object({}),
       access: 'user',
       heartbeatTimeoutMs: 300,
-      run: async (_input, ctx) => {
+      // Destructured, as tools like to: heartbeat works unbound.
+      run: async (_input, { signal, heartbeat }) => {
         const started = performance.now();
         let n = 0;
         while (performance.now() - started < 900) {
-          await sleep(10, ctx.signal);
+          await sleep(10, signal);
           n += 1;
-          ctx.heartbeat({ n });
+          heartbeat({ n });
         }
         return { beats: n };
       },
