@@ -7,6 +7,7 @@ import { routeHref } from '../../lib/hashRoute.ts';
 import type { LiveRun } from '../../lib/liveRunsStore.ts';
 import { useSession } from '../../lib/session.ts';
 import { useTRPC } from '../../lib/trpc.ts';
+import { QueuePosition } from './QueuePosition.tsx';
 import { TimelineRowView } from './TimelineRowView.tsx';
 
 /** One followed run: its header (status, stream state, cancel) and its live timeline. */
@@ -37,6 +38,7 @@ export function RunCard(props: { run: LiveRun }) {
           thread {run.threadId}
         </span>
         <StatusBadge status={status} />
+        <QueuePosition runId={run.runId} waiting={timeline.events.length === 0} />
         <span data-testid="link-state" data-state={run.link} data-drops={run.drops}>
           <StatusBadge
             status={run.link}
