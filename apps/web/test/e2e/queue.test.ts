@@ -60,6 +60,7 @@ describe('the queue and stalled tools in the console', () => {
     const long = await startRun(page, 'slow', '{ "steps": 100, "delayMs": 500 }');
     const second = await startRun(page, 'calculator', '{}');
     const third = await startRun(page, 'calculator', '{}');
+    await card(page, third).and(page.locator('[data-status="queued"]')).waitFor();
     await expect.poll(() => card(page, second).getByTestId('queue-position').getAttribute('data-position')).toBe('1');
     await expect.poll(() => card(page, third).getByTestId('queue-position').getAttribute('data-position')).toBe('2');
     await screenshot(page, 'queue');
