@@ -196,14 +196,32 @@ export function openDatabase(opts: OpenDatabaseOptions): ToolrunDatabase {
       list: (userId) => (closed ? closedPromise() : scratchpad.list(userId)),
     },
     idempotencyKeys: {
-      claim: (record, expiredBefore) => (ensureOpen(), keys.claim(record, expiredBefore)),
-      release: (userId, key, runId) => (ensureOpen(), keys.release(userId, key, runId)),
-      prune: (cutoff) => (ensureOpen(), keys.prune(cutoff)),
+      claim(record, expiredBefore) {
+        ensureOpen();
+        return keys.claim(record, expiredBefore);
+      },
+      release(userId, key, runId) {
+        ensureOpen();
+        keys.release(userId, key, runId);
+      },
+      prune(cutoff) {
+        ensureOpen();
+        return keys.prune(cutoff);
+      },
     },
     queuedRuns: {
-      insert: (record) => (ensureOpen(), queued.insert(record)),
-      delete: (runId) => (ensureOpen(), queued.delete(runId)),
-      all: () => (ensureOpen(), queued.all()),
+      insert(record) {
+        ensureOpen();
+        queued.insert(record);
+      },
+      delete(runId) {
+        ensureOpen();
+        return queued.delete(runId);
+      },
+      all() {
+        ensureOpen();
+        return queued.all();
+      },
     },
     async prune(pruneOpts) {
       ensureOpen();

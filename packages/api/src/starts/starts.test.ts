@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TRPCError } from '@trpc/server';
 import { afterEach, describe, expect, it } from 'vitest';
+import { caught } from '../caught.testSupport.ts';
 import { createContext } from '../context.ts';
 import { appRouter } from '../root.ts';
 import { createToolrunServices, type ToolrunServices, type ToolrunServicesOptions } from '../services.ts';
@@ -36,16 +36,6 @@ async function setup(opts: Partial<ToolrunServicesOptions> = {}) {
     return createCaller(await createContext({ services, authorization: `Bearer ${token}` }));
   };
   return { services, gates, as };
-}
-
-async function caught(call: Promise<unknown>): Promise<TRPCError> {
-  try {
-    await call;
-  } catch (error) {
-    if (error instanceof TRPCError) return error;
-    throw error;
-  }
-  throw new Error('the call succeeded');
 }
 
 describe('idempotent starts', () => {
