@@ -13,6 +13,8 @@ import { recoverInterruptedRuns } from './recovery.ts';
 import { type ApprovalsRepository, createApprovalsRepository } from './repositories/approvals.ts';
 import { type AuditRecord, type AuditSummary, createAuditsRepository } from './repositories/audits.ts';
 import { createEventsRepository, type FeedOptions } from './repositories/events.ts';
+import { createIdempotencyKeyStore, type IdempotencyKeyStore } from './repositories/idempotencyKeys.ts';
+import { createQueuedRunStore, type QueuedRunStore } from './repositories/queuedRuns.ts';
 import { type PruneOptions, type PruneResult, pruneHistory } from './repositories/retention.ts';
 import { createRunsRepository, type ListRunsOptions, type RunPage, type RunRecord } from './repositories/runs.ts';
 import { createSqliteScratchpad, type ScratchpadStore } from './repositories/scratchpad.ts';
@@ -85,6 +87,10 @@ export interface ToolrunDatabase {
   readonly approvals: ApprovalsRepository;
   /** The admin kill switch per tool, durable and audited. */
   readonly toolSwitches: ToolSwitchStore;
+  /** `runs.start` idempotency keys (see `repositories/idempotencyKeys.ts`). */
+  readonly idempotencyKeys: IdempotencyKeyStore;
+  /** Runs waiting in their user's queue (see `repositories/queuedRuns.ts`). */
+  readonly queuedRuns: QueuedRunStore;
   /** Deletes finished runs older than `olderThanMs` in bounded batches; see `pruneHistory`. */
   prune(opts: PruneOptions): Promise<PruneResult>;
   /** `SELECT 1` succeeds. */
@@ -144,6 +150,8 @@ export function openDatabase(opts: OpenDatabaseOptions): ToolrunDatabase {
   const scratchpad = createSqliteScratchpad(db, now);
   const approvalRows = createApprovalsRepository(db);
   const toolSwitches = createSqliteToolSwitches(db, now);
+  const keys = createIdempotencyKeyStore(db);
+  const queued = createQueuedRunStore(db);
 
   return {
     recovered,
@@ -230,6 +238,34 @@ export function openDatabase(opts: OpenDatabaseOptions): ToolrunDatabase {
       current: () => (closed ? closedPromise() : toolSwitches.current()),
       record: (change) => (closed ? closedPromise() : toolSwitches.record(change)),
       history: (historyOpts) => (closed ? closedPromise() : toolSwitches.history(historyOpts)),
+    },
+    idempotencyKeys: {
+      claim(record, expiredBefore) {
+        ensureOpen();
+        return keys.claim(record, expiredBefore);
+      },
+      release(userId, key, runId) {
+        ensureOpen();
+        keys.release(userId, key, runId);
+      },
+      prune(cutoff) {
+        ensureOpen();
+        return keys.prune(cutoff);
+      },
+    },
+    queuedRuns: {
+      insert(record) {
+        ensureOpen();
+        queued.insert(record);
+      },
+      delete(runId) {
+        ensureOpen();
+        return queued.delete(runId);
+      },
+      all() {
+        ensureOpen();
+        return queued.all();
+      },
     },
     async prune(pruneOpts) {
       ensureOpen();
