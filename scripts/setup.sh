@@ -2,6 +2,8 @@
 # Idempotent machine and workspace setup; quiet when there is nothing to do.
 #   - pnpm 12.4.2 (npm install -g; corepack fails on signatures here)
 #   - Debian's Chromium for the browser tests, when /usr/bin/chromium is missing
+#   - Debian's PostgreSQL for the PostgreSQL storage tests, when no initdb is installed (the tests
+#     start their own throwaway server; the package's own cluster is not needed and not touched)
 #   - pnpm install --frozen-lockfile, compiling better-sqlite3 against Node's own headers
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +24,16 @@ if [ ! -x /usr/bin/chromium ] && [ "${TOOLRUN_SKIP_CHROMIUM:-0}" != "1" ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
   else
     echo "setup: /usr/bin/chromium is missing and cannot be installed here; browser tests will fail" >&2
+  fi
+fi
+
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ "${TOOLRUN_SKIP_POSTGRES:-0}" != "1" ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing Debian's postgresql for the PostgreSQL storage tests"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "setup: PostgreSQL (initdb) is missing and cannot be installed here; PostgreSQL tests will fail" >&2
   fi
 fi
 

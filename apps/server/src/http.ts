@@ -85,7 +85,7 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
       return;
     }
     if (path === '/healthz') {
-      healthz(opts, req, res);
+      void healthz(opts, req, res);
       return;
     }
     if (path === '/metrics') {
@@ -134,7 +134,7 @@ function pathname(req: IncomingMessage): string {
   return end === -1 ? url : url.slice(0, end);
 }
 
-function healthz(opts: HttpServerOptions, req: IncomingMessage, res: ServerResponse): void {
+async function healthz(opts: HttpServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { Allow: 'GET, HEAD' }).end();
     return;
@@ -142,7 +142,8 @@ function healthz(opts: HttpServerOptions, req: IncomingMessage, res: ServerRespo
   const { services } = opts;
   let database = false;
   try {
-    database = services.db.healthy();
+    // A round trip to PostgreSQL; SQLite answers at once.
+    database = await services.db.healthy();
   } catch {
     database = false;
   }

@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   }
   const logger = pino({ level: env.logLevel, base: { service: 'toolrun' } });
   const server = await startServer({
-    database: env.dbPath,
+    database: env.databaseUrl ?? env.dbPath,
     port: env.port,
     host: env.host,
     dataDir: env.dataDir,
@@ -51,7 +51,13 @@ async function main(): Promise<void> {
           },
   });
   logger.info(
-    { url: server.url, trpc: `${server.url}/trpc`, database: env.dbPath, authMode: env.auth.mode },
+    {
+      url: server.url,
+      trpc: `${server.url}/trpc`,
+      // Never log a URL's password.
+      database: env.databaseUrl === undefined ? env.dbPath : redactUrl(env.databaseUrl),
+      authMode: env.auth.mode,
+    },
     `Toolrun listening on ${server.url}`,
   );
 
@@ -81,3 +87,14 @@ main().catch((error: unknown) => {
   );
   process.exit(1);
 });
+
+/** A database URL with its password (if any) replaced, for the logs. */
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'postgres://…';
+  }
+}

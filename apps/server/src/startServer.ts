@@ -11,7 +11,7 @@ import type { SseMode } from './sseSubscriptions.ts';
 
 /** Options of {@link startServer}. Everything but `database` has a default that runs as is. */
 export interface StartServerOptions extends PassedThrough {
-  /** SQLite file (created if missing) or `':memory:'`. */
+  /** A `postgres://` URL (PostgreSQL), or a SQLite file (created if missing) or `':memory:'`. */
   database: string;
   /** Default 0: an ephemeral port. */
   port?: number;
@@ -113,7 +113,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       });
     });
   } catch (error) {
-    services.close();
+    await services.close();
     throw error;
   }
   const address = http.server.address() as AddressInfo;
@@ -133,7 +133,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       http.broadcastReconnect();
       for (const client of http.wss.clients) client.close(1012, 'server restarting');
       http.server.closeAllConnections();
-      services.close();
+      await services.close();
       await Promise.race([closed, sleep(STREAM_FLUSH_MS)]);
       for (const client of http.wss.clients) client.terminate();
       await new Promise<void>((resolve) => http.wss.close(() => resolve()));

@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { createBuiltinTools, createDemoAgents, createOpenAIAgent } from '@toolrun/agents';
 import type { PersistentSink, ToolrunDatabase } from '@toolrun/db';
-import { openDatabase } from '@toolrun/db';
+import { openStorage } from '@toolrun/db';
 import type {
   AnyAgent,
   AnyTool,
@@ -38,11 +38,14 @@ export interface ServicesConfig {
 
 /** Options of {@link createToolrunServices}. */
 export interface ToolrunServicesOptions {
-  /** A SQLite file path or `':memory:'`; or an already open database (the services then own it). */
+  /**
+   * A `postgres://` URL (PostgreSQL), a SQLite file path or `':memory:'`; or an already open database
+   * (the services then own it). Nothing else in the services depends on which backend it is.
+   */
   database: string | ToolrunDatabase;
   /**
-   * Where a database opened from a path commits (see `@toolrun/db`'s `writer`): `'thread'` (the default
-   * for a file) on a worker thread, `'inline'` on the event loop.
+   * Where a SQLite database opened from a path commits (see `@toolrun/db`'s `writer`): `'thread'` (the
+   * default for a file) on a worker thread, `'inline'` on the event loop. PostgreSQL ignores it.
    */
   databaseWriter?: 'thread' | 'inline';
   /** How tokens are issued and verified, or a ready {@link Auth}. */
@@ -86,8 +89,8 @@ export interface ToolrunServices {
    * the rest (each still ends with its `agent_completed`), and commits every event.
    */
   drain(opts: { graceMs: number }): Promise<void>;
-  /** Ends open subscriptions and closes the database. Call after {@link ToolrunServices.drain}. */
-  close(): void;
+  /** Ends open subscriptions and closes the database (the file, or the pool). Call after {@link ToolrunServices.drain}. */
+  close(): Promise<void>;
 }
 
 export const DEFAULT_SERVICES_CONFIG: ServicesConfig = {
@@ -112,8 +115,8 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
   const auth = 'verify' in opts.auth ? opts.auth : await createAuth(opts.auth);
   const db =
     typeof opts.database === 'string'
-      ? openDatabase({
-          path: opts.database,
+      ? await openStorage({
+          location: opts.database,
           ...(opts.databaseWriter === undefined ? {} : { writer: opts.databaseWriter }),
         })
       : opts.database;
@@ -192,11 +195,11 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
       await factory.drain({ graceMs });
       await sink.flush();
     },
-    close() {
+    async close() {
       if (closed) return;
       closed = true;
       closing.abort(new Error('the server is shutting down'));
-      db.close();
+      await db.close();
     },
   };
 }

@@ -36,41 +36,11 @@ export function recoverInterruptedRuns(opts: {
       .orderBy(asc(toolCalls.startSeq))
       .all();
   const now = opts.now();
-  const at = new Date(now).toISOString();
   const recovered: RunEvent[] = [];
   const draft = writer.begin();
   db.transaction(() => {
     for (const run of openRuns) {
-      const envelope = { runId: run.id, userId: run.userId, threadId: run.threadId, at };
-      const events: RunEvent[] = [];
-      let seq = run.lastSeq;
-      for (const call of openCalls(run.id)) {
-        seq += 1;
-        const completed: ToolCompletedEvent = {
-          id: `${run.id}:${seq}`,
-          seq,
-          type: 'tool_completed',
-          ...envelope,
-          callId: call.callId,
-          tool: call.tool,
-          status: 'cancelled',
-          error: { code: INTERRUPTED, message: 'the server stopped while this tool call was running' },
-          durationMs: Math.max(0, now - call.startedAt),
-        };
-        events.push(completed);
-      }
-      seq += 1;
-      const final: AgentCompletedEvent = {
-        id: `${run.id}:${seq}`,
-        seq,
-        type: 'agent_completed',
-        ...envelope,
-        status: 'interrupted',
-        error: { code: INTERRUPTED, message: 'the server stopped while this run was active' },
-        durationMs: Math.max(0, now - run.startedAt),
-        toolCalls: run.toolCalls,
-      };
-      events.push(final);
+      const events = interruptionEvents(run, openCalls(run.id), now);
       draft.add(events);
       recovered.push(...events);
     }
@@ -78,4 +48,46 @@ export function recoverInterruptedRuns(opts: {
   });
   draft.committed();
   return recovered;
+}
+
+/**
+ * The events that close a run its process left running: one `tool_completed` `cancelled` per open
+ * call (in start order), then `agent_completed` `interrupted`, with the next seqs and the run's envelope.
+ */
+export function interruptionEvents(
+  run: { id: string; userId: string; threadId: string; startedAt: number; lastSeq: number; toolCalls: number },
+  openCalls: readonly { callId: string; tool: string; startedAt: number }[],
+  now: number,
+): RunEvent[] {
+  const envelope = { runId: run.id, userId: run.userId, threadId: run.threadId, at: new Date(now).toISOString() };
+  const events: RunEvent[] = [];
+  let seq = run.lastSeq;
+  for (const call of openCalls) {
+    seq += 1;
+    const completed: ToolCompletedEvent = {
+      id: `${run.id}:${seq}`,
+      seq,
+      type: 'tool_completed',
+      ...envelope,
+      callId: call.callId,
+      tool: call.tool,
+      status: 'cancelled',
+      error: { code: INTERRUPTED, message: 'the server stopped while this tool call was running' },
+      durationMs: Math.max(0, now - call.startedAt),
+    };
+    events.push(completed);
+  }
+  seq += 1;
+  const final: AgentCompletedEvent = {
+    id: `${run.id}:${seq}`,
+    seq,
+    type: 'agent_completed',
+    ...envelope,
+    status: 'interrupted',
+    error: { code: INTERRUPTED, message: 'the server stopped while this run was active' },
+    durationMs: Math.max(0, now - run.startedAt),
+    toolCalls: run.toolCalls,
+  };
+  events.push(final);
+  return events;
 }

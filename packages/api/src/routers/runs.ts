@@ -139,7 +139,7 @@ export const runsRouter = createTRPCRouter({
         })
         .default({ limit: 20, scope: 'own' }),
     )
-    .query(({ ctx, input }) => {
+    .query(async ({ ctx, input }) => {
       const { services, principal } = ctx;
       const admin = principal.roles.includes('admin');
       if (!admin && ((input.userId !== undefined && input.userId !== principal.userId) || input.scope === 'all')) {
@@ -147,7 +147,7 @@ export const runsRouter = createTRPCRouter({
       }
       const userId = input.userId ?? (input.scope === 'all' ? undefined : principal.userId);
       try {
-        return services.db.listRuns({
+        return await services.db.listRuns({
           limit: input.limit,
           ...(userId === undefined ? {} : { userId }),
           ...(input.cursor === undefined ? {} : { cursor: input.cursor }),
@@ -166,11 +166,11 @@ export const runsRouter = createTRPCRouter({
     if (run === undefined || (run.userId !== principal.userId && !principal.roles.includes('admin'))) {
       throw notFound(input.runId);
     }
-    let detail = services.db.getRun(input.runId);
+    let detail = await services.db.getRun(input.runId);
     if (detail === undefined) {
       // Started but its first event not committed yet: commit, then read.
       await services.sink.flush();
-      detail = services.db.getRun(input.runId);
+      detail = await services.db.getRun(input.runId);
     }
     if (detail === undefined) throw notFound(input.runId);
     return detail;

@@ -1,0 +1,123 @@
+import { bigint, doublePrecision, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import type { RunRecordStatus, ToolCallRecordStatus } from '../schema.ts';
+
+/**
+ * The PostgreSQL twin of `src/schema.ts`: the same tables, columns and meanings, so both backends
+ * return the same records. Times are epoch milliseconds (`bigint`, read as numbers); JSON columns
+ * hold `JSON.stringify` text (not `jsonb`, which would reorder keys and break exact replay).
+ *
+ * Edit this file together with `src/schema.ts`, then run `pnpm --filter @toolrun/db db:generate`
+ * (both dialects) and commit `drizzle/` and `drizzle-pg/`.
+ */
+
+const ms = (name: string) => bigint(name, { mode: 'number' });
+
+/** One row per run; `owner` is the lease key of the process that writes it (crash recovery). */
+export const runs = pgTable(
+  'runs',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id').notNull(),
+    threadId: text('thread_id').notNull(),
+    agent: text('agent').notNull(),
+    input: text('input').notNull(),
+    status: text('status').$type<RunRecordStatus>().notNull(),
+    result: text('result'),
+    error: text('error'),
+    startedAt: ms('started_at').notNull(),
+    finishedAt: ms('finished_at'),
+    durationMs: doublePrecision('duration_ms'),
+    toolCalls: integer('tool_calls').notNull().default(0),
+    lastSeq: integer('last_seq').notNull(),
+    /** The advisory-lock key the writing process holds while it lives; see `postgres/lease.ts`. */
+    owner: integer('owner').notNull(),
+  },
+  (t) => [
+    index('runs_started_idx').on(t.startedAt, t.id),
+    index('runs_user_started_idx').on(t.userId, t.startedAt, t.id),
+    index('runs_user_status_started_idx').on(t.userId, t.status, t.startedAt, t.id),
+    index('runs_status_started_idx').on(t.status, t.startedAt, t.id),
+    index('runs_finished_idx').on(t.finishedAt),
+  ],
+);
+
+/**
+ * Every event. `pos` is assigned in the committing transaction from {@link feedHead} (whose row
+ * lock orders the transactions), so it is the commit order across processes, as SQLite's is.
+ */
+export const runEvents = pgTable(
+  'run_events',
+  {
+    pos: bigint('pos', { mode: 'number' }).primaryKey(),
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    userId: text('user_id').notNull(),
+    type: text('type').notNull(),
+    at: ms('at').notNull(),
+    data: text('data').notNull(),
+  },
+  (t) => [
+    uniqueIndex('run_events_run_seq_idx').on(t.runId, t.seq),
+    index('run_events_user_pos_idx').on(t.userId, t.pos),
+  ],
+);
+
+/** One row per tool call. */
+export const toolCalls = pgTable(
+  'tool_calls',
+  {
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    callId: text('call_id').notNull(),
+    tool: text('tool').notNull(),
+    input: text('input').notNull(),
+    status: text('status').$type<ToolCallRecordStatus>().notNull(),
+    output: text('output'),
+    error: text('error'),
+    startedAt: ms('started_at').notNull(),
+    finishedAt: ms('finished_at'),
+    durationMs: doublePrecision('duration_ms'),
+    startSeq: integer('start_seq').notNull(),
+    endSeq: integer('end_seq'),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.callId] })],
+);
+
+/** Stored isolation audits. */
+export const isolationAudits = pgTable(
+  'isolation_audits',
+  {
+    id: text('id').primaryKey(),
+    ranBy: text('ran_by').notNull(),
+    params: text('params').notNull(),
+    report: text('report').notNull(),
+    violations: integer('violations').notNull(),
+    createdAt: ms('created_at').notNull(),
+  },
+  (t) => [index('isolation_audits_created_idx').on(t.createdAt, t.id)],
+);
+
+/** The scratchpad tool's storage, keyed per user. */
+export const scratchpadEntries = pgTable(
+  'scratchpad_entries',
+  {
+    userId: text('user_id').notNull(),
+    key: text('key').notNull(),
+    value: text('value').notNull(),
+    updatedAt: ms('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.key] })],
+);
+
+/**
+ * One row (`id = 1`): the last `pos` handed out. Every group commit locks it first and takes its
+ * positions from it, so positions grow in commit order and a feed reader that saw `pos` p has
+ * already seen every event with a smaller one.
+ */
+export const feedHead = pgTable('feed_head', {
+  id: integer('id').primaryKey(),
+  pos: bigint('pos', { mode: 'number' }).notNull(),
+});
