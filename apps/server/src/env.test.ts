@@ -37,6 +37,16 @@ describe('readEnv', () => {
     expect(() => readEnv({ TOOLRUN_DB_WRITER: 'worker' })).toThrow(/TOOLRUN_DB_WRITER/);
   });
 
+  it('selects PostgreSQL from TOOLRUN_DATABASE_URL (SQLite when unset) and refuses a URL of another scheme by name', () => {
+    expect(readEnv({}).databaseUrl).toBeUndefined();
+    expect(readEnv({ TOOLRUN_DATABASE_URL: '  ' }).databaseUrl).toBeUndefined();
+    const url = 'postgres://toolrun:secret@db.internal:5432/toolrun';
+    expect(readEnv({ TOOLRUN_DATABASE_URL: url }).databaseUrl).toBe(url);
+    expect(readEnv({ TOOLRUN_DATABASE_URL: 'postgresql://h/db' }).databaseUrl).toBe('postgresql://h/db');
+    expect(() => readEnv({ TOOLRUN_DATABASE_URL: 'mysql://h/db' })).toThrow(/TOOLRUN_DATABASE_URL/);
+    expect(() => readEnv({ TOOLRUN_DATABASE_URL: './toolrun.db' })).toThrow(/TOOLRUN_DATABASE_URL/);
+  });
+
   it('reads the stall bound for stuck readers and refuses one too short to be meant', () => {
     expect(readEnv({ TOOLRUN_STALLED_AFTER_MS: '5000' }).stalledAfterMs).toBe(5_000);
     expect(() => readEnv({ TOOLRUN_STALLED_AFTER_MS: '10' })).toThrow(/TOOLRUN_STALLED_AFTER_MS/);
