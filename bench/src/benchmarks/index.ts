@@ -5,6 +5,7 @@ import { dispatchBenchmark } from './dispatch.ts';
 import { idleBenchmark } from './idle.ts';
 import { memoryBenchmark } from './memory.ts';
 import { persistenceBenchmark } from './persistence.ts';
+import { postgresBenchmark } from './postgres.ts';
 import { scopeBenchmark } from './scope.ts';
 import { transportBenchmark } from './transport.ts';
 
@@ -15,6 +16,7 @@ export const ALL_BENCHMARKS: readonly Benchmark[] = [
   scopeBenchmark,
   memoryBenchmark,
   persistenceBenchmark,
+  postgresBenchmark,
   transportBenchmark,
   idleBenchmark,
   consoleBenchmark,
