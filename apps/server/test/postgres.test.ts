@@ -58,5 +58,5 @@ describe('the server process on PostgreSQL (TOOLRUN_DATABASE_URL)', () => {
     const end = all.at(-1);
     expect(end?.type === 'agent_completed' && end.status).toBe('interrupted');
     expect(existsSync(join(tmp.dir, 'toolrun.db'))).toBe(false);
-  }, 90_000);
+  }, 240_000);
 });
