@@ -4,6 +4,7 @@
 #   - Debian's Chromium for the browser tests, when /usr/bin/chromium is missing
 #   - Debian's PostgreSQL for the PostgreSQL storage tests, when no initdb is installed (the tests
 #     start their own throwaway server; the package's own cluster is not needed and not touched)
+#   - Debian's tmux for the CLI's terminal tests, when tmux is missing
 #   - pnpm install --frozen-lockfile, compiling better-sqlite3 against Node's own headers
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,14 +18,25 @@ if [ "$(pnpm --version 2>/dev/null || true)" != "$want_pnpm" ]; then
   npm install -g --silent "pnpm@$want_pnpm" >/dev/null 2>&1
 fi
 
-if [ ! -x /usr/bin/chromium ] && [ "${TOOLRUN_SKIP_CHROMIUM:-0}" != "1" ]; then
+# Installs a Debian package when we are root with apt-get; otherwise says which tests will fail.
+apt_install() {
+  local package=$1 why=$2
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    echo "setup: installing Debian's chromium for the browser tests"
+    echo "setup: installing Debian's $package $why"
     apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >/dev/null
   else
-    echo "setup: /usr/bin/chromium is missing and cannot be installed here; browser tests will fail" >&2
+    echo "setup: $package is missing and cannot be installed here; the tests that need it will fail" >&2
   fi
+}
+
+if [ ! -x /usr/bin/chromium ] && [ "${TOOLRUN_SKIP_CHROMIUM:-0}" != "1" ]; then
+  apt_install chromium "for the browser tests"
+fi
+
+# tmux: the CLI's Ctrl-C prompt and pnpm start's terminal output are tested in a real pseudo-terminal.
+if ! command -v tmux >/dev/null 2>&1; then
+  apt_install tmux "for the terminal tests (apps/cli/test/terminal.test.ts, apps/server/test/start.test.ts)"
 fi
 
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ "${TOOLRUN_SKIP_POSTGRES:-0}" != "1" ]; then

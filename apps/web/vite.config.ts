@@ -15,7 +15,9 @@ export default defineConfig({
     host: '127.0.0.1',
     port: 5173,
     proxy: {
-      '/trpc': { target: apiTarget, ws: true, changeOrigin: true },
+      // Host is kept (no changeOrigin): the server's Host/Origin guard then sees the page's own
+      // origin (127.0.0.1:5173, a loopback name) and takes its requests as same-origin.
+      '/trpc': { target: apiTarget, ws: true },
       '/healthz': { target: apiTarget },
       '/metrics': { target: apiTarget },
     },

@@ -18,12 +18,130 @@ describe('readEnv', () => {
       maxRunInputBytes: 65_536,
       tokenTtlSeconds: 43_200,
       limits: {},
-      auth: { mode: 'dev', secret: undefined },
+      auth: { mode: 'dev', secret: undefined, adminLogin: true },
       openai: undefined,
       sse: 'lean',
       dbWriter: 'thread',
       stalledAfterMs: 30_000,
+      security: {
+        allowedHosts: [],
+        allowedOrigins: [],
+        maxWsConnectionsPerUser: 100,
+        maxConnections: 10_000,
+        headersTimeoutMs: 20_000,
+        requestTimeoutMs: 60_000,
+        keepAliveTimeoutMs: 5_000,
+      },
+      subscriptionCaps: { perUser: 200, perConnection: 100, ssePerUser: 100 },
+      allowDevAuthOnNetwork: false,
+      aguiCancelAfterCloseMs: 5_000,
+      tracing: undefined,
+      canary: { intervalMs: 60_000, token: undefined },
+      healthThresholds: { maxScopeCreateMs: 50, maxLegacyShare: 0.5 },
     });
+  });
+
+  it('refuses the development identity provider on a non-loopback HOST unless TOOLRUN_ALLOW_DEV_AUTH_ON_NETWORK=true', () => {
+    for (const host of ['0.0.0.0', '::', '192.168.1.20', 'toolrun.example.com']) {
+      expect(() => readEnv({ HOST: host })).toThrow(/HOST: refusing to serve the development identity provider/);
+    }
+    for (const host of ['127.0.0.1', '127.0.0.2', 'localhost', '::1', '[::1]'])
+      expect(readEnv({ HOST: host }).host).toBe(host);
+    expect(readEnv({ HOST: '0.0.0.0', TOOLRUN_ALLOW_DEV_AUTH_ON_NETWORK: 'true' }).allowDevAuthOnNetwork).toBe(true);
+    // External tokens may be verified anywhere.
+    expect(readEnv({ HOST: '0.0.0.0', TOOLRUN_AUTH_MODE: 'external', TOOLRUN_JWT_SECRET: 'x'.repeat(32) }).host).toBe(
+      '0.0.0.0',
+    );
+    expect(() => readEnv({ TOOLRUN_ALLOW_DEV_AUTH_ON_NETWORK: 'yes please' })).toThrow(
+      /TOOLRUN_ALLOW_DEV_AUTH_ON_NETWORK/,
+    );
+  });
+
+  it('turns admin sign-in off with TOOLRUN_DEV_ADMIN_LOGIN=false', () => {
+    expect(readEnv({ TOOLRUN_DEV_ADMIN_LOGIN: 'false' }).auth).toEqual({
+      mode: 'dev',
+      secret: undefined,
+      adminLogin: false,
+    });
+    expect(readEnv({ TOOLRUN_DEV_ADMIN_LOGIN: '1' }).auth).toMatchObject({ adminLogin: true });
+  });
+
+  it('reads allowed hosts and origins as comma-separated lists, and refuses an origin that is not one', () => {
+    const env = readEnv({
+      TOOLRUN_ALLOWED_HOSTS: ' toolrun.example.com, intranet:8443 ,',
+      TOOLRUN_ALLOWED_ORIGINS: 'https://console.example.com,http://127.0.0.1:5173/',
+    });
+    expect(env.security.allowedHosts).toEqual(['toolrun.example.com', 'intranet:8443']);
+    expect(env.security.allowedOrigins).toEqual(['https://console.example.com', 'http://127.0.0.1:5173']);
+    expect(() => readEnv({ TOOLRUN_ALLOWED_ORIGINS: 'console.example.com' })).toThrow(/TOOLRUN_ALLOWED_ORIGINS/);
+    expect(() => readEnv({ TOOLRUN_ALLOWED_ORIGINS: 'https://console.example.com/app' })).toThrow(
+      /TOOLRUN_ALLOWED_ORIGINS/,
+    );
+  });
+
+  it('reads the caps and timeouts, bounded, and refuses a headers timeout longer than the request timeout', () => {
+    const env = readEnv({
+      TOOLRUN_MAX_SUBSCRIPTIONS_PER_USER: '50',
+      TOOLRUN_MAX_SUBSCRIPTIONS_PER_CONNECTION: '20',
+      TOOLRUN_MAX_SSE_STREAMS_PER_USER: '10',
+      TOOLRUN_MAX_WS_CONNECTIONS_PER_USER: '5',
+      TOOLRUN_MAX_CONNECTIONS: '500',
+      TOOLRUN_HEADERS_TIMEOUT_MS: '5000',
+      TOOLRUN_REQUEST_TIMEOUT_MS: '30000',
+      TOOLRUN_KEEP_ALIVE_TIMEOUT_MS: '1000',
+    });
+    expect(env.subscriptionCaps).toEqual({ perUser: 50, perConnection: 20, ssePerUser: 10 });
+    expect(env.security).toMatchObject({
+      maxWsConnectionsPerUser: 5,
+      maxConnections: 500,
+      headersTimeoutMs: 5_000,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 1_000,
+    });
+    expect(() => readEnv({ TOOLRUN_MAX_SUBSCRIPTIONS_PER_USER: '0' })).toThrow(/TOOLRUN_MAX_SUBSCRIPTIONS_PER_USER/);
+    expect(() => readEnv({ TOOLRUN_HEADERS_TIMEOUT_MS: '90000' })).toThrow(
+      /TOOLRUN_HEADERS_TIMEOUT_MS: must not be longer than TOOLRUN_REQUEST_TIMEOUT_MS/,
+    );
+  });
+
+  it('reads the canary interval (0 turns it off) and the health thresholds, refusing out-of-range values by name', () => {
+    expect(readEnv({ TOOLRUN_CANARY_INTERVAL_MS: '0' }).canary.intervalMs).toBe(0);
+    expect(readEnv({ TOOLRUN_CANARY_INTERVAL_MS: '5000', TOOLRUN_CANARY_TOKEN: 'eyJ.x.y' }).canary).toEqual({
+      intervalMs: 5_000,
+      token: 'eyJ.x.y',
+    });
+    expect(() => readEnv({ TOOLRUN_CANARY_INTERVAL_MS: '10' })).toThrow(/TOOLRUN_CANARY_INTERVAL_MS/);
+    expect(() => readEnv({ TOOLRUN_HEALTH_MAX_LEGACY_SHARE: '2' })).toThrow(/TOOLRUN_HEALTH_MAX_LEGACY_SHARE/);
+    expect(readEnv({ TOOLRUN_HEALTH_MAX_SCOPE_CREATE_MS: '5' }).healthThresholds.maxScopeCreateMs).toBe(5);
+  });
+
+  it('turns traces on with an OTLP endpoint, OTLP/HTTP protobuf by default, and refuses gRPC and bad URLs by name', () => {
+    expect(readEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318/' }).tracing).toEqual({
+      endpoint: 'http://127.0.0.1:4318/v1/traces',
+      protocol: 'http/protobuf',
+      serviceName: 'toolrun',
+      recordContent: false,
+    });
+    expect(
+      readEnv({
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_SERVICE_NAME: 'toolrun-eu',
+        TOOLRUN_TRACE_CONTENT: 'true',
+      }).tracing,
+    ).toEqual({
+      endpoint: 'http://collector:4318/v1/traces',
+      protocol: 'http/json',
+      serviceName: 'toolrun-eu',
+      recordContent: true,
+    });
+    expect(
+      readEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x:4318', OTEL_SDK_DISABLED: 'true' }).tracing,
+    ).toBeUndefined();
+    expect(() =>
+      readEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }),
+    ).toThrow(/OTEL_EXPORTER_OTLP_PROTOCOL/);
+    expect(() => readEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT/);
   });
 
   it('chooses the SSE writer from TOOLRUN_SSE and refuses any other value by name', () => {
@@ -47,9 +165,30 @@ describe('readEnv', () => {
     expect(() => readEnv({ TOOLRUN_DATABASE_URL: './toolrun.db' })).toThrow(/TOOLRUN_DATABASE_URL/);
   });
 
+  it('chooses the log format from TOOLRUN_LOG_FORMAT (auto by default) and refuses any other value by name', () => {
+    expect(readEnv({}).logFormat).toBe('auto');
+    expect(readEnv({ TOOLRUN_LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty');
+    expect(readEnv({ TOOLRUN_LOG_FORMAT: 'json' }).logFormat).toBe('json');
+    expect(() => readEnv({ TOOLRUN_LOG_FORMAT: 'text' })).toThrow(/TOOLRUN_LOG_FORMAT/);
+  });
+
   it('reads the stall bound for stuck readers and refuses one too short to be meant', () => {
     expect(readEnv({ TOOLRUN_STALLED_AFTER_MS: '5000' }).stalledAfterMs).toBe(5_000);
     expect(() => readEnv({ TOOLRUN_STALLED_AFTER_MS: '10' })).toThrow(/TOOLRUN_STALLED_AFTER_MS/);
+  });
+
+  it('reads the MCP session bounds, with defaults, and refuses a session limit of zero', () => {
+    expect(readEnv({}).mcpServer).toEqual({ maxSessionsPerUser: 8, sessionIdleMs: 600_000 });
+    expect(readEnv({ TOOLRUN_MCP_MAX_SESSIONS_PER_USER: '2', TOOLRUN_MCP_SESSION_IDLE_MS: '5000' }).mcpServer).toEqual({
+      maxSessionsPerUser: 2,
+      sessionIdleMs: 5_000,
+    });
+    expect(() => readEnv({ TOOLRUN_MCP_MAX_SESSIONS_PER_USER: '0' })).toThrow(/TOOLRUN_MCP_MAX_SESSIONS_PER_USER/);
+  });
+
+  it('reads how long an AG-UI run waits for a reattach after its connection closed, 0 for at once', () => {
+    expect(readEnv({ TOOLRUN_AGUI_CANCEL_AFTER_CLOSE_MS: '0' }).aguiCancelAfterCloseMs).toBe(0);
+    expect(() => readEnv({ TOOLRUN_AGUI_CANCEL_AFTER_CLOSE_MS: '-1' })).toThrow(/TOOLRUN_AGUI_CANCEL_AFTER_CLOSE_MS/);
   });
 
   it('resolves relative paths against the folder the command was typed in (INIT_CWD), the database inside the data folder', () => {
@@ -63,7 +202,7 @@ describe('readEnv', () => {
   it('treats empty values as unset and coerces numbers', () => {
     const env = readEnv({ PORT: '0', TOOLRUN_SECRET: '  ', TOOLRUN_MAX_CONCURRENT_RUNS_PER_USER: '3' });
     expect(env.port).toBe(0);
-    expect(env.auth).toEqual({ mode: 'dev', secret: undefined });
+    expect(env.auth).toEqual({ mode: 'dev', secret: undefined, adminLogin: true });
     expect(env.limits).toEqual({ maxConcurrentRunsPerUser: 3 });
   });
 

@@ -1,6 +1,13 @@
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { SubscriptionCaps } from '@toolrun/api';
+import { DEFAULT_SUBSCRIPTION_CAPS } from '@toolrun/api';
+import { loadMcpConfig, type McpConfig, McpConfigError } from '@toolrun/mcp';
 import { z } from 'zod';
+import { devAuthExposureProblem } from './security/devAuthExposure.ts';
+import type { SecurityOptions } from './security/securityOptions.ts';
+import { DEFAULT_SECURITY } from './security/securityOptions.ts';
+import type { TracingOptions } from './telemetry/startTracing.ts';
 
 /** The repository root (this file is `apps/server/src/env.ts`). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -8,6 +15,8 @@ export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const DEFAULT_CONSOLE_DIR = resolve(REPO_ROOT, 'apps/web/dist');
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+// OTLP over gRPC needs a client this server does not ship: refused at start rather than ignored.
+const OTLP_PROTOCOLS = ['http/json', 'http/protobuf'] as const;
 
 /** Unset and empty (or blank) are the same: not configured. */
 const optionalText = z
@@ -21,6 +30,37 @@ const integer = (fallback: number, min: number, max: number) =>
 /** Unset means the dispatcher's own default. */
 const optionalInteger = (min: number, max: number) =>
   optionalText.pipe(z.union([z.undefined(), z.coerce.number<string>().int().min(min).max(max)]));
+
+/** `true`/`false` (or `1`/`0`); unset means `fallback`. */
+const flag = (fallback: boolean) =>
+  optionalText
+    .pipe(z.union([z.undefined(), z.enum(['true', 'false', '1', '0'])]))
+    .transform((v) => (v === undefined ? fallback : v === 'true' || v === '1'));
+
+/** A comma-separated list; unset or empty is none. */
+const list = optionalText.transform((v) =>
+  v === undefined
+    ? []
+    : v
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== ''),
+);
+
+const origins = list.pipe(
+  z.array(
+    z.string().refine((o) => {
+      try {
+        const url = new URL(o);
+        return (
+          (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === o.replace(/\/$/, '').toLowerCase()
+        );
+      } catch {
+        return false;
+      }
+    }, 'each must be an origin such as https://console.example.com (scheme, host and port only)'),
+  ),
+);
 
 const schema = z
   .object({
@@ -37,6 +77,7 @@ const schema = z
     ),
     TOOLRUN_CONSOLE_DIR: optionalText,
     TOOLRUN_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+    TOOLRUN_LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
     TOOLRUN_GRACE_MS: integer(10_000, 0, 600_000),
     TOOLRUN_MAX_BODY_BYTES: integer(1_048_576, 1024, 64 * 1_048_576),
     TOOLRUN_MAX_RUN_INPUT_BYTES: integer(65_536, 2, 16 * 1_048_576),
@@ -56,8 +97,53 @@ const schema = z
     TOOLRUN_SSE: z.enum(['lean', 'trpc']).default('lean'),
     TOOLRUN_DB_WRITER: z.enum(['thread', 'inline']).default('thread'),
     TOOLRUN_STALLED_AFTER_MS: integer(30_000, 100, 3_600_000),
+    TOOLRUN_MCP_MAX_SESSIONS_PER_USER: integer(8, 1, 1_000),
+    TOOLRUN_MCP_SESSION_IDLE_MS: integer(600_000, 1_000, 86_400_000),
+    TOOLRUN_ALLOWED_HOSTS: list,
+    TOOLRUN_ALLOWED_ORIGINS: origins,
+    TOOLRUN_ALLOW_DEV_AUTH_ON_NETWORK: flag(false),
+    TOOLRUN_DEV_ADMIN_LOGIN: flag(true),
+    TOOLRUN_MAX_SUBSCRIPTIONS_PER_USER: integer(DEFAULT_SUBSCRIPTION_CAPS.perUser, 1, 100_000),
+    TOOLRUN_MAX_SUBSCRIPTIONS_PER_CONNECTION: integer(DEFAULT_SUBSCRIPTION_CAPS.perConnection, 1, 100_000),
+    TOOLRUN_MAX_SSE_STREAMS_PER_USER: integer(DEFAULT_SUBSCRIPTION_CAPS.ssePerUser, 1, 100_000),
+    TOOLRUN_MAX_WS_CONNECTIONS_PER_USER: integer(DEFAULT_SECURITY.maxWsConnectionsPerUser, 1, 100_000),
+    TOOLRUN_MAX_CONNECTIONS: integer(DEFAULT_SECURITY.maxConnections, 16, 1_000_000),
+    TOOLRUN_HEADERS_TIMEOUT_MS: integer(DEFAULT_SECURITY.headersTimeoutMs, 1_000, 600_000),
+    TOOLRUN_REQUEST_TIMEOUT_MS: integer(DEFAULT_SECURITY.requestTimeoutMs, 1_000, 3_600_000),
+    TOOLRUN_KEEP_ALIVE_TIMEOUT_MS: integer(DEFAULT_SECURITY.keepAliveTimeoutMs, 100, 600_000),
+    TOOLRUN_MCP_CONFIG: optionalText,
+    TOOLRUN_AGUI_CANCEL_AFTER_CLOSE_MS: integer(5_000, 0, 600_000),
+    TOOLRUN_APPROVAL_TIMEOUT_MS: integer(900_000, 1_000, 2_147_483_647),
+    OTEL_SDK_DISABLED: optionalText,
+    OTEL_EXPORTER_OTLP_ENDPOINT: optionalText.pipe(z.url().optional()),
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalText.pipe(z.url().optional()),
+    OTEL_EXPORTER_OTLP_PROTOCOL: optionalText.pipe(z.enum(OTLP_PROTOCOLS).optional()),
+    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: optionalText.pipe(z.enum(OTLP_PROTOCOLS).optional()),
+    OTEL_SERVICE_NAME: optionalText,
+    TOOLRUN_TRACE_CONTENT: z.enum(['true', 'false']).default('false'),
+    TOOLRUN_CANARY_INTERVAL_MS: z.coerce
+      .number()
+      .int()
+      .refine((v) => v === 0 || (v >= 1_000 && v <= 86_400_000), '0 (off) or 1000 to 86400000')
+      .default(60_000),
+    TOOLRUN_CANARY_TOKEN: optionalText,
+    TOOLRUN_HEALTH_MAX_SCOPE_CREATE_MS: z.coerce.number().positive().max(60_000).default(50),
+    TOOLRUN_HEALTH_MAX_LEGACY_SHARE: z.coerce.number().min(0).max(1).default(0.5),
   })
   .superRefine((env, ctx) => {
+    const exposure = devAuthExposureProblem({
+      host: env.HOST,
+      authMode: env.TOOLRUN_AUTH_MODE,
+      allowNetwork: env.TOOLRUN_ALLOW_DEV_AUTH_ON_NETWORK,
+    });
+    if (exposure !== undefined) ctx.addIssue({ code: 'custom', path: ['HOST'], message: exposure });
+    if (env.TOOLRUN_HEADERS_TIMEOUT_MS > env.TOOLRUN_REQUEST_TIMEOUT_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TOOLRUN_HEADERS_TIMEOUT_MS'],
+        message: 'must not be longer than TOOLRUN_REQUEST_TIMEOUT_MS (the headers are part of the request)',
+      });
+    }
     if (env.TOOLRUN_AUTH_MODE === 'external' && !env.TOOLRUN_JWT_SECRET && !env.TOOLRUN_JWT_PUBLIC_KEY) {
       ctx.addIssue({
         code: 'custom',
@@ -95,6 +181,8 @@ export interface ServerEnv {
   databaseUrl: string | undefined;
   consoleDir: string;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** `auto`: readable lines when stdout is a terminal, JSON lines otherwise; `json` or `pretty` always. */
+  logFormat: 'auto' | 'json' | 'pretty';
   graceMs: number;
   maxBodyBytes: number;
   maxRunInputBytes: number;
@@ -102,7 +190,7 @@ export interface ServerEnv {
   /** Overrides of the dispatcher's limits; absent fields keep its defaults. */
   limits: { maxConcurrentRunsPerUser?: number; runDeadlineMs?: number; toolTimeoutMs?: number };
   auth:
-    | { mode: 'dev'; secret: string | undefined }
+    | { mode: 'dev'; secret: string | undefined; adminLogin: boolean }
     | {
         mode: 'external';
         key: { secret: string } | { publicKeyPem: string };
@@ -116,6 +204,26 @@ export interface ServerEnv {
   dbWriter: 'thread' | 'inline';
   /** How long a subscription may wait for a stuck reader's connection to drain before closing it. */
   stalledAfterMs: number;
+  /** Bounds of the MCP endpoint's sessions (`/mcp`): per user, and idle time before one is closed. */
+  mcpServer: { maxSessionsPerUser: number; sessionIdleMs: number };
+  /** Allowed hosts and origins, WebSocket connections per user, the connection bound, HTTP timeouts. */
+  security: SecurityOptions;
+  /** Open subscriptions per user, per WebSocket connection, and SSE streams per user. */
+  subscriptionCaps: SubscriptionCaps;
+  /** The development identity provider may serve on a non-loopback `HOST` (and warns at every start). */
+  allowDevAuthOnNetwork: boolean;
+  /** MCP servers whose tools join the registry (`TOOLRUN_MCP_CONFIG`, a JSON file); none when unset. */
+  mcp: McpConfig | undefined;
+  /** AG-UI: how long a run whose POST connection closed waits for a reattach before it is cancelled. */
+  aguiCancelAfterCloseMs: number;
+  /** How long a tool call waits for a person's approval unless its tool says otherwise. */
+  approvalTimeoutMs: number;
+  /** The golden-path canary: every `intervalMs` (0: off); `token` for external auth. */
+  canary: { intervalMs: number; token: string | undefined };
+  /** `/healthz` thresholds. */
+  healthThresholds: { maxScopeCreateMs: number; maxLegacyShare: number };
+  /** OpenTelemetry traces, on when an OTLP endpoint is set (and `OTEL_SDK_DISABLED` is not `true`). */
+  tracing: TracingOptions | undefined;
 }
 
 /** Thrown by {@link readEnv} with every problem listed, one per line. */
@@ -148,7 +256,8 @@ export function readEnv(source: NodeJS.ProcessEnv): ServerEnv {
         : resolve(base, e.TOOLRUN_DB_PATH);
   const consoleDir = e.TOOLRUN_CONSOLE_DIR === undefined ? DEFAULT_CONSOLE_DIR : resolve(base, e.TOOLRUN_CONSOLE_DIR);
   let auth: ServerEnv['auth'];
-  if (e.TOOLRUN_AUTH_MODE === 'dev') auth = { mode: 'dev', secret: e.TOOLRUN_SECRET };
+  if (e.TOOLRUN_AUTH_MODE === 'dev')
+    auth = { mode: 'dev', secret: e.TOOLRUN_SECRET, adminLogin: e.TOOLRUN_DEV_ADMIN_LOGIN };
   else {
     const key =
       e.TOOLRUN_JWT_SECRET !== undefined
@@ -156,6 +265,17 @@ export function readEnv(source: NodeJS.ProcessEnv): ServerEnv {
         : // A PEM in an env file often has its newlines written as `\n`.
           { publicKeyPem: (e.TOOLRUN_JWT_PUBLIC_KEY ?? '').replaceAll('\\n', '\n') };
     auth = { mode: 'external', key, issuer: e.TOOLRUN_JWT_ISSUER, audience: e.TOOLRUN_JWT_AUDIENCE };
+  }
+  let mcp: McpConfig | undefined;
+  if (e.TOOLRUN_MCP_CONFIG !== undefined) {
+    try {
+      // `${NAME}` references in the file read this same environment.
+      mcp = loadMcpConfig(resolve(base, e.TOOLRUN_MCP_CONFIG), { env: source, dataDir });
+    } catch (error) {
+      if (!(error instanceof McpConfigError)) throw error;
+      const lines = error.problems.map((p) => `  TOOLRUN_MCP_CONFIG ${p}`);
+      throw new EnvError(`invalid configuration:\n${lines.join('\n')}`);
+    }
   }
   const openai =
     e.TOOLRUN_OPENAI_BASE_URL !== undefined &&
@@ -172,6 +292,7 @@ export function readEnv(source: NodeJS.ProcessEnv): ServerEnv {
     databaseUrl: e.TOOLRUN_DATABASE_URL,
     consoleDir,
     logLevel: e.TOOLRUN_LOG_LEVEL,
+    logFormat: e.TOOLRUN_LOG_FORMAT,
     graceMs: e.TOOLRUN_GRACE_MS,
     maxBodyBytes: e.TOOLRUN_MAX_BODY_BYTES,
     maxRunInputBytes: e.TOOLRUN_MAX_RUN_INPUT_BYTES,
@@ -188,5 +309,50 @@ export function readEnv(source: NodeJS.ProcessEnv): ServerEnv {
     sse: e.TOOLRUN_SSE,
     dbWriter: e.TOOLRUN_DB_WRITER,
     stalledAfterMs: e.TOOLRUN_STALLED_AFTER_MS,
+    mcpServer: {
+      maxSessionsPerUser: e.TOOLRUN_MCP_MAX_SESSIONS_PER_USER,
+      sessionIdleMs: e.TOOLRUN_MCP_SESSION_IDLE_MS,
+    },
+    security: {
+      allowedHosts: e.TOOLRUN_ALLOWED_HOSTS,
+      allowedOrigins: e.TOOLRUN_ALLOWED_ORIGINS.map((o) => new URL(o).origin),
+      maxWsConnectionsPerUser: e.TOOLRUN_MAX_WS_CONNECTIONS_PER_USER,
+      maxConnections: e.TOOLRUN_MAX_CONNECTIONS,
+      headersTimeoutMs: e.TOOLRUN_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.TOOLRUN_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.TOOLRUN_KEEP_ALIVE_TIMEOUT_MS,
+    },
+    subscriptionCaps: {
+      perUser: e.TOOLRUN_MAX_SUBSCRIPTIONS_PER_USER,
+      perConnection: e.TOOLRUN_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+      ssePerUser: e.TOOLRUN_MAX_SSE_STREAMS_PER_USER,
+    },
+    allowDevAuthOnNetwork: e.TOOLRUN_ALLOW_DEV_AUTH_ON_NETWORK,
+    mcp,
+    aguiCancelAfterCloseMs: e.TOOLRUN_AGUI_CANCEL_AFTER_CLOSE_MS,
+    approvalTimeoutMs: e.TOOLRUN_APPROVAL_TIMEOUT_MS,
+    tracing: tracingOf(e),
+    canary: { intervalMs: e.TOOLRUN_CANARY_INTERVAL_MS, token: e.TOOLRUN_CANARY_TOKEN },
+    healthThresholds: {
+      maxScopeCreateMs: e.TOOLRUN_HEALTH_MAX_SCOPE_CREATE_MS,
+      maxLegacyShare: e.TOOLRUN_HEALTH_MAX_LEGACY_SHARE,
+    },
+  };
+}
+
+function tracingOf(e: z.output<typeof schema>): TracingOptions | undefined {
+  // The signal-specific variable is the URL as is; the general one is a base the path is added to.
+  const endpoint =
+    e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+    (e.OTEL_EXPORTER_OTLP_ENDPOINT === undefined
+      ? undefined
+      : `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`);
+  if (endpoint === undefined || e.OTEL_SDK_DISABLED?.toLowerCase() === 'true') return undefined;
+  return {
+    endpoint,
+    // The OTLP default is protobuf over HTTP.
+    protocol: e.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? e.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf',
+    serviceName: e.OTEL_SERVICE_NAME ?? 'toolrun',
+    recordContent: e.TOOLRUN_TRACE_CONTENT === 'true',
   };
 }

@@ -1,8 +1,10 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
+import { AGUI_PATH, createAguiHandler } from '@toolrun/agui';
 import type { ToolrunServices, WhenWritable } from '@toolrun/api';
-import { appRouter, createContext } from '@toolrun/api';
-import type { TRPCError } from '@trpc/server';
+import { appRouter, createContext, toTRPCError } from '@toolrun/api';
+import type { McpHandler } from '@toolrun/mcp';
+import { createMcpHandler, MCP_PATH } from '@toolrun/mcp';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import type { TRPCRequestInfo } from '@trpc/server/unstable-core-do-not-import';
@@ -10,6 +12,16 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { WebSocket } from 'ws';
 import { WebSocketServer } from 'ws';
+import type { HealthReport } from './operations/healthReport.ts';
+import { applyServerLimits } from './security/applyServerLimits.ts';
+import { createClientErrorLog } from './security/clientErrorLog.ts';
+import { createGate } from './security/createGate.ts';
+import { createHostGuard } from './security/hostGuard.ts';
+import { reportTrpcError } from './security/reportTrpcError.ts';
+import { setSecurityHeaders } from './security/securityHeaders.ts';
+import type { SecurityOptions } from './security/securityOptions.ts';
+import { DEFAULT_SECURITY } from './security/securityOptions.ts';
+import { createWsConnectionCap } from './security/wsConnectionCap.ts';
 import { createConsoleHandler } from './serveConsole.ts';
 import type { SseMode } from './sseSubscriptions.ts';
 import { createLeanSseHandler } from './sseSubscriptions.ts';
@@ -28,17 +40,29 @@ export interface HttpServerOptions {
   stalledAfterMs?: number;
   /** Whether `/healthz` should report the server as stopping. */
   isShuttingDown: () => boolean;
+  /** The `/healthz` report: a verdict with its reasons (see `operations/healthReport.ts`). */
+  health: (shuttingDown: boolean) => Promise<HealthReport>;
   /**
    * Who writes SSE subscriptions: `lean` (default) writes tRPC's frames straight to the response,
    * `trpc` leaves them to tRPC's node-http handler. Everything else is tRPC's handler either way.
    */
   sse?: SseMode;
+  /** The MCP endpoint's session bounds (see `@toolrun/mcp`); its defaults when absent. */
+  mcp?: { maxSessionsPerUser?: number; sessionIdleMs?: number };
+  /** The interface the server listens on: its name is one the Host check accepts. Default `127.0.0.1`. */
+  host?: string;
+  /** Allowed hosts and origins, connection caps and timeouts; see `src/security/`. */
+  security?: Partial<SecurityOptions>;
+  /** AG-UI: how long a run whose `POST /agui/<agent>` connection closed waits for a reattach before it is cancelled. */
+  aguiCancelAfterCloseMs?: number;
 }
 
 /** The node:http server and what shutdown needs to reach. */
 export interface HttpServer {
   readonly server: Server;
   readonly wss: WebSocketServer;
+  /** Toolrun as an MCP server at `/mcp`. */
+  readonly mcp: McpHandler;
   /** Tells WebSocket clients to reconnect (they resume their subscriptions by event id). */
   broadcastReconnect(): void;
 }
@@ -48,17 +72,28 @@ export const TRPC_PATH = '/trpc';
 
 /**
  * One port for everything: tRPC queries and mutations over HTTP and subscriptions over SSE at `/trpc`,
- * WebSocket upgrades at `/trpc`, `GET /healthz`, `GET /metrics` (Prometheus text) and the console at `/`.
+ * WebSocket upgrades at `/trpc`, MCP (Streamable HTTP) at `/mcp`, AG-UI at `/agui/`, `GET /healthz`,
+ * `GET /metrics` (Prometheus text) and the console at `/`.
  */
 export function createHttpServer(opts: HttpServerOptions): HttpServer {
   const { services, logger } = opts;
-  const onError = ({ error, path, type }: { error: TRPCError; path: string | undefined; type: string }) => {
-    if (error.code === 'INTERNAL_SERVER_ERROR')
-      logger.error({ err: error.cause ?? error, path, type }, 'procedure failed');
-    else logger.debug({ code: error.code, path, type, message: error.message }, 'procedure refused');
-  };
+  const security = { ...DEFAULT_SECURITY, ...opts.security };
+  const clientErrors = createClientErrorLog({ logger, registry: opts.registry });
+  const onError = reportTrpcError({ logger, clientErrors });
+  const gate = createGate({
+    guard: createHostGuard({ host: opts.host ?? '127.0.0.1', ...security }),
+    clientErrors,
+  });
+  const wsUsers = createWsConnectionCap(security.maxWsConnectionsPerUser);
   const contextOf = (req: IncomingMessage, info: TRPCRequestInfo) =>
-    createContext({ services, authorization: req.headers.authorization, connectionParams: info.connectionParams });
+    createContext({
+      services,
+      authorization: req.headers.authorization,
+      connectionParams: info.connectionParams,
+      connection: { transport: info.type === 'subscription' ? 'sse' : 'http', id: 'http' },
+      traceparent: req.headers.traceparent,
+      tracestate: req.headers.tracestate,
+    });
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: `${TRPC_PATH}/`,
@@ -77,11 +112,28 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
         })
       : undefined;
   const serveConsole = createConsoleHandler(opts.consoleDir);
+  const mcp = createMcpHandler({ services, maxBodyBytes: opts.maxBodyBytes, ...opts.mcp });
+  const agui = createAguiHandler({
+    services,
+    maxBodyBytes: opts.maxBodyBytes,
+    stalledAfterMs: opts.stalledAfterMs,
+    cancelAfterCloseMs: opts.aguiCancelAfterCloseMs,
+  });
 
   const server = createServer((req, res) => {
+    setSecurityHeaders(res);
+    if (!gate.request(req, res)) return;
     const path = pathname(req);
     if (path === TRPC_PATH || path.startsWith(`${TRPC_PATH}/`)) {
       if (leanSse?.(req, res) !== true) trpc(req, res);
+      return;
+    }
+    if (path === MCP_PATH) {
+      mcp.handle(req, res);
+      return;
+    }
+    if (path.startsWith(`${AGUI_PATH}/`)) {
+      agui(req, res);
       return;
     }
     if (path === '/healthz') {
@@ -92,40 +144,63 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
       void metrics(opts, req, res);
       return;
     }
+    setSecurityHeaders(res, 'console');
     serveConsole(req, res);
   });
+  applyServerLimits(server, security, clientErrors);
+  server.on('close', () => clientErrors.close());
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxBodyBytes });
-  // Each connection's backpressure, for its procedures' context (set when the upgrade completes).
-  const writability = new WeakMap<WebSocket, WhenWritable>();
+  // Each connection's id and backpressure, for its procedures' context (set when the upgrade completes).
+  const connections = new WeakMap<WebSocket, { id: string; whenWritable: WhenWritable }>();
+  let connectionCount = 0;
   const handler = applyWSSHandler({
     wss,
     router: appRouter,
-    createContext: ({ req, res, info }) =>
-      createContext({
+    createContext: async ({ req, res, info }) => {
+      const connection = connections.get(res);
+      const ctx = await createContext({
         services,
         authorization: req.headers.authorization,
         connectionParams: info.connectionParams,
-        whenWritable: writability.get(res),
-      }),
+        whenWritable: connection?.whenWritable,
+        ...(connection === undefined ? {} : { connection: { transport: 'ws', id: connection.id } }),
+      });
+      if (ctx.principal !== null && connection !== undefined) {
+        try {
+          wsUsers.claim(connection.id, ctx.principal.userId);
+        } catch (error) {
+          throw toTRPCError(error);
+        }
+      }
+      return ctx;
+    },
     onError,
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
   });
   server.on('upgrade', (req, socket, head) => {
+    if (!gate.upgrade(req, socket)) return;
     if (pathname(req) !== TRPC_PATH) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      writability.set(
-        ws,
-        wsBackpressure(ws, socket, opts.stalledAfterMs === undefined ? {} : { stalledAfterMs: opts.stalledAfterMs }),
-      );
+      connectionCount += 1;
+      const id = `ws-${connectionCount}`;
+      connections.set(ws, {
+        id,
+        whenWritable: wsBackpressure(
+          ws,
+          socket,
+          opts.stalledAfterMs === undefined ? {} : { stalledAfterMs: opts.stalledAfterMs },
+        ),
+      });
+      ws.once('close', () => wsUsers.release(id));
       wss.emit('connection', ws, req);
     });
   });
 
-  return { server, wss, broadcastReconnect: () => handler.broadcastReconnectNotification() };
+  return { server, wss, mcp, broadcastReconnect: () => handler.broadcastReconnectNotification() };
 }
 
 function pathname(req: IncomingMessage): string {
@@ -139,24 +214,8 @@ async function healthz(opts: HttpServerOptions, req: IncomingMessage, res: Serve
     res.writeHead(405, { Allow: 'GET, HEAD' }).end();
     return;
   }
-  const { services } = opts;
-  let database = false;
-  try {
-    // A round trip to PostgreSQL; SQLite answers at once.
-    database = await services.db.healthy();
-  } catch {
-    database = false;
-  }
-  const shuttingDown = opts.isShuttingDown();
-  const ok = database && !shuttingDown;
-  const body = {
-    status: ok ? 'ok' : shuttingDown ? 'shutting_down' : 'unhealthy',
-    database,
-    liveScopes: services.factory.liveScopes(),
-    activeRuns: services.factory.activeRuns().length,
-    subscribers: services.hub.subscriberCount(),
-    uptimeSeconds: Math.round(process.uptime()),
-  };
+  const body = await opts.health(opts.isShuttingDown());
+  const ok = body.status === 'ok' || body.status === 'degraded';
   res.writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
   res.end(req.method === 'HEAD' ? undefined : JSON.stringify(body));
 }

@@ -1,5 +1,6 @@
 import { loadOrCreateSecret } from '@toolrun/api';
 import { pino } from 'pino';
+import pretty from 'pino-pretty';
 import { EnvError, readEnv, type ServerEnv } from './env.ts';
 import { startServer } from './startServer.ts';
 
@@ -18,7 +19,15 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = pino({ level: env.logLevel, base: { service: 'toolrun' } });
+  // A person at a terminal reads lines; a log collector (stdout not a terminal) gets JSON, as before.
+  const readable = env.logFormat === 'pretty' || (env.logFormat === 'auto' && process.stdout.isTTY === true);
+  const options = { level: env.logLevel, base: { service: 'toolrun' } };
+  const logger = readable
+    ? pino(
+        options,
+        pretty({ sync: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' }),
+      )
+    : pino(options);
   const server = await startServer({
     database: env.databaseUrl ?? env.dbPath,
     port: env.port,
@@ -35,6 +44,16 @@ async function main(): Promise<void> {
     sse: env.sse,
     databaseWriter: env.dbWriter,
     stalledAfterMs: env.stalledAfterMs,
+    mcpServer: env.mcpServer,
+    security: env.security,
+    subscriptionCaps: env.subscriptionCaps,
+    allowDevAuthOnNetwork: env.allowDevAuthOnNetwork,
+    ...(env.mcp === undefined ? {} : { mcp: env.mcp }),
+    aguiCancelAfterCloseMs: env.aguiCancelAfterCloseMs,
+    approvalTimeoutMs: env.approvalTimeoutMs,
+    tracing: env.tracing,
+    canary: env.canary,
+    healthThresholds: env.healthThresholds,
     auth:
       env.auth.mode === 'external'
         ? {
@@ -48,8 +67,15 @@ async function main(): Promise<void> {
             // Generated once and kept (mode 0600) in the data folder, so tokens survive restarts.
             secret: env.auth.secret ?? loadOrCreateSecret(env.dataDir),
             tokenTtlSeconds: env.tokenTtlSeconds,
+            adminLogin: env.auth.adminLogin,
           },
   });
+  const signIn =
+    env.auth.mode === 'dev'
+      ? `sign in with any user id in the console, or in a terminal: pnpm toolrun login <userId>${server.url === 'http://127.0.0.1:3000' ? '' : ` --url ${server.url}`}`
+      : 'sign in with a token from your identity provider: pnpm toolrun login --token <jwt>';
+  // The first thing a person sees: where the console is and how to get in.
+  if (readable) process.stdout.write(`Toolrun console: ${server.url}  (${signIn})\n`);
   logger.info(
     {
       url: server.url,
@@ -57,6 +83,7 @@ async function main(): Promise<void> {
       // Never log a URL's password.
       database: env.databaseUrl === undefined ? env.dbPath : redactUrl(env.databaseUrl),
       authMode: env.auth.mode,
+      signIn,
     },
     `Toolrun listening on ${server.url}`,
   );

@@ -1,5 +1,6 @@
-import type { DispatcherMetrics, ToolrunServices } from '@toolrun/api';
+import type { DispatcherMetrics, ToolrunServices, ToolSourceStatus } from '@toolrun/api';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { CanaryResult } from './operations/runCanary.ts';
 
 /** Prometheus exposition of the dispatcher's figures and the process's own. */
 export interface PrometheusMetrics {
@@ -8,6 +9,8 @@ export interface PrometheusMetrics {
   readonly port: DispatcherMetrics;
   /** Connects the gauges and counters to the running services (their in-memory snapshot). */
   bind(services: ToolrunServices): void;
+  /** Records one golden-path canary check (`toolrun_canary_*`). */
+  canaryChecked(result: CanaryResult): void;
 }
 
 const DURATION_BUCKETS_SECONDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -56,6 +59,29 @@ export function createPrometheusMetrics(): PrometheusMetrics {
   gauge('toolrun_active_runs', 'Agent runs in progress.', (s) => s.factory.activeRuns().length);
   gauge('toolrun_event_subscribers', 'Live event subscriptions on the hub.', (s) => s.hub.subscriberCount());
 
+  // MCP tool sources, one series per source (the configuration bounds the label values).
+  const perSource = (name: string, help: string, read: (source: ToolSourceStatus) => number | undefined) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['source'] as const,
+      registers: [registry],
+      collect() {
+        const sources = services?.toolSources?.health();
+        if (sources === undefined) return;
+        this.reset();
+        for (const source of sources) {
+          const value = read(source);
+          if (value !== undefined) this.set({ source: source.name }, value);
+        }
+      },
+    });
+  perSource('toolrun_mcp_source_up', 'Whether an MCP tool source is connected (1) or not (0).', (s) =>
+    s.state === 'ready' ? 1 : 0,
+  );
+  perSource('toolrun_mcp_source_tools', "An MCP tool source's tools in the registry.", (s) => s.tools);
+  perSource('toolrun_mcp_source_processes', "A per-user MCP source's running processes.", (s) => s.processes);
+
   const counter = <L extends string>(
     name: string,
     help: string,
@@ -98,6 +124,29 @@ export function createPrometheusMetrics(): PrometheusMetrics {
     return s === undefined ? undefined : [{ labels: {}, value: s.isolationViolations }];
   });
 
+  const canaryChecks = new Counter({
+    name: 'toolrun_canary_checks_total',
+    help: 'Golden-path canary checks, by verdict (ok, failed).',
+    labelNames: ['verdict'] as const,
+    registers: [registry],
+  });
+  const canaryLatency = new Histogram({
+    name: 'toolrun_canary_latency_seconds',
+    help: 'Golden-path canary latency: runs.start to agent_completed through the HTTP API.',
+    buckets: DURATION_BUCKETS_SECONDS,
+    registers: [registry],
+  });
+  const canaryUp = new Gauge({
+    name: 'toolrun_canary_up',
+    help: '1 when the latest golden-path canary check passed, 0 when it failed.',
+    registers: [registry],
+  });
+  const canaryLastSuccess = new Gauge({
+    name: 'toolrun_canary_last_success_timestamp_seconds',
+    help: 'When the golden-path canary last passed (Unix seconds).',
+    registers: [registry],
+  });
+
   const port: DispatcherMetrics = {
     toolExecuted(tool, status, durationMs) {
       toolDuration.observe({ tool, status }, durationMs / 1000);
@@ -119,6 +168,14 @@ export function createPrometheusMetrics(): PrometheusMetrics {
     port,
     bind(next) {
       services = next;
+    },
+    canaryChecked(result) {
+      canaryChecks.inc({ verdict: result.ok ? 'ok' : 'failed' });
+      canaryUp.set(result.ok ? 1 : 0);
+      if (result.ok) {
+        canaryLatency.observe(result.latencyMs / 1000);
+        canaryLastSuccess.set(Date.parse(result.at) / 1000);
+      }
     },
   };
 }

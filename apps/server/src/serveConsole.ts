@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
@@ -20,9 +21,13 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.webmanifest': 'application/manifest+json',
 };
 
+const NOT_BUILT_STYLE =
+  'body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem}code{background:#eee;padding:.1rem .3rem}';
+// The console's CSP allows no inline style: this page's one style element is allowed by its hash.
+const NOT_BUILT_CSP = `default-src 'none'; style-src 'sha256-${createHash('sha256').update(NOT_BUILT_STYLE).digest('base64')}'; frame-ancestors 'none'`;
 const NOT_BUILT_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Toolrun: console not built</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem}code{background:#eee;padding:.1rem .3rem}</style>
+<style>${NOT_BUILT_STYLE}</style>
 </head><body>
 <h1>The Toolrun console is not built</h1>
 <p>The API is up at <code>/trpc</code> (see <code>/healthz</code> and <code>/metrics</code>), but there is no console to serve yet.</p>
@@ -46,7 +51,11 @@ export function createConsoleHandler(dir: string): (req: IncomingMessage, res: S
     }
     const index = join(root, 'index.html');
     if (!existsSync(index)) {
-      res.writeHead(503, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+      res.writeHead(503, {
+        'Content-Type': 'text/html; charset=utf-8',
+        'Cache-Control': 'no-store',
+        'Content-Security-Policy': NOT_BUILT_CSP,
+      });
       res.end(req.method === 'HEAD' ? undefined : NOT_BUILT_PAGE);
       return;
     }

@@ -24,7 +24,7 @@ export interface LeanSseOptions<TContext> {
   basePath: string;
   /** Builds the context exactly as the tRPC handler does, from the request and tRPC's request info. */
   createContext: (req: IncomingMessage, info: TRPCRequestInfo) => TContext | Promise<TContext>;
-  onError: (opts: { error: TRPCError; path: string | undefined; type: string }) => void;
+  onError: (opts: { error: TRPCError; path: string | undefined; type: string; req: IncomingMessage }) => void;
   /**
    * How long a stream may wait for its socket to drain before the connection is closed (its reader
    * is stuck; `EventSource` reconnects and resumes with `Last-Event-ID`). Default 30 s.
@@ -142,7 +142,7 @@ export function createLeanSseHandler<TContext>(
     let ctx: unknown;
     const fail = (cause: unknown): string => {
       const error = getTRPCErrorFromUnknown(cause);
-      opts.onError({ error, path, type: 'subscription' });
+      opts.onError({ error, path, type: 'subscription', req });
       const shape = getErrorShape({ config, ctx, error, input: parsed?.value, path, type: 'subscription' });
       return `event: serialized-error\ndata: ${JSON.stringify(config.transformer.output.serialize(shape))}\n\n\n`;
     };

@@ -1,13 +1,23 @@
 import type { AddressInfo } from 'node:net';
 import type { AuthOptions, ToolrunServices, ToolrunServicesOptions } from '@toolrun/api';
 import { createToolrunServices, loadOrCreateSecret } from '@toolrun/api';
+import { type McpConfig, startMcpToolSources } from '@toolrun/mcp';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { DEFAULT_CONSOLE_DIR } from './env.ts';
 import type { HttpServer } from './http.ts';
 import { createHttpServer } from './http.ts';
+import { createHealthReporter } from './operations/healthReport.ts';
+import type { HealthThresholds } from './operations/judgeHealth.ts';
+import type { Canary } from './operations/startCanary.ts';
+import { CANARY_USER_ID, startCanary } from './operations/startCanary.ts';
+import type { PrometheusMetrics } from './prometheus.ts';
 import { createPrometheusMetrics } from './prometheus.ts';
+import { devAuthExposureProblem } from './security/devAuthExposure.ts';
+import type { SecurityOptions } from './security/securityOptions.ts';
 import type { SseMode } from './sseSubscriptions.ts';
+import type { TracingOptions } from './telemetry/startTracing.ts';
+import { startTracing } from './telemetry/startTracing.ts';
 
 /** Options of {@link startServer}. Everything but `database` has a default that runs as is. */
 export interface StartServerOptions extends PassedThrough {
@@ -46,6 +56,38 @@ export interface StartServerOptions extends PassedThrough {
    * node-http handler). Same frames either way. `main.ts` passes `TOOLRUN_SSE` here.
    */
   sse?: SseMode;
+  /** Bounds of the MCP endpoint's sessions: per user (default 8) and idle time (default 10 min). */
+  mcpServer?: { maxSessionsPerUser?: number; sessionIdleMs?: number };
+  /**
+   * Allowed hosts and origins (beyond loopback and `host`), WebSocket connections per user, the total
+   * connection bound and the HTTP timeouts; defaults in `DEFAULT_SECURITY` (`src/security/`).
+   */
+  security?: Partial<SecurityOptions>;
+  /**
+   * Lets the development identity provider serve on a non-loopback `host` (it refuses to start
+   * there otherwise, and warns at every start when allowed). `TOOLRUN_ALLOW_DEV_AUTH_ON_NETWORK`.
+   */
+  allowDevAuthOnNetwork?: boolean;
+  /**
+   * MCP servers whose tools join the registry (`main.ts` passes `TOOLRUN_MCP_CONFIG`). Connected before
+   * the server listens; their problems at start reject `startServer` (`McpConfigError`); closed on shutdown.
+   */
+  mcp?: McpConfig;
+  /**
+   * AG-UI: how long a run whose `POST /agui/<agent>` connection closed (an abort or a drop) waits for
+   * a reattach before it is cancelled; default 5 s, `0` cancels at once.
+   */
+  aguiCancelAfterCloseMs?: number;
+  /**
+   * The golden-path canary: every `intervalMs` the server runs the calculator agent through its own
+   * HTTP API as {@link CANARY_USER_ID} and checks the five events; 0 or absent: off. `token` is needed
+   * with external auth (a token of the canary's identity from your identity provider).
+   */
+  canary?: { intervalMs: number; timeoutMs?: number; token?: string | undefined };
+  /** `/healthz` thresholds; defaults in {@link DEFAULT_HEALTH_THRESHOLDS}. */
+  healthThresholds?: Partial<HealthThresholds>;
+  /** OpenTelemetry traces of runs, exported over OTLP/HTTP (`main.ts` passes `env.tracing`); off when absent. */
+  tracing?: TracingOptions | undefined;
 }
 
 /** A running server. */
@@ -64,6 +106,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** `/healthz` thresholds when not configured. */
+export const DEFAULT_HEALTH_THRESHOLDS: HealthThresholds = { maxScopeCreateMs: 50, maxLegacyShare: 0.5 };
+
 // How long shutdown waits for streams of finished runs to send their last events.
 const STREAM_FLUSH_MS = 2_000;
 
@@ -78,22 +123,48 @@ const STREAM_FLUSH_MS = 2_000;
  */
 export async function startServer(opts: StartServerOptions): Promise<RunningServer> {
   const logger = opts.logger ?? pino({ level: 'silent' });
+  const listenHost = opts.host ?? '127.0.0.1';
+  const authMode = opts.auth?.mode ?? 'dev';
+  const exposure = devAuthExposureProblem({
+    host: listenHost,
+    authMode,
+    allowNetwork: opts.allowDevAuthOnNetwork ?? false,
+  });
+  if (exposure !== undefined) throw new Error(exposure);
   const auth = opts.auth ?? devAuth(opts.dataDir);
   const prometheus = createPrometheusMetrics();
-  const services = await createToolrunServices({
-    database: opts.database,
-    auth,
-    logger,
-    metricsPorts: [prometheus.port],
-    config: {
-      exposeStackTraces: opts.development ?? false,
-      ...(opts.maxRunInputBytes === undefined ? {} : { maxRunInputBytes: opts.maxRunInputBytes }),
-    },
-    ...pick(opts),
-  });
+  const tracing = opts.tracing === undefined ? undefined : startTracing(opts.tracing);
+  const toolSources =
+    opts.mcp === undefined ? undefined : await startMcpToolSources(opts.mcp, { logger: logger.child({ part: 'mcp' }) });
+  let services: ToolrunServices;
+  try {
+    services = await createToolrunServices({
+      database: opts.database,
+      auth,
+      logger,
+      metricsPorts: [prometheus.port],
+      ...(tracing === undefined ? {} : { runTracer: tracing.runTracer }),
+      config: {
+        exposeStackTraces: opts.development ?? false,
+        ...(opts.maxRunInputBytes === undefined ? {} : { maxRunInputBytes: opts.maxRunInputBytes }),
+      },
+      ...(toolSources === undefined ? {} : { toolSources }),
+      ...pick(opts),
+    });
+  } catch (error) {
+    await toolSources?.close();
+    await tracing?.shutdown();
+    throw error;
+  }
   prometheus.bind(services);
 
   let shuttingDown = false;
+  let canary: Canary | undefined;
+  const health = createHealthReporter({
+    services,
+    canary: () => canary,
+    thresholds: { ...DEFAULT_HEALTH_THRESHOLDS, ...opts.healthThresholds },
+  });
   const http = createHttpServer({
     services,
     logger,
@@ -102,12 +173,17 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     maxBodyBytes: opts.maxBodyBytes ?? 1_048_576,
     ...(opts.stalledAfterMs === undefined ? {} : { stalledAfterMs: opts.stalledAfterMs }),
     isShuttingDown: () => shuttingDown,
+    health,
     sse: opts.sse ?? 'lean',
+    ...(opts.mcpServer === undefined ? {} : { mcp: opts.mcpServer }),
+    host: listenHost,
+    ...(opts.security === undefined ? {} : { security: opts.security }),
+    ...(opts.aguiCancelAfterCloseMs === undefined ? {} : { aguiCancelAfterCloseMs: opts.aguiCancelAfterCloseMs }),
   });
   try {
     await new Promise<void>((resolve, reject) => {
       http.server.once('error', reject);
-      http.server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
+      http.server.listen(opts.port ?? 0, listenHost, () => {
         http.server.off('error', reject);
         resolve();
       });
@@ -119,21 +195,33 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const address = http.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
+  if (authMode === 'dev' && devAuthExposureProblem({ host: listenHost, authMode, allowNetwork: false }) !== undefined) {
+    logger.warn(
+      { host: listenHost, url },
+      'the development identity provider is serving on a network interface (TOOLRUN_ALLOW_DEV_AUTH_ON_NETWORK=true): anyone who can reach this port can sign in as any user, admin included',
+    );
+  }
+  canary = startCanaryFor(opts, services, url, logger, prometheus);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       shuttingDown = true;
+      await canary?.stop();
       const closed = new Promise<void>((resolve) => http.server.close(() => resolve()));
       const graceMs = opts.graceMs ?? 10_000;
       logger.info({ graceMs, activeRuns: services.factory.activeRuns().length }, 'draining');
       await services.drain({ graceMs });
       const until = Date.now() + STREAM_FLUSH_MS;
       while (services.subscriptions().runs > 0 && Date.now() < until) await sleep(20);
+      http.mcp.close();
       http.broadcastReconnect();
       for (const client of http.wss.clients) client.close(1012, 'server restarting');
       http.server.closeAllConnections();
       await services.close();
+      await tracing
+        ?.shutdown()
+        .catch((error: unknown) => logger.warn({ err: error }, 'trace export failed at shutdown'));
       await Promise.race([closed, sleep(STREAM_FLUSH_MS)]);
       for (const client of http.wss.clients) client.terminate();
       await new Promise<void>((resolve) => http.wss.close(() => resolve()));
@@ -146,6 +234,33 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   return { url, port: address.port, services, http, close };
 }
 
+function startCanaryFor(
+  opts: StartServerOptions,
+  services: ToolrunServices,
+  url: string,
+  logger: Logger,
+  prometheus: PrometheusMetrics,
+): Canary | undefined {
+  const intervalMs = opts.canary?.intervalMs ?? 0;
+  if (intervalMs <= 0) return undefined;
+  const configured = opts.canary?.token;
+  if (configured === undefined && services.auth.mode !== 'dev') {
+    logger.warn('the canary is off: external auth needs TOOLRUN_CANARY_TOKEN, a token of its identity');
+    return undefined;
+  }
+  // A wildcard listen address is not a place to connect to: the canary calls loopback.
+  const target = url.replace(/\/\/(0\.0\.0\.0|\[::\])(?=:)/, '//127.0.0.1');
+  return startCanary({
+    url: target,
+    intervalMs,
+    ...(opts.canary?.timeoutMs === undefined ? {} : { timeoutMs: opts.canary.timeoutMs }),
+    token: async () => configured ?? (await services.auth.issue({ userId: CANARY_USER_ID, roles: ['user'] })).token,
+    prune: () => services.db.prune({ olderThanMs: 0, userId: CANARY_USER_ID }),
+    onResult: (result) => prometheus.canaryChecked(result),
+    logger,
+  });
+}
+
 function devAuth(dataDir: string | undefined): AuthOptions {
   if (dataDir === undefined)
     throw new Error('startServer needs `auth` or a `dataDir` to keep the development secret in');
@@ -154,7 +269,16 @@ function devAuth(dataDir: string | undefined): AuthOptions {
 
 type PassedThrough = Pick<
   ToolrunServicesOptions,
-  'limits' | 'extraTools' | 'extraAgents' | 'openai' | 'maxQueuedEvents' | 'clock' | 'ids' | 'databaseWriter'
+  | 'limits'
+  | 'extraTools'
+  | 'extraAgents'
+  | 'openai'
+  | 'maxQueuedEvents'
+  | 'clock'
+  | 'ids'
+  | 'databaseWriter'
+  | 'subscriptionCaps'
+  | 'approvalTimeoutMs'
 >;
 
 function pick(opts: StartServerOptions): PassedThrough {
@@ -167,6 +291,8 @@ function pick(opts: StartServerOptions): PassedThrough {
   if (opts.clock !== undefined) out.clock = opts.clock;
   if (opts.ids !== undefined) out.ids = opts.ids;
   if (opts.databaseWriter !== undefined) out.databaseWriter = opts.databaseWriter;
+  if (opts.subscriptionCaps !== undefined) out.subscriptionCaps = opts.subscriptionCaps;
+  if (opts.approvalTimeoutMs !== undefined) out.approvalTimeoutMs = opts.approvalTimeoutMs;
   return out;
 }
 

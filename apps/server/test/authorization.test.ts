@@ -48,6 +48,11 @@ const TABLE: readonly [string, (c: Client) => Promise<unknown>, Record<Who, stri
   ['tools.list', (c) => c.tools.list.query(), { anonymous: 'UNAUTHORIZED', owner: 'OK', other: 'OK', admin: 'OK' }],
   ['agents.list', (c) => c.agents.list.query(), { anonymous: 'UNAUTHORIZED', owner: 'OK', other: 'OK', admin: 'OK' }],
   [
+    'tools.run',
+    (c) => c.tools.run.mutate({ tool: 'calculator', input: { expression: '1+1' } }),
+    { anonymous: 'UNAUTHORIZED', owner: 'OK', other: 'OK', admin: 'OK' },
+  ],
+  [
     'runs.start',
     (c) => c.runs.start.mutate({ agent: 'calculator', input: {} }),
     { anonymous: 'UNAUTHORIZED', owner: 'OK', other: 'OK', admin: 'OK' },

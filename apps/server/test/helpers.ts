@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -265,4 +266,35 @@ export function handMadeJwt(
   return `${body}.${createHmac(hash, opts.secret ?? TEST_SECRET)
     .update(body)
     .digest('base64url')}`;
+}
+
+/**
+ * Runs an example script (`examples/*.ts`) as a user would, with `node --import tsx`, against
+ * `baseUrl` (as `TOOLRUN_URL`); resolves with its exit code and everything it printed.
+ */
+export async function runExample(
+  file: string,
+  cwd: string,
+  baseUrl: string,
+): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', file], {
+    cwd,
+    env: { ...process.env, TOOLRUN_URL: baseUrl },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const code = await within(
+    new Promise<number | null>((resolve) => child.once('exit', resolve)),
+    30_000,
+    'the example',
+  ).finally(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  return { code, output };
 }

@@ -3,6 +3,7 @@ import { lazy, type ReactNode, Suspense, useCallback, useMemo, useState } from '
 import { ConnectionIndicator } from './components/ConnectionIndicator.tsx';
 import { ErrorBoundary } from './components/ErrorBoundary.tsx';
 import { StatusBadge } from './components/StatusBadge.tsx';
+import { ApprovalsBadge } from './features/approvals/ApprovalsBadge.tsx';
 import { AuditsPage } from './features/audits/AuditsPage.tsx';
 import { HistoryPage } from './features/history/HistoryPage.tsx';
 import { RunDetailPage } from './features/history/RunDetailPage.tsx';
@@ -89,6 +90,7 @@ export function App() {
                 ))}
               </nav>
               <span className="spacer" />
+              <ApprovalsBadge />
               <ConnectionIndicator />
               <label className="inline">
                 transport

@@ -1,34 +1,16 @@
 import { EventEmitter } from 'node:events';
-import {
-  createDispatcherFactory,
-  createInMemoryMetrics,
-  createMemorySink,
-  defineAgent,
-  runAgent,
-} from '@toolrun/dispatcher';
-import { z } from 'zod';
+import { createDispatcherFactory, createInMemoryMetrics, createMemorySink, runAgent } from '@toolrun/dispatcher';
 import { BENCH_LIMITS } from '../fixtures/benchLimits.ts';
 import { createNoopTool, NOOP_INPUT, noopInput, noopRun } from '../fixtures/noopTool.ts';
+import { ONE_CALL_AGENT_INPUT, oneCallAgent, oneCallAgentInput } from '../fixtures/oneCallAgent.ts';
 import type { Benchmark } from '../harness/benchmark.ts';
 import { figure } from '../harness/figure.ts';
 import { compare } from '../harness/measure.ts';
 import { profileInProcess } from '../harness/profileInProcess.ts';
 import { median } from '../harness/stats.ts';
 
-const agentInput = z.object({ question: z.string() });
-const AGENT_INPUT = Object.freeze({ question: 'what is one plus one?' });
-
-/** Thinks once and calls the no-op tool once: a run of exactly five events. */
-const oneCallAgent = defineAgent({
-  name: 'one_call',
-  description: 'Thinks, calls the no-op tool once, answers',
-  input: agentInput,
-  async run(input, ctx) {
-    ctx.think(`looking up ${input.question}`);
-    const result = await ctx.callTool('noop', NOOP_INPUT);
-    return { ok: result.status === 'success' };
-  },
-});
+const agentInput = oneCallAgentInput;
+const AGENT_INPUT = ONE_CALL_AGENT_INPUT;
 
 /**
  * (2) A whole run with one tool call through `runAgent` (agent_started, agent_thinking,

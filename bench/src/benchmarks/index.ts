@@ -3,6 +3,8 @@ import { agentRunBenchmark } from './agentRun.ts';
 import { consoleBenchmark } from './console.ts';
 import { dispatchBenchmark } from './dispatch.ts';
 import { idleBenchmark } from './idle.ts';
+import { mcpBenchmark } from './mcp.ts';
+import { mcpThroughputBenchmark } from './mcpThroughput.ts';
 import { memoryBenchmark } from './memory.ts';
 import { persistenceBenchmark } from './persistence.ts';
 import { postgresBenchmark } from './postgres.ts';
@@ -19,5 +21,7 @@ export const ALL_BENCHMARKS: readonly Benchmark[] = [
   postgresBenchmark,
   transportBenchmark,
   idleBenchmark,
+  mcpThroughputBenchmark,
   consoleBenchmark,
+  mcpBenchmark,
 ];

@@ -19,6 +19,7 @@ export function formatValue(value: number | null | undefined, unit: Unit): strin
     case 'MB':
     case 'events/s':
     case 'rows/s':
+    case 'runs/s':
       return `${n} ${unit}`;
     default: {
       const never: never = unit;

@@ -1,7 +1,7 @@
 /** The shapes of benchmark results: what every benchmark returns and `results/latest.json` holds. */
 
 /** Units a figure can be in. Times per operation are in microseconds unless the unit says otherwise. */
-export type Unit = 'ns' | 'µs' | 'ms' | 'B' | 'KB' | 'MB' | 'events/s' | 'rows/s' | 'ratio' | '%' | 'count';
+export type Unit = 'ns' | 'µs' | 'ms' | 'B' | 'KB' | 'MB' | 'events/s' | 'rows/s' | 'runs/s' | 'ratio' | '%' | 'count';
 
 /** A target from the issue: `value op threshold`, in the figure's own unit (or on its ratio). */
 export interface Target {

@@ -8,6 +8,7 @@ import { createPurgeHistoryTool } from './tools/purgeHistory.ts';
 import { createScratchpadTool } from './tools/scratchpad.ts';
 import { createSearchTool } from './tools/search.ts';
 import { slowTaskTool } from './tools/slowTask.ts';
+import { createTransferFundsTool } from './tools/transferFunds.ts';
 
 /** The names of the built-in tools, as the demo agents call them. */
 export const BUILTIN_TOOL_NAMES = [
@@ -19,11 +20,13 @@ export const BUILTIN_TOOL_NAMES = [
   'list_active_runs',
   'cancel_run',
   'purge_history',
+  'transfer_funds',
 ] as const;
 
 /**
  * Every built-in tool, wired to its ports: `calculator`, `search`, `scratchpad`, `slow_task`, `flaky`
- * (access `user`) and `list_active_runs`, `cancel_run`, `purge_history` (access `admin`).
+ * (access `user`) and `list_active_runs`, `cancel_run`, `purge_history` (access `admin`), and
+ * `transfer_funds` (access `user`; every call waits for the run owner's approval).
  *
  * The factory that provides run control is created from these tools, so wire it lazily:
  *
@@ -49,5 +52,6 @@ export function createBuiltinTools(ports: BuiltinToolPorts): AnyTool[] {
     createListActiveRunsTool(ports.runControl),
     createCancelRunTool(ports.runControl),
     createPurgeHistoryTool(ports.history),
+    createTransferFundsTool(ports.scratchpad),
   ];
 }

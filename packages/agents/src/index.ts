@@ -5,6 +5,7 @@ export { flakyAgent, flakyAgentInput } from './agents/flaky.ts';
 export type { OpenAIAgentConfig } from './agents/openaiAgent.ts';
 export { createOpenAIAgent, openAIAgentInput } from './agents/openaiAgent.ts';
 export { parallelAgent, parallelInput } from './agents/parallel.ts';
+export { payoutAgent, payoutInput } from './agents/payout.ts';
 export { RESEARCH_NOTE_KEY, researchAgent, researchInput } from './agents/research.ts';
 export { slowAgent, slowAgentInput } from './agents/slow.ts';
 export type { CorpusDocument } from './corpus/toolrunDocs.ts';
@@ -33,3 +34,9 @@ export {
 export type { SearchHit } from './tools/search.ts';
 export { createSearchTool, searchInput } from './tools/search.ts';
 export { MAX_SLOW_TASK_MS, slowTaskInput, slowTaskTool } from './tools/slowTask.ts';
+export {
+  createTransferFundsTool,
+  MAX_RECORDED_TRANSFERS,
+  TRANSFERS_KEY,
+  transferFundsInput,
+} from './tools/transferFunds.ts';

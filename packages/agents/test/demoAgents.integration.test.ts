@@ -4,6 +4,7 @@ import {
   type DispatcherFactory,
   type DispatcherLimitsInput,
   findOrderingViolations,
+  type MemorySink,
   RUN_EVENT_TYPES,
   type RunEvent,
   runEventSchema,
@@ -15,6 +16,7 @@ import {
   createInMemoryScratchpad,
   DEMO_AGENT_NAMES,
   RESEARCH_NOTE_KEY,
+  TRANSFERS_KEY,
 } from '../src/index.ts';
 
 // The real dispatcher factory, an in-memory sink and the real tools and agents: nothing stands in here.
@@ -50,6 +52,19 @@ function setup(limits?: DispatcherLimitsInput) {
   return { factory: created, sink, scratchpad, purges, start };
 }
 
+/** The id of the run's first requested approval, once its event is in the sink. */
+async function nextApproval(sink: MemorySink, runId: string): Promise<string> {
+  const find = () => sink.events(runId).find((e) => e.type === 'agent_thinking' && e.approval?.state === 'requested');
+  await waitFor(() => find() !== undefined);
+  const event = find();
+  return event?.type === 'agent_thinking' ? (event.approval?.id ?? '') : '';
+}
+
+async function approveNext(sink: MemorySink, runId: string, factory: DispatcherFactory): Promise<void> {
+  const approvalId = await nextApproval(sink, runId);
+  await factory.approvals.decide({ approvalId, decision: 'approve', by: { userId: 'alice', roles: ['user'] } });
+}
+
 /** The first appearance of each event type, in order. */
 function typeOrder(events: readonly RunEvent[]): string[] {
   return [...new Set(events.map((event) => event.type))];
@@ -66,9 +81,11 @@ describe('demo agents through the real dispatcher factory', () => {
     '%s emits all five event types, in order, and completes',
     { timeout: 15_000 },
     async (name) => {
-      const { start, sink } = setup();
+      const { start, sink, factory } = setup();
       const input = name === 'slow' ? { steps: 3, delayMs: 10 } : {};
       const handle = start(name, input, { admin: name === 'admin' });
+      // payout's transfer waits for the owner's approval: the owner approves it.
+      if (name === 'payout') await approveNext(sink, handle.runId, factory);
       const last = await handle.done;
       const events = sink.events(handle.runId);
       expect(last).toMatchObject({ type: 'agent_completed', status: 'completed' });
@@ -79,7 +96,23 @@ describe('demo agents through the real dispatcher factory', () => {
     },
   );
 
-  it('lists the seven demo agents in the registry, admin restricted to admins', () => {
+  it('payout: the transfer runs once when the owner approves it and never when denied; it is recorded in the scratchpad', async () => {
+    const { start, sink, factory, scratchpad } = setup();
+    const approved = start('payout', { amount: 12 });
+    await approveNext(sink, approved.runId, factory);
+    expect(await approved.done).toMatchObject({ status: 'completed', result: { transferred: true, amount: 12 } });
+    const denied = start('payout', { amount: 99 });
+    const id = await nextApproval(sink, denied.runId);
+    await factory.approvals.decide({ approvalId: id, decision: 'deny', by: { userId: 'alice', roles: ['user'] } });
+    expect(await denied.done).toMatchObject({
+      status: 'completed',
+      result: { transferred: false, reason: 'APPROVAL_DENIED' },
+    });
+    const transfers = await scratchpad.get('alice', TRANSFERS_KEY);
+    expect(transfers).toEqual([expect.objectContaining({ amount: 12, to: 'bob' })]);
+  });
+
+  it('lists the eight demo agents in the registry, admin restricted to admins', () => {
     const { factory } = setup();
     expect(factory.agents.list().map((agent) => agent.name)).toEqual([...DEMO_AGENT_NAMES]);
     expect(factory.agents.listFor(['user']).map((agent) => agent.name)).not.toContain('admin');

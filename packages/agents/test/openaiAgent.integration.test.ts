@@ -32,7 +32,11 @@ afterEach(async () => {
 });
 
 // The real factory and tools; the model server is the scripted local one (no model runs here).
-async function setup(responders: readonly Responder[], config: Partial<OpenAIAgentConfig> = {}) {
+async function setup(
+  responders: readonly Responder[],
+  config: Partial<OpenAIAgentConfig> = {},
+  input: Record<string, unknown> = { prompt: 'What is 6*7?' },
+) {
   const server = await startChatCompletionsServer(responders);
   closers.push(server.close);
   const tools = createBuiltinTools({
@@ -52,7 +56,7 @@ async function setup(responders: readonly Responder[], config: Partial<OpenAIAge
   const handle = factory.startRun({
     context: factory.createContext({ userId: 'alice' }),
     agent: 'openai',
-    input: { prompt: 'What is 6*7?' },
+    input,
   });
   return { server, factory, sink, handle };
 }
@@ -162,5 +166,44 @@ describe('the OpenAI agent through the real dispatcher factory', () => {
     expect(factory.cancelRun(handle.runId, 'stop')).toBe(true);
     await expect(handle.done).resolves.toMatchObject({ status: 'cancelled' });
     expect(factory.liveScopes()).toBe(0);
+  });
+});
+
+describe('client tools and conversations (the AG-UI endpoint passes them)', () => {
+  it('refuses a client tool named like a Toolrun tool, before asking the model anything', async () => {
+    const clientTools = [{ name: 'calculator', description: 'a client calculator' }];
+    const { server, handle } = await setup(toolThenAnswer, {}, { prompt: 'hi', clientTools });
+    const done = await handle.done;
+    expect(done).toMatchObject({ status: 'failed', error: { code: 'AGENT_FAILED' } });
+    expect(done.error?.message).toMatch(/client tool "calculator" has the name of a Toolrun tool/);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('sends a given conversation instead of the prompt, merging one-call assistant messages', async () => {
+    const { server, handle } = await setup([streams(textChunks('Done.'))]);
+    await handle.done;
+    expect(server.requests[0]?.body.messages?.map((m) => m.role)).toEqual(['user']);
+    const conversation = await setup([streams(textChunks('Done.'))]);
+    const { factory } = conversation;
+    const run = factory.startRun({
+      context: factory.createContext({ userId: 'alice' }),
+      agent: 'openai',
+      input: {
+        messages: [
+          { role: 'user', content: 'two calls' },
+          { role: 'assistant', content: '', toolCalls: [{ id: 'a', name: 'x', arguments: '{}' }] },
+          { role: 'assistant', content: '', toolCalls: [{ id: 'b', name: 'y', arguments: '{}' }] },
+          { role: 'tool', content: '1', toolCallId: 'a' },
+          { role: 'tool', content: '2', toolCallId: 'b' },
+        ],
+      },
+    });
+    expect(await run.done).toMatchObject({ status: 'completed' });
+    await conversation.handle.done;
+    // The setup's own run (a prompt) asked too: pick this run's request by its first message.
+    const request = conversation.server.requests.find((r) => r.body.messages?.[0]?.content === 'two calls');
+    const sent = request?.body.messages ?? [];
+    expect(sent.map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'tool']);
+    expect(sent[1]?.tool_calls).toHaveLength(2);
   });
 });

@@ -1,6 +1,6 @@
 import { AuthError, isAuthError } from './auth/AuthError.ts';
 import type { Principal } from './auth/createAuth.ts';
-import type { ToolrunServices } from './services.ts';
+import type { ToolrunServices, TraceCarrier } from './services.ts';
 
 /** What every procedure receives. `principal` is `null` for an anonymous or badly authenticated call. */
 export interface Context {
@@ -12,6 +12,16 @@ export interface Context {
   readonly tokenExpiresAtMs: number | null;
   /** The connection's backpressure, when its transport sends without waiting (see {@link WhenWritable}). */
   readonly whenWritable: WhenWritable | null;
+  /** The request's W3C trace context (`traceparent` header): the parent of the runs it starts. */
+  readonly traceContext: TraceCarrier | null;
+  /** The transport the call came over, when it says: subscriptions are capped per user and per connection by it. */
+  readonly connection: ConnectionInfo | null;
+}
+
+/** Which transport a call came over; `id` tells one WebSocket connection from another. */
+export interface ConnectionInfo {
+  readonly transport: 'http' | 'sse' | 'ws';
+  readonly id: string;
 }
 
 /**
@@ -31,6 +41,11 @@ export interface CreateContextOptions {
   connectionParams?: Readonly<Record<string, string | undefined>> | null | undefined;
   /** The connection's backpressure; omit where the transport applies it itself (HTTP, SSE). */
   whenWritable?: WhenWritable | undefined;
+  /** The request's `traceparent` and `tracestate` headers, as the transport got them. */
+  traceparent?: string | string[] | undefined;
+  tracestate?: string | string[] | undefined;
+  /** The transport and connection; omit for in-process callers (no per-connection caps then). */
+  connection?: ConnectionInfo | undefined;
 }
 
 const MAX_TOKEN_LENGTH = 8192;
@@ -52,6 +67,8 @@ export async function createContext(opts: CreateContextOptions): Promise<Context
     authError: null,
     tokenExpiresAtMs: null,
     whenWritable: opts.whenWritable ?? null,
+    traceContext: traceContextOf(opts),
+    connection: opts.connection ?? null,
   };
   const token = findToken(opts);
   if (token === undefined) return anonymous;
@@ -81,4 +98,12 @@ function bearer(value: string | null | undefined): string | undefined {
   if (typeof value !== 'string') return undefined;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(value);
   return match?.[1];
+}
+
+// Only what could be a traceparent is kept (55 characters in version 00); the tracer validates it.
+function traceContextOf(opts: CreateContextOptions): TraceCarrier | null {
+  const traceparent = Array.isArray(opts.traceparent) ? opts.traceparent[0] : opts.traceparent;
+  if (traceparent === undefined || traceparent.length > 128) return null;
+  const tracestate = Array.isArray(opts.tracestate) ? opts.tracestate.join(',') : opts.tracestate;
+  return tracestate === undefined || tracestate.length > 512 ? { traceparent } : { traceparent, tracestate };
 }

@@ -10,6 +10,7 @@ export type {
   RunStatus,
   ToolCallStatus,
 } from '@toolrun/dispatcher';
+export { findOrderingViolations } from '@toolrun/dispatcher';
 export type { AuthErrorCode } from './auth/AuthError.ts';
 export { AUTH_ERROR_CODES, AuthError, isAuthError } from './auth/AuthError.ts';
 export type {
@@ -23,16 +24,37 @@ export type {
 } from './auth/createAuth.ts';
 export { createAuth, DEV_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from './auth/createAuth.ts';
 export { loadOrCreateSecret, SECRET_FILE_NAME } from './auth/loadOrCreateSecret.ts';
-export type { Context, CreateContextOptions, WhenWritable } from './context.ts';
+export type { ConnectionInfo, Context, CreateContextOptions, WhenWritable } from './context.ts';
 export { createContext } from './context.ts';
+export type { FoundRun } from './findRun.ts';
+export { findRun } from './findRun.ts';
 export type { InputIssue } from './formatIssues.ts';
+export type { CapCode } from './limits/CapError.ts';
+export { CAP_CODES, CapError, isCapError } from './limits/CapError.ts';
+export type { SubscriptionCaps, SubscriptionOwner } from './limits/subscriptionCounter.ts';
+export { DEFAULT_SUBSCRIPTION_CAPS } from './limits/subscriptionCounter.ts';
 export type { Logger } from './logger.ts';
 export { silentLogger } from './logger.ts';
 export type { AppRouter } from './root.ts';
 export { appRouter } from './root.ts';
 export { DEFAULT_PROBE_AGENT } from './routers/audit.ts';
-export type { ServicesConfig, ToolrunServices, ToolrunServicesOptions } from './services.ts';
+export type { StartToolRunOptions, ToolRunHandle } from './runs/startToolRun.ts';
+export { startToolRun } from './runs/startToolRun.ts';
+export type {
+  RunTracerPort,
+  ServicesConfig,
+  ToolrunServices,
+  ToolrunServicesOptions,
+  ToolSourceStatus,
+  ToolSources,
+  TraceCarrier,
+} from './services.ts';
 export { createToolrunServices, DEFAULT_SERVICES_CONFIG } from './services.ts';
+export type { StartedRun, StartRunRequest } from './startRun.ts';
+export { startRun } from './startRun.ts';
+export type { StreamRunEventsOptions } from './streams/streamRunEvents.ts';
+export { streamRunEvents } from './streams/streamRunEvents.ts';
+export type { ToolSwitchboard, ToolSwitchState } from './toolSwitchboard.ts';
 export type { TRPCErrorCode } from './toTRPCError.ts';
 export { AUTH_TO_TRPC, DB_TO_TRPC, DISPATCH_TO_TRPC, toTRPCError } from './toTRPCError.ts';
 export type { ToolrunErrorData } from './trpc.ts';

@@ -1,4 +1,5 @@
 import { agentsRouter } from './routers/agents.ts';
+import { approvalsRouter } from './routers/approvals.ts';
 import { auditRouter } from './routers/audit.ts';
 import { authRouter } from './routers/auth.ts';
 import { metricsRouter } from './routers/metrics.ts';
@@ -17,6 +18,7 @@ export const appRouter = createTRPCRouter({
   runs: runsRouter,
   audit: auditRouter,
   metrics: metricsRouter,
+  approvals: approvalsRouter,
 });
 
 /** The router's type, for typed clients: `createTRPCClient<AppRouter>(…)`. */

@@ -13,6 +13,7 @@ import type {
   EventHub,
   IdSource,
   MetricsSnapshot,
+  RunEvent,
 } from '@toolrun/dispatcher';
 import {
   createDeliveryLedger,
@@ -22,9 +23,34 @@ import {
 } from '@toolrun/dispatcher';
 import type { Auth, AuthOptions } from './auth/createAuth.ts';
 import { createAuth } from './auth/createAuth.ts';
+import type { SubscriptionCaps, SubscriptionOwner } from './limits/subscriptionCounter.ts';
+import { createSubscriptionCounter, DEFAULT_SUBSCRIPTION_CAPS } from './limits/subscriptionCounter.ts';
 import type { Logger } from './logger.ts';
 import { silentLogger } from './logger.ts';
 import { teeMetrics } from './teeMetrics.ts';
+import { createToolSwitchboard, type ToolSwitchboard } from './toolSwitchboard.ts';
+
+/** One tool source's state, for `/healthz` and `/metrics` (an MCP server's, from `@toolrun/mcp`). */
+export interface ToolSourceStatus {
+  readonly name: string;
+  /** `ready` when its tools can be called; `connecting`, `down` or `closed` otherwise. */
+  readonly state: string;
+  readonly tools: number;
+  readonly processes?: number;
+}
+
+/**
+ * Tools that come and go while the server runs (MCP servers: `startMcpToolSources` of
+ * `@toolrun/mcp` fits this port). Their tools join the registry next to the built-in ones; a change
+ * replaces the registry whole. The services close them after the last run.
+ */
+export interface ToolSources {
+  tools(): readonly AnyTool[];
+  /** Calls `onChange` after the set of tools changed; returns the unsubscribe function. */
+  subscribe(onChange: () => void): () => void;
+  health(): readonly ToolSourceStatus[];
+  close(): Promise<void>;
+}
 
 /** Settings the procedures read. */
 export interface ServicesConfig {
@@ -56,6 +82,8 @@ export interface ToolrunServicesOptions {
   /** More tools and agents next to the built-in ones (tests, embedding applications). */
   extraTools?: readonly AnyTool[];
   extraAgents?: readonly AnyAgent[];
+  /** Tools from MCP servers (see {@link ToolSources}); a name already taken is `INVALID_REGISTRY` at start. */
+  toolSources?: ToolSources;
   /** More metrics ports fed alongside the in-memory one (the server's Prometheus histograms). */
   metricsPorts?: readonly DispatcherMetrics[];
   logger?: Logger;
@@ -64,6 +92,24 @@ export interface ToolrunServicesOptions {
   ids?: IdSource;
   /** Queue bound of one hub subscriber before it is cut off (`SLOW_CONSUMER`); hub default when absent. */
   maxQueuedEvents?: number;
+  /** Caps on open subscriptions per user, per SSE user and per WebSocket connection; defaults in {@link DEFAULT_SUBSCRIPTION_CAPS}. */
+  subscriptionCaps?: Partial<SubscriptionCaps>;
+  /** How long a call waits for its approval unless its tool says otherwise; the dispatcher's default (15 min) when absent. */
+  approvalTimeoutMs?: number;
+  /** Follows every committed event, e.g. to export traces (`@toolrun/telemetry`'s `RunTracer` fits). */
+  runTracer?: RunTracerPort;
+}
+
+/** What the services need of a tracer: committed events in, a request's trace context per run. */
+export interface RunTracerPort {
+  observe(events: readonly RunEvent[]): void;
+  setParent(runId: string, carrier: TraceCarrier): void;
+}
+
+/** The W3C trace context headers of a request. */
+export interface TraceCarrier {
+  traceparent: string;
+  tracestate?: string | undefined;
 }
 
 /** Everything the router needs, wired once per process and shared by every request. */
@@ -78,12 +124,21 @@ export interface ToolrunServices {
   readonly auth: Auth;
   readonly logger: Logger;
   readonly config: ServicesConfig;
+  /** The tracer runs' events go to, when tracing is on. */
+  readonly runTracer: RunTracerPort | undefined;
+  /** The admin kill switch per tool (durable, audited); the factory asks it on every call. */
+  readonly toolSwitches: ToolSwitchboard;
   /** Aborted when the services close: open subscriptions end. */
   readonly signal: AbortSignal;
+  /** The tool sources the services were given, for health and metrics. */
+  readonly toolSources: ToolSources | undefined;
   /** Counts the subscriptions a transport is serving; see {@link ToolrunServices.trackSubscription}. */
   subscriptions(): { runs: number; feeds: number };
-  /** Called by the subscription procedures; the returned function ends the tracking. */
-  trackSubscription(kind: 'runs' | 'feeds'): () => void;
+  /**
+   * Called by the subscription procedures; the returned function ends the tracking. With an `owner`,
+   * throws a `CapError` (`TOO_MANY_REQUESTS`) instead when the owner is at a subscription cap.
+   */
+  trackSubscription(kind: 'runs' | 'feeds', owner?: SubscriptionOwner): () => void;
   /**
    * Graceful stop: refuses new runs (`SHUTTING_DOWN`), lets active runs finish within `graceMs`, cancels
    * the rest (each still ends with its `agent_completed`), and commits every event.
@@ -113,10 +168,16 @@ export const DEFAULT_SERVICES_CONFIG: ServicesConfig = {
 export async function createToolrunServices(opts: ToolrunServicesOptions): Promise<ToolrunServices> {
   const logger = opts.logger ?? silentLogger;
   const auth = 'verify' in opts.auth ? opts.auth : await createAuth(opts.auth);
+  // Known before the database opens: crash recovery keeps their runs parked on approval running.
+  const agents: AnyAgent[] = [...createDemoAgents()];
+  if (opts.openai !== undefined) agents.push(createOpenAIAgent(opts.openai));
+  agents.push(...(opts.extraAgents ?? []));
+  const resumableAgents = agents.filter((agent) => typeof agent.resume === 'function').map((agent) => agent.name);
   const db =
     typeof opts.database === 'string'
       ? await openStorage({
           location: opts.database,
+          resumableAgents,
           ...(opts.databaseWriter === undefined ? {} : { writer: opts.databaseWriter }),
         })
       : opts.database;
@@ -133,7 +194,21 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
     metrics,
     ...(opts.maxQueuedEvents === undefined ? {} : { maxQueuedEvents: opts.maxQueuedEvents }),
   });
-  const sink = db.createPersistentSink({ onCommitted: (events) => hub.publish(events) });
+  const runTracer = opts.runTracer;
+  const sink = db.createPersistentSink({
+    onCommitted:
+      runTracer === undefined
+        ? (events) => hub.publish(events)
+        : (events) => {
+            hub.publish(events);
+            try {
+              runTracer.observe(events);
+            } catch (error) {
+              // A tracing fault must never cost a delivery.
+              logger.error({ err: error }, 'tracing failed');
+            }
+          },
+  });
 
   // The admin tools reach the factory they belong to, which exists only once they do.
   let factoryRef: DispatcherFactory | undefined;
@@ -151,24 +226,39 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
       cancelRun: (runId, reason) => factoryRef?.cancelRun(runId, reason) ?? false,
     },
   });
-  const agents: AnyAgent[] = [...createDemoAgents()];
-  if (opts.openai !== undefined) agents.push(createOpenAIAgent(opts.openai));
+  const toolSwitches = await createToolSwitchboard(db.toolSwitches);
+  const fixedTools = [...tools, ...(opts.extraTools ?? [])];
+  const toolSources = opts.toolSources;
   const factory = createDispatcherFactory({
-    tools: [...tools, ...(opts.extraTools ?? [])],
-    agents: [...agents, ...(opts.extraAgents ?? [])],
+    tools: [...fixedTools, ...(toolSources?.tools() ?? [])],
+    agents,
     sink,
     metrics,
+    approvals: {
+      store: db.approvals,
+      ...(opts.approvalTimeoutMs === undefined ? {} : { defaultTimeoutMs: opts.approvalTimeoutMs }),
+    },
+    toolSwitch: toolSwitches,
     ...(opts.limits === undefined ? {} : { limits: opts.limits }),
     ...(opts.clock === undefined ? {} : { clock: opts.clock }),
     ...(opts.ids === undefined ? {} : { ids: opts.ids }),
   });
   factoryRef = factory;
+  // A source's tools changed (a server came up, or announced new tools): a new registry, whole.
+  const unsubscribe = toolSources?.subscribe(() => {
+    try {
+      factory.replaceTools([...fixedTools, ...toolSources.tools()]);
+    } catch (error) {
+      logger.error({ err: error }, 'the tool sources changed but their tools were refused; the registry is unchanged');
+    }
+  });
+  await resumeParkedRuns(factory, db, logger);
 
   const closing = new AbortController();
   // Every open subscription listens to this one shutdown signal: that is by design, not a leak,
   // so Node's 10-listener warning must not fire (and flood the logs) past ten subscribers.
   setMaxListeners(0, closing.signal);
-  const counts = { runs: 0, feeds: 0 };
+  const subscriptions = createSubscriptionCounter({ ...DEFAULT_SUBSCRIPTION_CAPS, ...opts.subscriptionCaps });
   let closed = false;
   return {
     factory,
@@ -179,27 +269,49 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
     sink,
     auth,
     logger,
+    toolSwitches,
+    runTracer,
     config: { ...DEFAULT_SERVICES_CONFIG, ...opts.config },
     signal: closing.signal,
-    subscriptions: () => ({ ...counts }),
-    trackSubscription(kind) {
-      counts[kind] += 1;
-      let done = false;
-      return () => {
-        if (done) return;
-        done = true;
-        counts[kind] -= 1;
-      };
-    },
+    toolSources,
+    subscriptions: () => subscriptions.counts(),
+    trackSubscription: (kind, owner) => subscriptions.track(kind, owner),
     async drain({ graceMs }) {
       await factory.drain({ graceMs });
       await sink.flush();
+      // No run is left to call them.
+      unsubscribe?.();
+      await toolSources?.close();
     },
     async close() {
       if (closed) return;
       closed = true;
       closing.abort(new Error('the server is shutting down'));
+      unsubscribe?.();
+      void toolSources?.close();
       await db.close();
     },
   };
+}
+
+/**
+ * Continues the runs an earlier process left waiting for approval (crash recovery kept them
+ * running): each waits for its approval again, at the next seq, and its agent resumes at the
+ * pending calls (README "Approvals"). A run that cannot be resumed is logged and left to the next
+ * start's recovery.
+ */
+async function resumeParkedRuns(factory: DispatcherFactory, db: ToolrunDatabase, logger: Logger): Promise<void> {
+  for (const parked of await db.approvals.parkedRuns()) {
+    const log = logger.child({ runId: parked.runId });
+    try {
+      const { done } = factory.approvals.resume(parked);
+      log.warn({ agent: parked.agent, pending: parked.pending.length }, 'resumed a run parked on approval');
+      done.then(
+        (last) => log.info({ status: last.status, durationMs: last.durationMs }, 'run finished'),
+        (error: unknown) => log.error({ err: error }, 'run failed to finish'),
+      );
+    } catch (error) {
+      log.error({ err: error }, 'could not resume a run parked on approval');
+    }
+  }
 }

@@ -6,6 +6,7 @@ import { TRPCError } from '@trpc/server';
 import type { AuthErrorCode } from './auth/AuthError.ts';
 import { isAuthError } from './auth/AuthError.ts';
 import { formatIssues, issuesMessage } from './formatIssues.ts';
+import { isCapError } from './limits/CapError.ts';
 
 /** A tRPC error code, as `new TRPCError({ code })` takes it. */
 export type TRPCErrorCode = TRPCError['code'];
@@ -22,8 +23,10 @@ export const DISPATCH_TO_TRPC: Readonly<Record<DispatchErrorCode, TRPCErrorCode>
   INVALID_OUTPUT: 'INTERNAL_SERVER_ERROR',
   INPUT_TOO_LARGE: 'BAD_REQUEST',
   ACCESS_DENIED: 'FORBIDDEN',
+  TOOL_DISABLED: 'FORBIDDEN',
   TOOL_FAILED: 'INTERNAL_SERVER_ERROR',
   TOOL_TIMEOUT: 'TIMEOUT',
+  TOOL_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   RUN_DEADLINE: 'TIMEOUT',
   CANCELLED: 'CLIENT_CLOSED_REQUEST',
   AGENT_FAILED: 'INTERNAL_SERVER_ERROR',
@@ -44,6 +47,13 @@ export const DISPATCH_TO_TRPC: Readonly<Record<DispatchErrorCode, TRPCErrorCode>
   CONTEXT_IN_USE: 'CONFLICT',
   INVALID_SCOPE: 'BAD_REQUEST',
   INVALID_LIMITS: 'INTERNAL_SERVER_ERROR',
+  // A result code of a handed-off call, never thrown.
+  CLIENT_TOOL: 'CONFLICT',
+  APPROVAL_DENIED: 'FORBIDDEN',
+  APPROVAL_EXPIRED: 'TIMEOUT',
+  APPROVAL_NOT_FOUND: 'NOT_FOUND',
+  APPROVAL_DECIDED: 'CONFLICT',
+  APPROVAL_FORBIDDEN: 'FORBIDDEN',
 };
 
 /** The one mapping from `DbError` codes to tRPC codes. */
@@ -91,6 +101,7 @@ export function toTRPCError(error: unknown): TRPCError {
   if (isAuthError(error))
     return new TRPCError({ code: AUTH_TO_TRPC[error.code], message: error.message, cause: error });
   if (isDbError(error)) return new TRPCError({ code: DB_TO_TRPC[error.code], message: error.message, cause: error });
+  if (isCapError(error)) return new TRPCError({ code: 'TOO_MANY_REQUESTS', message: error.message, cause: error });
   const issues = formatIssues(error);
   if (issues !== undefined && error instanceof Error) {
     return new TRPCError({ code: 'BAD_REQUEST', message: issuesMessage(issues), cause: error });
@@ -102,10 +113,13 @@ export function toTRPCError(error: unknown): TRPCError {
   });
 }
 
-/** The code of the error below the API that caused `error`, when there is one (`RATE_LIMITED`, `EXPIRED_TOKEN`). */
+/**
+ * The code of the error below the API that caused `error`, when there is one (`RATE_LIMITED`,
+ * `EXPIRED_TOKEN`, `SUBSCRIPTIONS_PER_USER`).
+ */
 export function reasonOf(error: TRPCError): string | undefined {
   const cause = error.cause;
-  if (isDispatchError(cause) || isAuthError(cause)) return cause.code;
+  if (isDispatchError(cause) || isAuthError(cause) || isCapError(cause)) return cause.code;
   if (isDbError(cause)) return cause.code;
   return undefined;
 }

@@ -40,11 +40,13 @@ describe('openDatabase', () => {
         .all();
       expect(tables).toEqual([
         MIGRATIONS_TABLE,
+        'approvals',
         'isolation_audits',
         'run_events',
         'runs',
         'scratchpad_entries',
         'tool_calls',
+        'tool_switch_changes',
       ]);
       expect(raw.pragma('application_id', { simple: true })).toBe(TOOLRUN_APPLICATION_ID);
       expect(raw.pragma('user_version', { simple: true })).toBe(knownMigrations().length);

@@ -14,12 +14,14 @@ import { inspectFile } from './inspectFile.ts';
 import { applyMigrations } from './migrate.ts';
 import { type CommitPipeline, createCommitPipeline } from './persistentSink.ts';
 import { recoverInterruptedRuns } from './recovery.ts';
+import { createApprovalsRepository } from './repositories/approvals.ts';
 import { createAuditsRepository } from './repositories/audits.ts';
 import { createEventsRepository } from './repositories/events.ts';
 import { pruneHistory } from './repositories/retention.ts';
 import { createRunsRepository } from './repositories/runs.ts';
 import { createSqliteScratchpad } from './repositories/scratchpad.ts';
 import { createToolCallsRepository } from './repositories/toolCalls.ts';
+import { createSqliteToolSwitches } from './repositories/toolSwitches.ts';
 import { createRunStateCache, sqliteRunStateLoader } from './runStateCache.ts';
 import * as schema from './schema.ts';
 import { createThreadCommitter } from './threadCommitter.ts';
@@ -40,6 +42,11 @@ export interface OpenDatabaseOptions {
    * share): on this thread, synchronously.
    */
   writer?: 'thread' | 'inline';
+  /**
+   * Agents that can resume a run parked on approval (they define `resume`): crash recovery leaves
+   * such runs `running` for the server to resume (README "Approvals"). Empty by default.
+   */
+  resumableAgents?: Iterable<string>;
 }
 
 /** The SQLite {@link ToolrunDatabase}: it can also close synchronously (its writes are committed before `closeSync` returns). */
@@ -75,7 +82,11 @@ export function openDatabase(opts: OpenDatabaseOptions): SqliteDatabase {
       applyMigrations(sqlite, { fresh: state === 'fresh' });
       const created = createEventWriter(createRunStateCache(sqliteRunStateLoader(sqlite)));
       const executor = createBatchExecutor(sqlite);
-      return { writer: created, recovered: recoverInterruptedRuns({ db, writer: created, executor, now }) };
+      const resumableAgents = new Set(opts.resumableAgents ?? []);
+      return {
+        writer: created,
+        recovered: recoverInterruptedRuns({ db, writer: created, executor, now, resumableAgents }),
+      };
     } catch (error) {
       sqlite.close();
       throw toDbError(error, 'WRITE_FAILED');
@@ -92,6 +103,8 @@ export function openDatabase(opts: OpenDatabaseOptions): SqliteDatabase {
     if (closed) throw new DbError('CLOSED', 'the database is closed');
   };
   const scratchpad = createSqliteScratchpad(db, now);
+  const approvalRows = createApprovalsRepository(db);
+  const toolSwitches = createSqliteToolSwitches(db, now);
 
   const closeSync = (): void => {
     if (closed) return;
@@ -161,6 +174,33 @@ export function openDatabase(opts: OpenDatabaseOptions): SqliteDatabase {
       set: (userId, key, value) => (closed ? closedPromise() : scratchpad.set(userId, key, value)),
       delete: (userId, key) => (closed ? closedPromise() : scratchpad.delete(userId, key)),
       list: (userId) => (closed ? closedPromise() : scratchpad.list(userId)),
+    },
+    approvals: {
+      async create(approval) {
+        ensureOpen();
+        approvalRows.create(approval);
+      },
+      async settle(id, settlement) {
+        ensureOpen();
+        return approvalRows.settle(id, settlement);
+      },
+      async get(id) {
+        ensureOpen();
+        return approvalRows.get(id);
+      },
+      async list(listOpts) {
+        ensureOpen();
+        return approvalRows.list(listOpts);
+      },
+      async parkedRuns() {
+        ensureOpen();
+        return approvalRows.parkedRuns();
+      },
+    },
+    toolSwitches: {
+      current: () => (closed ? closedPromise() : toolSwitches.current()),
+      record: (change) => (closed ? closedPromise() : toolSwitches.record(change)),
+      history: (historyOpts) => (closed ? closedPromise() : toolSwitches.history(historyOpts)),
     },
     async prune(pruneOpts) {
       ensureOpen();

@@ -1,11 +1,13 @@
 import type { RunEvent } from '@toolrun/dispatcher';
 import type { PersistentSink } from './persistentSink.ts';
+import type { ApprovalsRepository } from './repositories/approvals.ts';
 import type { AuditRecord, AuditSummary, NewAudit } from './repositories/audits.ts';
 import type { FeedOptions } from './repositories/events.ts';
 import type { PruneOptions, PruneResult } from './repositories/retention.ts';
 import type { ListRunsOptions, RunPage, RunRecord } from './repositories/runs.ts';
 import type { ScratchpadStore } from './repositories/scratchpad.ts';
 import type { ToolCallRecord } from './repositories/toolCalls.ts';
+import type { ToolSwitchStore } from './repositories/toolSwitches.ts';
 
 /** A run with all its stored events (seq order) and tool calls (start order). */
 export interface RunDetail {
@@ -60,6 +62,10 @@ export interface ToolrunDatabase {
   listAudits(opts?: { limit?: number; cursor?: string }): Promise<{ items: AuditSummary[]; nextCursor: string | null }>;
   getAudit(id: string): Promise<AuditRecord | undefined>;
   readonly scratchpad: ScratchpadStore;
+  /** Human approvals of tool calls: the dispatcher's `ApprovalStore`, listings, parked runs. */
+  readonly approvals: ApprovalsRepository;
+  /** The admin kill switch per tool, durable and audited. */
+  readonly toolSwitches: ToolSwitchStore;
   /** Deletes finished runs older than `olderThanMs` in bounded batches; see `pruneHistory`. */
   prune(opts: PruneOptions): Promise<PruneResult>;
   /** A trivial query succeeds (`false` once closed or when the server is unreachable). */

@@ -10,6 +10,12 @@ export type { PersistentSink, SinkStats } from './persistentSink.ts';
 export type { OpenPostgresOptions, PostgresDatabase } from './postgres/openPostgres.ts';
 export { openPostgresDatabase } from './postgres/openPostgres.ts';
 export { INTERRUPTED } from './recovery.ts';
+export type {
+  ApprovalPage,
+  ApprovalRecord,
+  ApprovalsRepository,
+  ListApprovalsOptions,
+} from './repositories/approvals.ts';
 export type { AuditRecord, AuditSummary, NewAudit } from './repositories/audits.ts';
 export type { FeedOptions } from './repositories/events.ts';
 export type { PruneOptions, PruneResult } from './repositories/retention.ts';
@@ -17,4 +23,6 @@ export type { ListRunsOptions, RunPage, RunRecord } from './repositories/runs.ts
 export type { ScratchpadStore } from './repositories/scratchpad.ts';
 export { MAX_SCRATCHPAD_KEY_LENGTH } from './repositories/scratchpad.ts';
 export type { ToolCallRecord } from './repositories/toolCalls.ts';
+export type { ToolSwitchRecord, ToolSwitchStore } from './repositories/toolSwitches.ts';
+export { MAX_SWITCH_REASON_LENGTH } from './repositories/toolSwitches.ts';
 export type { RunRecordStatus, ToolCallRecordStatus } from './schema.ts';

@@ -15,6 +15,8 @@ export interface OpenStorageOptions {
   writer?: 'thread' | 'inline';
   /** PostgreSQL only: connections the pool may open (default 10). */
   poolSize?: number;
+  /** Agents that can resume a run parked on approval: crash recovery keeps such runs running. */
+  resumableAgents?: Iterable<string>;
 }
 
 /** Whether `location` names a PostgreSQL database rather than a SQLite file. */
@@ -30,7 +32,10 @@ export function isPostgresUrl(location: string): boolean {
  * const db = await openStorage({ location: process.env.TOOLRUN_DATABASE_URL ?? './data/toolrun.db' });
  */
 export async function openStorage(opts: OpenStorageOptions): Promise<ToolrunDatabase> {
-  const now = opts.now === undefined ? {} : { now: opts.now };
+  const now = {
+    ...(opts.now === undefined ? {} : { now: opts.now }),
+    ...(opts.resumableAgents === undefined ? {} : { resumableAgents: opts.resumableAgents }),
+  };
   if (isPostgresUrl(opts.location)) {
     return openPostgresDatabase({
       url: opts.location,

@@ -117,3 +117,57 @@ export const scratchpadEntries = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.userId, t.key] })],
 );
+
+/**
+ * Human approvals of tool calls (README "Approvals" in `@toolrun/dispatcher`): one row per call that
+ * waited for a person. `state` is `pending` until one compare-and-set settles it (the first
+ * decision, the deadline or the run's end wins). `call_input` is the unredacted input the call
+ * runs with once approved, kept only while pending (to resume the call after a restart).
+ * No foreign key to `runs`: the row is written before the run's events are committed by the writer.
+ */
+export const approvals = sqliteTable(
+  'approvals',
+  {
+    id: text('id').primaryKey(),
+    runId: text('run_id').notNull(),
+    userId: text('user_id').notNull(),
+    callId: text('call_id').notNull(),
+    tool: text('tool').notNull(),
+    /** The call's input as redacted in its events, and its SHA-256 (hex, of that JSON text). */
+    input: text('input').notNull(),
+    inputHash: text('input_hash').notNull(),
+    callInput: text('call_input'),
+    /** JSON array of the run owner's roles. */
+    roles: text('roles').notNull(),
+    approvers: text('approvers').notNull(),
+    state: text('state').notNull(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    decidedAt: integer('decided_at'),
+    decidedBy: text('decided_by'),
+    reason: text('reason'),
+  },
+  (t) => [
+    index('approvals_user_created_idx').on(t.userId, t.createdAt, t.id),
+    index('approvals_created_idx').on(t.createdAt, t.id),
+    index('approvals_run_idx').on(t.runId),
+    index('approvals_state_idx').on(t.state),
+  ],
+);
+
+/**
+ * The admin kill switch per tool, as a log of changes: a tool's state is its latest row (enabled
+ * when it has none). Kept whole, so that who turned what off, when and why stays auditable.
+ */
+export const toolSwitchChanges = sqliteTable(
+  'tool_switch_changes',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    tool: text('tool').notNull(),
+    enabled: integer('enabled', { mode: 'boolean' }).notNull(),
+    reason: text('reason').notNull(),
+    changedBy: text('changed_by').notNull(),
+    changedAt: integer('changed_at').notNull(),
+  },
+  (t) => [index('tool_switch_changes_tool_idx').on(t.tool, t.id)],
+);

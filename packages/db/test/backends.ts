@@ -11,6 +11,8 @@ export interface OpenOptions {
   now?: () => number;
   /** SQLite only (PostgreSQL ignores it): where the sink commits. */
   writer?: 'thread' | 'inline';
+  /** Agents whose runs parked on approval crash recovery keeps running. */
+  resumableAgents?: string[];
 }
 
 /**
@@ -99,7 +101,8 @@ const postgres: Backend = {
   },
   async open(location, opts = {}) {
     const at = location ?? (await this.fresh());
-    const db = await openStorage({ location: at, ...(opts.now === undefined ? {} : { now: opts.now }) });
+    const { writer: _sqliteOnly, ...pgOpts } = opts;
+    const db = await openStorage({ location: at, ...pgOpts });
     opened.push(db);
     return Object.assign(db, { location: at });
   },

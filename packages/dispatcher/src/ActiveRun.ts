@@ -1,6 +1,6 @@
 import type { UserExecutionContext } from './context.ts';
 import { DispatchError, type DispatchErrorCode } from './errors.ts';
-import type { AgentCompletedEvent, ErrorInfo, JsonValue, RunStatus, ToolCallStatus } from './events.ts';
+import type { AgentCompletedEvent, ApprovalInfo, ErrorInfo, JsonValue, RunStatus, ToolCallStatus } from './events.ts';
 import type { DispatcherLimits } from './limits/limits.ts';
 import type { DeadlineEntry, RunDeadlines } from './limits/RunDeadlines.ts';
 import type { Clock, DispatcherMetrics, EventSink } from './ports.ts';
@@ -95,6 +95,9 @@ export class ActiveRun extends RunChannel implements DeadlineEntry {
   #step = 0;
   #closing = false;
   #closed = false;
+  // Calls waiting for a person's approval, and the run deadline's time left when the first began.
+  #parked = 0;
+  #deadlineLeft = 0;
   #resolveDone: ((event: AgentCompletedEvent) => void) | undefined;
 
   constructor(host: RunHost, context: UserExecutionContext, agent: string, mode: 'agent' | 'direct') {
@@ -184,11 +187,59 @@ export class ActiveRun extends RunChannel implements DeadlineEntry {
     deadlines.add(this, limits.runDeadlineMs);
   }
 
+  /**
+   * Continues a run stored by an earlier process, instead of {@link start}: no `agent_started`, seq
+   * and open calls where the store left them, a fresh run deadline (README, "Approvals").
+   */
+  resume(opts: {
+    lastSeq: number;
+    startedAtMs: number;
+    toolCalls: number;
+    open: readonly { callId: string; tool: string }[];
+  }): void {
+    const { clock, deadlines, limits } = this.#host;
+    this.resumeAt(opts.lastSeq, opts.open);
+    this.#startedMono = clock.monotonic() - Math.max(0, clock.now() - opts.startedAtMs);
+    this.startedAt = new Date(opts.startedAtMs).toISOString();
+    this.toolCalls = opts.toolCalls;
+    deadlines.add(this, limits.runDeadlineMs);
+  }
+
+  /**
+   * A call of this run starts waiting for a person: the run deadline stops while any call waits
+   * (a pending approval has its own deadline), and resumes with the time it had left.
+   */
+  park(): void {
+    this.#parked += 1;
+    if (this.#parked > 1 || this.#closing) return;
+    this.#deadlineLeft = Math.max(0, this.deadlineAt - performance.now());
+    this.#host.deadlines.remove(this);
+    this.deadlineAt = Number.POSITIVE_INFINITY;
+  }
+
+  /** A call stopped waiting for a person (see {@link park}). */
+  unpark(): void {
+    if (this.#parked === 0) return;
+    this.#parked -= 1;
+    if (this.#parked > 0 || this.#closing) return;
+    this.#host.deadlines.add(this, this.#deadlineLeft);
+  }
+
+  /** Whether a call of this run waits for a person's approval. */
+  get parked(): boolean {
+    return this.#parked > 0;
+  }
+
   /** Emits `agent_thinking` with the next step number (refused and counted once the run has ended). */
-  think(text: string): void {
+  think(text: string, approval?: ApprovalInfo): void {
     const max = this.#host.limits.redaction.maxStringLength;
     const cut = text.length > max ? `${text.slice(0, max)}…[truncated ${text.length - max} chars]` : text;
-    if (this.emit({ type: 'agent_thinking', text: cut, step: this.#step + 1 })) this.#step += 1;
+    const step = this.#step + 1;
+    const body =
+      approval === undefined
+        ? ({ type: 'agent_thinking', text: cut, step } as const)
+        : ({ type: 'agent_thinking', text: cut, step, approval } as const);
+    if (this.emit(body)) this.#step += 1;
   }
 
   /**

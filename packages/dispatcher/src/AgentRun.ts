@@ -5,6 +5,7 @@ import { dispatchSubAgent, type StartSubAgent } from './dispatchSubAgent.ts';
 import { dispatchTool } from './dispatchTool.ts';
 import { DispatchError, toDispatchError } from './errors.ts';
 import type { FactoryCore } from './FactoryCore.ts';
+import { handOffTool } from './handOffTool.ts';
 import { redactWith } from './redact.ts';
 import type { SubAgentCall } from './SubAgentCall.ts';
 
@@ -91,6 +92,12 @@ export class AgentRun implements AgentContext {
     if (this.#ended()) return Promise.resolve(lateCall(this.#core.ids.callId()));
     const timeoutMs = opts?.timeoutMs;
     return dispatchSubAgent(this.#core, this.#run, this.context, this.#call, name, input, timeoutMs, startSubAgent);
+  }
+
+  /** Records a call of a tool the client executes (an AG-UI frontend tool); see `AgentContext.handOffTool`. */
+  handOffTool(name: string, input: unknown): ToolResult {
+    if (this.#ended()) return lateCall(this.#core.ids.callId());
+    return handOffTool(this.#core, this.#run, name, input, this.#call);
   }
 
   // What an agent does after its run or its call ended is dropped here, quietly (no event can follow

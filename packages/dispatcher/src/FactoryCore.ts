@@ -6,7 +6,7 @@ import { CircuitBreaker } from './limits/CircuitBreaker.ts';
 import type { DispatcherLimits } from './limits/limits.ts';
 import { RunDeadlines } from './limits/RunDeadlines.ts';
 import { TokenBucket } from './limits/TokenBucket.ts';
-import type { Clock, DispatcherMetrics, EventSink, IdSource } from './ports.ts';
+import type { Clock, DispatcherMetrics, EventSink, IdSource, ToolSwitch } from './ports.ts';
 import { type BookedScope, ScopeLeakWatch } from './ScopeLeakWatch.ts';
 import type { InternalToolRegistry } from './toolRegistry.ts';
 
@@ -61,13 +61,15 @@ export class FactoryCore implements RunHost {
   };
 
   constructor(
-    readonly tools: InternalToolRegistry,
+    /** Replaced whole by `factory.replaceTools`, never changed in place: a lookup sees one snapshot. */
+    public tools: InternalToolRegistry,
     readonly agents: AgentRegistry,
     readonly sink: EventSink,
     readonly limits: DispatcherLimits,
     readonly metrics: DispatcherMetrics,
     readonly clock: Clock,
     readonly ids: IdSource,
+    readonly toolSwitch: ToolSwitch | undefined = undefined,
   ) {}
 
   stats(): FactoryStats {
@@ -140,10 +142,13 @@ export class FactoryCore implements RunHost {
     this.metrics.scopeClosed();
   }
 
-  /** Books one of the user's concurrent agent runs; throws `CONCURRENT_RUN_LIMIT` when none is free. */
-  reserveRun(context: UserExecutionContext): void {
+  /**
+   * Books one of the user's concurrent agent runs; throws `CONCURRENT_RUN_LIMIT` when none is free.
+   * `force`: a run resumed after a restart was admitted once already and is booked whatever the count.
+   */
+  reserveRun(context: UserExecutionContext, force = false): void {
     const user = this.#user(context.userId);
-    if (user.runs >= this.limits.maxConcurrentRunsPerUser) {
+    if (!force && user.runs >= this.limits.maxConcurrentRunsPerUser) {
       this.metrics.limitHit('CONCURRENT_RUN_LIMIT');
       throw new DispatchError(
         'CONCURRENT_RUN_LIMIT',

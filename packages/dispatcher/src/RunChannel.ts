@@ -46,6 +46,16 @@ export abstract class RunChannel extends RunStateMachine {
   }
 
   /**
+   * Continues a stored run: the next event gets seq `lastSeq + 1`, and `open` calls may complete.
+   * Only before the channel's first event (a run resumed after a restart, README "Approvals").
+   */
+  resumeAt(lastSeq: number, open: readonly { callId: string; tool: string }[]): void {
+    if (this.#seq !== 0) throw new Error('only a channel that has emitted nothing can resume a stored run');
+    this.restore(open);
+    this.#seq = lastSeq;
+  }
+
+  /**
    * Checks, stamps and queues an event. Returns it, or `undefined` when the ordering rules refused
    * it. `minted`: the number of a `tool_executing`'s call id from the package's own id source.
    * `mono`: the monotonic clock reading of this instant, when the caller just took one (with the
@@ -176,20 +186,18 @@ function stamp(body: RunEventBody, id: string, seq: number, e: Envelope, at: str
     case 'agent_started':
       return { id, seq, runId, userId, threadId, at, type: body.type, agent: body.agent, input: body.input };
     case 'agent_thinking':
+      if (body.approval !== undefined) {
+        const { text, step, approval } = body;
+        return { id, seq, runId, userId, threadId, at, type: body.type, text, step, approval };
+      }
       return { id, seq, runId, userId, threadId, at, type: body.type, text: body.text, step: body.step };
-    case 'tool_executing':
-      return {
-        id,
-        seq,
-        runId,
-        userId,
-        threadId,
-        at,
-        type: body.type,
-        callId: body.callId,
-        tool: body.tool,
-        input: body.input,
-      };
+    case 'tool_executing': {
+      const { callId, tool, input, parentCallId } = body;
+      if (parentCallId !== undefined) {
+        return { id, seq, runId, userId, threadId, at, type: body.type, callId, tool, input, parentCallId };
+      }
+      return { id, seq, runId, userId, threadId, at, type: body.type, callId, tool, input };
+    }
     case 'tool_completed': {
       const { callId, tool, status, durationMs } = body;
       if (body.error !== undefined) {

@@ -73,6 +73,16 @@ export class RunStateMachine {
     return calls;
   }
 
+  /**
+   * Puts a new machine where a stored run left off: running, with `open` calls between their
+   * `tool_executing` and `tool_completed`. For a run resumed after a restart (README, "Approvals").
+   */
+  restore(open: readonly { callId: string; tool: string }[]): void {
+    if (this.#phase !== 'new') throw new Error('only a machine that has seen no event can be restored');
+    this.#phase = 'running';
+    for (const { callId, tool } of open) this.#accept({ type: 'tool_executing', callId, tool }, 0);
+  }
+
   /** Takes the event if it keeps the rules; otherwise returns the violation and changes nothing. */
   accept(event: MachineEvent): OrderingViolation | undefined {
     return this.#accept(event, 0);

@@ -76,9 +76,11 @@ export class ToolCall implements OpenCall {
     readonly tool: string,
     readonly started: number,
     readonly owner: SubAgentCall | undefined,
+    // The id of a call stored by an earlier process, resumed after a restart (README, "Approvals").
+    resumedCallId?: string,
   ) {
-    this.minted = mintedBy(core.ids);
-    this.callId = callIdFor(core.ids, this.minted);
+    this.minted = resumedCallId === undefined ? mintedBy(core.ids) : 0;
+    this.callId = resumedCallId ?? callIdFor(core.ids, this.minted);
   }
 
   get signal(): AbortSignal {

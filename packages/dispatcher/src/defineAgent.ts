@@ -37,6 +37,16 @@ export interface AgentContext {
    * if (found?.status === 'success') ctx.think(`research says ${JSON.stringify(found.output)}`);
    */
   callAgent?(name: string, input: unknown, opts?: { timeoutMs?: number }): Promise<ToolResult>;
+  /**
+   * Records a call of a tool that the run's client executes rather than Toolrun (an AG-UI frontend
+   * tool): `tool_executing` with `tool: "client:<name>"`, then at once `tool_completed`
+   * `status: 'cancelled'`, `error.code: 'CLIENT_TOOL'`. The agent should then end its run; the client
+   * sends the tool's result in its next run on the same thread. Returns that `cancelled` result.
+   *
+   * Always present on the contexts the dispatcher gives agents; optional in the type so that
+   * hand-made stand-ins stay valid.
+   */
+  handOffTool?(name: string, input: unknown): ToolResult;
 }
 
 /** An agent: a named planner that thinks aloud and calls tools through its run's scope. */
@@ -49,6 +59,30 @@ export interface AgentDefinition<TInput extends z.ZodType = z.ZodType> {
   readonly access?: 'user' | 'admin';
   /** The run's result, plain JSON. Throwing fails the run (`AGENT_FAILED`). */
   run(input: z.output<TInput>, ctx: AgentContext): Promise<JsonValue> | JsonValue;
+  /**
+   * Continues a run that was waiting for a person's approval when the server stopped, from that
+   * pause: nothing the agent did before it runs again (README, "Approvals"). An agent without
+   * `resume` cannot be resumed, and crash recovery closes its runs `interrupted`.
+   */
+  resume?(state: AgentResumeState, ctx: AgentContext): Promise<JsonValue> | JsonValue;
+}
+
+/** A call that was waiting for approval when the server stopped, as the resumed agent sees it. */
+export interface ResumedCall {
+  readonly callId: string;
+  readonly tool: string;
+  readonly approvalId: string;
+  /** The input the call was made with (it runs with this input once approved). */
+  readonly input: JsonValue;
+  /** How the call ends: it waits for its approval again, then runs or is refused. Never rejects. */
+  readonly result: Promise<ToolResult>;
+}
+
+/** What {@link AgentDefinition.resume} receives: the run's input (as stored, redacted) and its waiting calls. */
+export interface AgentResumeState {
+  readonly input: JsonValue;
+  /** The calls still waiting, in the order they were made. */
+  readonly pending: readonly ResumedCall[];
 }
 
 // `run` is declared as a method, so its parameter is bivariant and every agent fits here.

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { UserExecutionContext } from './context.ts';
+import type { JsonValue } from './events.ts';
 
 /** Who may call a tool. */
 export type ToolAccess = 'user' | 'admin';
@@ -26,8 +27,32 @@ export interface ToolDefinition<TInput extends z.ZodType = z.ZodType, TOutput = 
   /** Per-call timeout; the factory's default (30 s) when absent. */
   readonly timeoutMs?: number;
   readonly sensitive?: readonly string[];
+  /**
+   * The input's JSON Schema as the registry lists it, for a tool that brings its own (an MCP
+   * server's tool); computed from `input` when absent. `input` still validates every call.
+   */
+  readonly inputSchema?: JsonValue;
+  /** Where the tool comes from (an MCP source's name), shown in listings; absent for tools defined in code. */
+  readonly source?: string;
+  /**
+   * Whether a call waits for a person's approval before it runs: `'always'`, or a function of the
+   * parsed input and the caller's context deciding per call (README, "Approvals").
+   */
+  readonly approval?: ToolApproval<z.output<TInput>>;
+  /** How long a call may wait for its approval (`APPROVAL_EXPIRED`); the factory's default when absent. */
+  readonly approvalTimeoutMs?: number;
+  /** Who may decide: the run's `'owner'` (the default), an `'admin'`, or `'both'`. */
+  readonly approvers?: ToolApprovers;
   run(input: z.output<TInput>, ctx: ToolRunContext): TOutput | Promise<TOutput>;
 }
+
+/** Which calls of a tool need a person's approval: every call, or those the function picks. */
+export type ToolApproval<TInput = unknown> =
+  | 'always'
+  | ((input: TInput, ctx: { readonly context: UserExecutionContext }) => boolean);
+
+/** Who may approve or deny a tool's calls. */
+export type ToolApprovers = 'owner' | 'admin' | 'both';
 
 /** A tool of any input and output type, as the registry holds it. */
 // `run` is declared as a method, so its parameter is bivariant and every tool fits here.

@@ -3,6 +3,7 @@ import { checkAgentStart } from './checkAgentStart.ts';
 import { createChildContext, type UserExecutionContext } from './context.ts';
 import type { AnyAgent, ToolResult } from './defineAgent.ts';
 import { isDispatchError, toDispatchError } from './errors.ts';
+import type { EventEnvelope, ToolExecutingEvent } from './events.ts';
 import type { FactoryCore } from './FactoryCore.ts';
 import { MAX_TIMER_MS } from './limits/limits.ts';
 import { redactWith } from './redact.ts';
@@ -48,10 +49,14 @@ export function dispatchSubAgent(
   // An unknown name comes from the caller: cut it before it reaches an event or a log.
   const tool = agent ? subAgentLabel(agent.name) : subAgentLabel(String(name).slice(0, 128));
   const call = new SubAgentCall(core, run, tool, agent ? tool : UNKNOWN_TOOL_LABEL, owner);
-  const executing = run.emit(
-    { type: 'tool_executing', callId: call.callId, tool, input: redactWith(input, core.limits.redaction) },
-    call.minted,
-  );
+  const body: Omit<ToolExecutingEvent, keyof EventEnvelope> = {
+    type: 'tool_executing',
+    callId: call.callId,
+    tool,
+    input: redactWith(input, core.limits.redaction),
+  };
+  if (owner !== undefined) body.parentCallId = owner.callId;
+  const executing = run.emit(body, call.minted);
   if (!executing) return Promise.resolve({ callId: call.callId, status: 'cancelled', error: RUN_ENDED, durationMs: 0 });
   run.toolCalls += 1;
   const refused = (failure: CallFailure): Promise<ToolResult> => Promise.resolve(call.refuse(failure));

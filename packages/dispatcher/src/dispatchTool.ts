@@ -1,8 +1,10 @@
 import type { ActiveRun } from './ActiveRun.ts';
 import { abortReason, callStatusOf } from './ActiveRun.ts';
+import { deskOf } from './approval/ApprovalDesk.ts';
 import { isAdmin, type UserExecutionContext } from './context.ts';
 import type { ToolResult } from './defineAgent.ts';
 import { toDispatchError } from './errors.ts';
+import type { EventEnvelope, ToolExecutingEvent } from './events.ts';
 import type { FactoryCore } from './FactoryCore.ts';
 import { formatIssues } from './formatIssues.ts';
 import { jsonLength } from './jsonLength.ts';
@@ -35,20 +37,26 @@ export function dispatchTool(
   // An unknown name comes from the caller: cut it before it reaches an event or a log.
   const tool = entry ? entry.tool.name : String(name).slice(0, 128);
   const call = new ToolCall(core, run, entry, tool, core.clock.monotonic(), owner);
-  const executing = run.emit(
-    {
-      type: 'tool_executing',
-      callId: call.callId,
-      tool,
-      input: redactWith(input, core.limits.redaction, entry?.sensitive),
-    },
-    call.minted,
-    call.started,
-  );
+  const body: Omit<ToolExecutingEvent, keyof EventEnvelope> = {
+    type: 'tool_executing',
+    callId: call.callId,
+    tool,
+    input: redactWith(input, core.limits.redaction, entry?.sensitive),
+  };
+  if (owner !== undefined) body.parentCallId = owner.callId;
+  const executing = run.emit(body, call.minted, call.started);
   if (!executing) return Promise.resolve({ callId: call.callId, status: 'cancelled', error: RUN_ENDED, durationMs: 0 });
   run.toolCalls += 1;
   const checked = guard(call, context, input, callerSignal);
   if ('status' in checked) return Promise.resolve(call.refuse(checked));
+  // A tool that may need a person's approval parks the call first (README, "Approvals").
+  if (entry?.tool.approval !== undefined) {
+    const desk = deskOf(core);
+    if (desk.needs(entry, checked.data, context)) {
+      const { data, breaker } = checked;
+      return desk.hold({ call, context, input, data, breaker, callerSignal });
+    }
+  }
   return call.start(context, checked.data, checked.breaker, callerSignal);
 }
 
@@ -60,6 +68,10 @@ function guard(
 ): CallFailure | { data: unknown; breaker: CircuitBreaker } {
   const { core, run, entry, tool } = call;
   if (!entry) return { status: 'error', code: 'UNKNOWN_TOOL', message: `no tool named ${JSON.stringify(tool)}` };
+  const disabled = core.toolSwitch?.disabledReason(tool);
+  if (disabled !== undefined) {
+    return { status: 'error', code: 'TOOL_DISABLED', message: `tool "${tool}" is disabled by an admin: ${disabled}` };
+  }
   if (entry.tool.access === 'admin' && !isAdmin(context)) {
     return { status: 'denied', code: 'ACCESS_DENIED', message: `tool "${tool}" requires the admin role` };
   }

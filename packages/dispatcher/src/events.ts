@@ -72,13 +72,50 @@ export interface AgentThinkingEvent extends EventEnvelope {
   text: string;
   /** 1, 2, 3 … per run. */
   step: number;
+  /** Present when the thought is about a call's human approval (see README, "Approvals"). */
+  approval?: ApprovalInfo;
 }
+
+/** Where a call's human approval is: asked for, then decided, expired or cancelled with its run. */
+export const APPROVAL_STATES = ['requested', 'approved', 'denied', 'expired', 'cancelled'] as const;
+export type ApprovalState = (typeof APPROVAL_STATES)[number];
+
+/**
+ * The `approval` of an `agent_thinking` event, between its call's `tool_executing` and
+ * `tool_completed`. A type alias (not an interface) so that it is assignable to {@link JsonValue}.
+ */
+export type ApprovalInfo = {
+  id: string;
+  state: ApprovalState;
+  callId: string;
+  tool: string;
+  /** The call's input, redacted as in its `tool_executing`. */
+  input: JsonValue;
+  /** ISO-8601: when a pending approval expires (`APPROVAL_EXPIRED`). */
+  expiresAt: string;
+  /** Who approved or denied it. */
+  decidedBy?: string;
+  /** The reason the decider gave, if any. */
+  reason?: string;
+};
+const approvalInfoSchema = z.object({
+  id: z.string().min(1),
+  state: z.enum(APPROVAL_STATES),
+  callId: z.string(),
+  tool: z.string(),
+  input: jsonValueSchema,
+  expiresAt: z.iso.datetime({ precision: 3 }),
+  decidedBy: z.string().exactOptional(),
+  reason: z.string().exactOptional(),
+});
 
 export interface ToolExecutingEvent extends EventEnvelope {
   type: 'tool_executing';
   callId: string;
   tool: string;
   input: JsonValue;
+  /** The sub-agent call (`tool: "agent:<name>"`) that made this call; absent for the run's own agent. */
+  parentCallId?: string;
 }
 
 export interface ToolCompletedEvent extends EventEnvelope {
@@ -149,6 +186,7 @@ export const runEventSchema = z.discriminatedUnion('type', [
     type: z.literal('agent_thinking'),
     text: z.string(),
     step: z.number().int().positive(),
+    approval: approvalInfoSchema.exactOptional(),
   }),
   z.object({
     ...envelopeShape,
@@ -156,6 +194,7 @@ export const runEventSchema = z.discriminatedUnion('type', [
     callId: z.string(),
     tool: z.string(),
     input: jsonValueSchema,
+    parentCallId: z.string().exactOptional(),
   }),
   z.object({
     ...envelopeShape,

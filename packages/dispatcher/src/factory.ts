@@ -1,14 +1,16 @@
 import type { ActiveRun } from './ActiveRun.ts';
 import { type AgentRegistry, createAgentRegistry } from './agentRegistry.ts';
+import { type ApprovalDecision, type ApprovalOptions, attachApprovalDesk } from './approval/ApprovalDesk.ts';
+import { type ParkedRun, resumeParkedRun } from './approval/resumeParkedRun.ts';
 import { createUserExecutionContext, isUserExecutionContext, type Role, type UserExecutionContext } from './context.ts';
 import type { AnyAgent } from './defineAgent.ts';
 import type { AnyTool } from './defineTool.ts';
 import { DispatchError } from './errors.ts';
-import type { AgentCompletedEvent, JsonValue } from './events.ts';
+import type { AgentCompletedEvent, ApprovalInfo, JsonValue } from './events.ts';
 import { FactoryCore, type FactoryStats } from './FactoryCore.ts';
 import { type DispatcherLimits, type DispatcherLimitsInput, resolveLimits } from './limits/limits.ts';
 import { noopMetrics } from './noopMetrics.ts';
-import type { Clock, DispatcherMetrics, EventSink, IdSource } from './ports.ts';
+import type { Clock, DispatcherMetrics, EventSink, IdSource, ToolSwitch } from './ports.ts';
 import { randomIds } from './randomIds.ts';
 import { launchAgentRun, prepareAgentRun } from './runAgent.ts';
 import { openScope, type RequestScopedToolDispatcher } from './scopedDispatcher.ts';
@@ -34,6 +36,24 @@ export interface DispatcherFactoryOptions {
   readonly metrics?: DispatcherMetrics;
   readonly clock?: Clock;
   readonly ids?: IdSource;
+  /** The admin kill switch per tool; every tool is enabled when absent. */
+  readonly toolSwitch?: ToolSwitch;
+  /** Human approval of tool calls: the store and the default deadline (README, "Approvals"). */
+  readonly approvals?: ApprovalOptions;
+}
+
+/** A factory's approvals (README, "Approvals"). */
+export interface FactoryApprovals {
+  /**
+   * Approves or denies a waiting call; resolves with the approval as decided. Rejects with a
+   * `DispatchError`: `APPROVAL_NOT_FOUND` (no call of this factory waits for it), `APPROVAL_FORBIDDEN`
+   * (the tool's `approvers` exclude the decider), `APPROVAL_DECIDED` (another settlement won first).
+   */
+  decide(decision: ApprovalDecision): Promise<ApprovalInfo>;
+  /** Continues a run that was waiting for approval when an earlier process stopped. */
+  resume(parked: ParkedRun): { done: Promise<AgentCompletedEvent> };
+  /** How many calls wait for approval in this factory. */
+  waiting(): number;
 }
 
 /** A run started with `startRun`, detached from any connection. */
@@ -86,12 +106,22 @@ export interface DispatcherFactory {
   cancelRun(runId: string, reason?: string): boolean;
   /** Live scopes, of everyone or of one user. */
   liveScopes(userId?: string): number;
+  /**
+   * Replaces the tool registry with a new immutable snapshot built from `tools` (tools that come and
+   * go at run time, such as an MCP server's). The new registry is built and validated first
+   * (`INVALID_REGISTRY`, the current one kept) and then swapped in one step: a call sees the old or
+   * the new registry, never a mix; calls already running finish with the tool they started with.
+   */
+  replaceTools(tools: readonly AnyTool[]): void;
   stats(): FactoryStats;
   /**
-   * Shutdown: refuses new scopes and runs (`SHUTTING_DOWN`), waits up to `graceMs` for active runs,
-   * interrupts the rest, and resolves when every run has emitted `agent_completed` and the sink took it.
+   * Shutdown: refuses new scopes and runs (`SHUTTING_DOWN`), lets go of runs parked on approval
+   * that a later process can resume (no event: they stay pending in the approval store), waits up to
+   * `graceMs` for active runs, interrupts the rest, and resolves when every run has emitted
+   * `agent_completed` and the sink took it.
    */
   drain(opts: { graceMs: number }): Promise<void>;
+  readonly approvals: FactoryApprovals;
 }
 
 /**
@@ -119,11 +149,19 @@ export function createDispatcherFactory(opts: DispatcherFactoryOptions): Dispatc
     opts.metrics ?? noopMetrics,
     opts.clock ?? systemClock,
     opts.ids ?? randomIds,
+    opts.toolSwitch,
   );
+  const desk = attachApprovalDesk(core, opts.approvals);
+  const approvals: FactoryApprovals = Object.freeze({
+    decide: (decision: ApprovalDecision) => desk.decide(decision),
+    resume: (parked: ParkedRun) => resumeParkedRun(core, parked),
+    waiting: () => desk.gates.size,
+  });
+  // Reads whichever snapshot is current: `replaceTools` swaps it whole.
   const toolRegistry: ToolRegistry = Object.freeze({
-    list: core.tools.list,
-    listFor: core.tools.listFor,
-    get: core.tools.get,
+    list: () => core.tools.list(),
+    listFor: (roles: readonly Role[]) => core.tools.listFor(roles),
+    get: (name: string) => core.tools.get(name),
   });
 
   const info = (run: ActiveRun): RunInfo => ({
@@ -136,6 +174,7 @@ export function createDispatcherFactory(opts: DispatcherFactoryOptions): Dispatc
 
   return Object.freeze({
     [FACTORY_CORE]: core,
+    approvals,
     tools: toolRegistry,
     agents: core.agents,
     limits,
@@ -183,9 +222,15 @@ export function createDispatcherFactory(opts: DispatcherFactoryOptions): Dispatc
     cancelRun: (runId: string, reason?: string) =>
       core.runs.get(runId)?.abort(new DispatchError('CANCELLED', reason ?? 'cancelled')) ?? false,
     liveScopes: (userId?: string) => core.liveScopes(userId),
+    replaceTools: (tools: readonly AnyTool[]) => {
+      if (!Array.isArray(tools)) throw new DispatchError('INVALID_REGISTRY', 'tools must be an array of definitions');
+      core.tools = createToolRegistry(tools, { defaultTimeoutMs: limits.toolTimeoutMs });
+    },
     stats: () => core.stats(),
     drain: async ({ graceMs }: { graceMs: number }) => {
       core.shuttingDown = true;
+      // Runs parked on approval stay parked in the store for the next start (README, "Approvals").
+      desk.suspendParked();
       const all = (): Promise<unknown> => Promise.all([...core.unsettled].map((run) => run.done));
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([all(), new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, graceMs))))]);

@@ -5,6 +5,13 @@
  */
 export { DIRECT_RUN_AGENT } from './ActiveRun.ts';
 export type { AgentInfo, AgentRegistry } from './agentRegistry.ts';
+export type { ApprovalDecision, ApprovalOptions, Decider } from './approval/ApprovalDesk.ts';
+export { DEFAULT_APPROVAL_TIMEOUT_MS } from './approval/ApprovalDesk.ts';
+export type { ApprovalSettlement, ApprovalStatus, ApprovalStore, NewApproval } from './approval/ApprovalStore.ts';
+export { APPROVAL_STATUSES } from './approval/ApprovalStore.ts';
+export type { MemoryApproval, MemoryApprovalStore } from './approval/createMemoryApprovalStore.ts';
+export { createMemoryApprovalStore } from './approval/createMemoryApprovalStore.ts';
+export type { ParkedCall, ParkedRun } from './approval/resumeParkedRun.ts';
 export type { IsolationAuditReport } from './auditIsolation.ts';
 export { auditIsolation } from './auditIsolation.ts';
 export type { CreateUserExecutionContextInput, Role, UserExecutionContext } from './context.ts';
@@ -17,9 +24,23 @@ export {
   MAX_CONTEXT_DEPTH,
   MAX_ID_LENGTH,
 } from './context.ts';
-export type { AgentContext, AgentDefinition, AnyAgent, ToolResult } from './defineAgent.ts';
+export type {
+  AgentContext,
+  AgentDefinition,
+  AgentResumeState,
+  AnyAgent,
+  ResumedCall,
+  ToolResult,
+} from './defineAgent.ts';
 export { defineAgent } from './defineAgent.ts';
-export type { AnyTool, ToolAccess, ToolDefinition, ToolRunContext } from './defineTool.ts';
+export type {
+  AnyTool,
+  ToolAccess,
+  ToolApproval,
+  ToolApprovers,
+  ToolDefinition,
+  ToolRunContext,
+} from './defineTool.ts';
 export { defineTool } from './defineTool.ts';
 export type { CrossUserDelivery, DeliveryLedger, DeliveryReport } from './deliveryLedger.ts';
 export { createDeliveryLedger } from './deliveryLedger.ts';
@@ -31,6 +52,8 @@ export type {
   AgentCompletedEvent,
   AgentStartedEvent,
   AgentThinkingEvent,
+  ApprovalInfo,
+  ApprovalState,
   ErrorInfo,
   EventEnvelope,
   JsonValue,
@@ -44,6 +67,7 @@ export type {
   ToolExecutingEvent,
 } from './events.ts';
 export {
+  APPROVAL_STATES,
   eventId,
   isTerminalEvent,
   parseEventId,
@@ -53,10 +77,17 @@ export {
   TOOL_CALL_STATUSES,
 } from './events.ts';
 export type { FactoryStats } from './FactoryCore.ts';
-export type { DispatcherFactory, DispatcherFactoryOptions, RunHandle, RunInfo } from './factory.ts';
+export type {
+  DispatcherFactory,
+  DispatcherFactoryOptions,
+  FactoryApprovals,
+  RunHandle,
+  RunInfo,
+} from './factory.ts';
 export { createDispatcherFactory } from './factory.ts';
 export type { SequenceViolation } from './findOrderingViolations.ts';
 export { findOrderingViolations } from './findOrderingViolations.ts';
+export { CLIENT_TOOL_PREFIX } from './handOffTool.ts';
 export type { IsolationProbeOptions, IsolationReport } from './isolationProbe.ts';
 export { runIsolationProbe } from './isolationProbe.ts';
 export type { CircuitState } from './limits/CircuitBreaker.ts';
@@ -72,7 +103,7 @@ export { createMemorySink } from './memorySink.ts';
 export type { InMemoryMetrics, MetricsSnapshot } from './metrics.ts';
 export { createInMemoryMetrics, DURATION_BUCKETS_MS } from './metrics.ts';
 export { noopMetrics } from './noopMetrics.ts';
-export type { Clock, DispatcherMetrics, EventSink, IdSource } from './ports.ts';
+export type { Clock, DispatcherMetrics, EventSink, IdSource, ToolSwitch } from './ports.ts';
 export type { OrderingRule, OrderingViolation, RunPhase } from './RunStateMachine.ts';
 export { ORDERING_RULES, RunStateMachine } from './RunStateMachine.ts';
 export { randomIds } from './randomIds.ts';

@@ -46,3 +46,13 @@ export interface DispatcherMetrics {
   isolationViolation(kind: string): void;
   legacyCall(entryPoint: string): void;
 }
+
+/**
+ * The tools an admin has turned off (the kill switch). The server keeps the switches durable and
+ * audited; the dispatcher asks once per call, before any other guard but the unknown-tool check, and
+ * a disabled tool's call completes at once with `status: 'error'`, `TOOL_DISABLED`.
+ */
+export interface ToolSwitch {
+  /** Why `tool` is disabled, or `undefined` while it is enabled. On the hot path: keep it a lookup. */
+  disabledReason(tool: string): string | undefined;
+}

@@ -81,6 +81,26 @@ describe('RequestScopedToolDispatcher.execute', () => {
     expect((await scope.execute('purge', {})).status).toBe('success');
   });
 
+  it('completes a call to a tool switched off by an admin at once with TOOL_DISABLED, and runs it again once switched on', async () => {
+    const disabled = new Map<string, string>([['add', 'maintenance']]);
+    const log: ToolLog = { signals: [], contexts: [] };
+    const { factory, sink } = testFactory({ log, toolSwitch: { disabledReason: (tool) => disabled.get(tool) } });
+    const context = contextFor('alice');
+    await using scope = factory.forRequest(context);
+    const refused = await scope.execute('add', { a: 1, b: 2 });
+    expect(refused).toMatchObject({ status: 'error', error: { code: 'TOOL_DISABLED' } });
+    expect(refused.status === 'error' && refused.error.message).toContain('maintenance');
+    expect(log.contexts).toHaveLength(0);
+    disabled.delete('add');
+    expect(await scope.execute('add', { a: 1, b: 2 })).toMatchObject({ status: 'success', output: { sum: 3 } });
+    expect(shape(sink.events(context.runId)).slice(1)).toEqual([
+      'tool_executing:add',
+      'tool_completed:add:error',
+      'tool_executing:add',
+      'tool_completed:add:success',
+    ]);
+  });
+
   it('refuses input over maxInputChars with INPUT_TOO_LARGE and counts the limit', async () => {
     const { factory, metrics } = testFactory({ limits: { maxInputChars: 100 } });
     await using scope = factory.forRequest(contextFor());

@@ -92,6 +92,35 @@ describe('sub-agents', () => {
     expect(events.at(-2)).toMatchObject({ output: { sum: { sum: 3 }, token: '[REDACTED]' } });
   });
 
+  it("names the sub-agent call that made each nested call in tool_executing.parentCallId, and no parent for the run's own calls", async () => {
+    const grandchild = oneAgent('grandchild', async (_input, ctx) => {
+      await ctx.callTool('add', { a: 1, b: 1 });
+      return {};
+    });
+    const child = oneAgent('child', async (_input, ctx) => {
+      await ctx.callTool('add', { a: 2, b: 2 });
+      await ctx.callAgent?.('grandchild', {});
+      return {};
+    });
+    const parent = oneAgent('parent', async (_input, ctx) => {
+      await ctx.callTool('add', { a: 3, b: 3 });
+      await ctx.callAgent?.('child', {});
+      return {};
+    });
+    const { factory, sink } = setup([parent, child, grandchild]);
+    const context = contextFor('alice');
+    await using scope = factory.forRequest(context);
+    await runAgent(scope, parent, {});
+    const executing = sink.events(context.runId).filter((e) => e.type === 'tool_executing');
+    const callOf = (tool: string, nth = 0) => executing.filter((e) => e.tool === tool)[nth];
+    expect(executing.map((e) => e.tool)).toEqual(['add', 'agent:child', 'add', 'agent:grandchild', 'add']);
+    expect(callOf('add', 0)).not.toHaveProperty('parentCallId');
+    expect(callOf('agent:child')).not.toHaveProperty('parentCallId');
+    expect(callOf('add', 1)?.parentCallId).toBe(callOf('agent:child')?.callId);
+    expect(callOf('agent:grandchild')?.parentCallId).toBe(callOf('agent:child')?.callId);
+    expect(callOf('add', 2)?.parentCallId).toBe(callOf('agent:grandchild')?.callId);
+  });
+
   it(`stops at depth ${MAX_CONTEXT_DEPTH} with a typed refusal (INVALID_CONTEXT), as a denied call`, async () => {
     const depths: number[] = [];
     const recurse = oneAgent('recurse', async (_input, ctx) => {

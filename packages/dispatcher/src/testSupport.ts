@@ -218,6 +218,7 @@ export function testFactory(
     sink?: DispatcherFactoryOptions['sink'];
     tools?: AnyTool[];
     clock?: DispatcherFactoryOptions['clock'];
+    toolSwitch?: DispatcherFactoryOptions['toolSwitch'];
   } = {},
 ) {
   const memory = createMemorySink();
@@ -229,6 +230,7 @@ export function testFactory(
     metrics,
     ...(opts.limits ? { limits: opts.limits } : {}),
     ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.toolSwitch ? { toolSwitch: opts.toolSwitch } : {}),
   });
   return { factory, sink: memory, metrics };
 }

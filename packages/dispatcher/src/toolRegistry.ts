@@ -12,6 +12,8 @@ export interface ToolInfo {
   readonly timeoutMs: number;
   /** The input's JSON Schema (`z.toJSONSchema`, input side). */
   readonly inputSchema: JsonValue;
+  /** The tool's source (an MCP server's name in the configuration), when it has one. */
+  readonly source?: string;
 }
 
 /** The immutable set of tools a factory dispatches to. */
@@ -57,6 +59,7 @@ export function createToolRegistry(
       access: tool.access,
       timeoutMs,
       inputSchema,
+      ...(tool.source === undefined ? {} : { source: tool.source }),
     });
     const sensitive = tool.sensitive?.length ? new Set(tool.sensitive.map((k) => k.toLowerCase())) : undefined;
     entries.set(tool.name, Object.freeze({ tool, info, timeoutMs, sensitive }));

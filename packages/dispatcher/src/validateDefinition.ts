@@ -51,6 +51,26 @@ export function validateDefinition(
     if (s !== undefined && !(Array.isArray(s) && s.every((k) => typeof k === 'string' && k.length > 0))) {
       refuse(kind, name, 'sensitive must be an array of key names');
     }
+    if (d.source !== undefined && (typeof d.source !== 'string' || !NAME_PATTERN.test(d.source))) {
+      refuse(kind, name, `source must match ${NAME_PATTERN}`);
+    }
+    if (d.approval !== undefined && d.approval !== 'always' && typeof d.approval !== 'function') {
+      refuse(kind, name, 'approval must be "always" or a function of (input, ctx)');
+    }
+    const a = d.approvalTimeoutMs;
+    if (a !== undefined && !(typeof a === 'number' && Number.isFinite(a) && a > 0 && a <= MAX_TIMER_MS)) {
+      refuse(kind, name, `approvalTimeoutMs must be a positive number of milliseconds at most ${MAX_TIMER_MS}`);
+    }
+    if (d.approvers !== undefined && d.approvers !== 'owner' && d.approvers !== 'admin' && d.approvers !== 'both') {
+      refuse(kind, name, 'approvers must be "owner", "admin" or "both"');
+    }
+    const own = d.inputSchema;
+    if (own !== undefined) {
+      if (typeof own !== 'object' || own === null || Array.isArray(own))
+        refuse(kind, name, 'inputSchema must be an object');
+      // A copy, so that the registry's frozen schema cannot change under it.
+      return { inputSchema: deepFreeze(structuredClone(own) as JsonValue) };
+    }
   }
   try {
     return { inputSchema: deepFreeze(z.toJSONSchema(d.input, { io: 'input', unrepresentable: 'any' }) as JsonValue) };

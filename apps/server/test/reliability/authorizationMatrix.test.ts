@@ -65,6 +65,11 @@ const TABLE: readonly Row[] = [
     expected: everyUser,
   },
   {
+    name: 'tools.run in the target thread',
+    call: (c, t) => c.tools.run.mutate({ tool: 'calculator', input: { expression: '1+1' }, threadId: t.threadId }),
+    expected: everyUser,
+  },
+  {
     name: 'runs.events of the target run',
     call: (c, t) => firstMessage((cb) => c.runs.events.subscribe({ runId: t.runId }, cb)),
     expected: { anonymous: U, owner: ['OK', 'NOT_FOUND'], other: ['OK', 'NOT_FOUND'], admin: ['OK', 'NOT_FOUND'] },

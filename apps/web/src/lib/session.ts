@@ -62,8 +62,9 @@ function createSession(identity: Identity | undefined, transport: Transport): Se
       : new LiveRunsStore({
           userId: identity.userId,
           storage: globalThis.sessionStorage,
-          // Browsers allow six HTTP/1.1 connections per server; leave two for queries and mutations.
-          maxStreams: transport === 'sse' ? 4 : undefined,
+          // Browsers allow six HTTP/1.1 connections per server; leave one for the approvals feed
+          // (features/approvals) and two for queries and mutations.
+          maxStreams: transport === 'sse' ? 3 : undefined,
           subscribe: (input, observer) => client.runs.events.subscribe(input, observer),
         });
   return {

@@ -42,7 +42,7 @@ export async function launchBrowser(): Promise<Browser> {
 export interface UserTab {
   context: BrowserContext;
   page: Page;
-  /** Browser console errors and uncaught exceptions seen in this tab. */
+  /** Uncaught exceptions and Content-Security-Policy violations seen in this tab. */
   errors: string[];
 }
 
@@ -61,6 +61,12 @@ export async function openAs(
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
+  // The server's CSP allows only the console's own scripts, styles and connections: a violation
+  // means the console lost a script, a style or a stream, so every test that checks errors checks it.
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text()))
+      errors.push(`csp: ${message.text()}`);
+  });
   await page.goto(`${baseUrl}/#/identity`);
   const demo = page.getByRole('button', { name: opts.admin === true ? `${userId} (admin)` : userId, exact: true });
   if ((await demo.count()) > 0) {

@@ -222,6 +222,8 @@ describe('the console in a real browser', () => {
       .poll(() => page.getByTestId('replay-position').textContent(), { timeout: 20_000 })
       .toBe('event 10000 of 10000');
     expect(await page.getByTestId('replay-row').count()).toBeLessThan(150);
+    // The waterfall draws a bounded number of bars, whatever the run's size.
+    expect(await page.getByTestId('waterfall-bar').count()).toBeLessThanOrEqual(300);
     await page.keyboard.press('Home');
     await expect.poll(() => page.getByTestId('replay-position').textContent()).toBe('event 1 of 10000');
     await page.locator('[data-testid="replay-row"][data-seq="1"]').waitFor();
@@ -272,5 +274,82 @@ describe('the console in a real browser', () => {
     } finally {
       await admin.context.close();
     }
+  });
+
+  it('as the admin, switches a tool off and on again with a reason that alice sees; the metrics page shows the health verdict', async () => {
+    const admin = await openAs(browser, base, 'admin', { admin: true });
+    try {
+      const { page } = admin;
+      await page.goto(`${base}/#/tools`);
+      const row = page.locator('[data-testid="tool-row"][data-tool="search"]');
+      await row.getByLabel('reason to disable search').fill('index rebuild');
+      await row.getByRole('button', { name: 'Disable' }).click();
+      await row.locator('[data-testid="tool-switch"][data-enabled="false"]').waitFor();
+      expect(await row.textContent()).toContain('disabled by admin: index rebuild');
+      await screenshot(page, 'tools-kill-switch');
+
+      await alice.page.goto(`${base}/#/tools`);
+      const aliceRow = alice.page.locator('[data-testid="tool-row"][data-tool="search"]');
+      await aliceRow.locator('[data-testid="tool-switch"][data-enabled="false"]').waitFor();
+      // Only admins get the switch.
+      expect(await aliceRow.getByRole('button').count()).toBe(0);
+
+      await row.getByLabel('reason to enable search').fill('rebuilt');
+      await row.getByRole('button', { name: 'Enable' }).click();
+      await row.locator('[data-testid="tool-switch"][data-enabled="true"]').waitFor();
+
+      await page.goto(`${base}/#/metrics`);
+      const health = page.getByTestId('health-panel');
+      await health.and(page.locator('[data-status="ok"]')).waitFor();
+      expect(await health.getByTestId('canary').textContent()).toContain('off');
+      expect(admin.errors).toEqual([]);
+    } finally {
+      await admin.context.close();
+    }
+  });
+
+  it('shows a run as a waterfall: parallel calls overlapping on one axis, sub-agent calls nested under their agent: call', async () => {
+    const { page } = alice;
+    const bars = async (runId: string) => {
+      await page.goto(`${base}/#/runs/${encodeURIComponent(runId)}`);
+      await page.getByTestId('waterfall-bar').first().waitFor();
+      return page.getByTestId('waterfall-bar').evaluateAll((nodes) =>
+        nodes.map((n) => {
+          const d = (n as HTMLElement).dataset;
+          return {
+            callId: d.callId ?? '',
+            depth: Number(d.depth),
+            parent: d.parentCallId ?? '',
+            start: Number(d.startMs),
+            end: Number(d.endMs),
+            status: d.status ?? '',
+          };
+        }),
+      );
+    };
+
+    const parallelRun = await startRun(page, 'parallel');
+    await card(page, parallelRun).and(page.locator('[data-status="completed"]')).waitFor();
+    const parallel = await bars(parallelRun);
+    expect(parallel.length).toBeGreaterThan(2);
+    expect(parallel.every((b) => b.depth === 0 && b.status === 'success')).toBe(true);
+    expect(parallel.some((a) => parallel.some((b) => a !== b && a.start < b.end && b.start < a.end))).toBe(true);
+    await screenshot(page, 'waterfall-parallel');
+
+    const delegateRun = await startRun(page, 'delegate');
+    await card(page, delegateRun).and(page.locator('[data-status="completed"]')).waitFor();
+    const delegate = await bars(delegateRun);
+    const nested = delegate.filter((b) => b.depth === 1);
+    expect(nested.length).toBeGreaterThan(0);
+    for (const bar of nested) {
+      const parentIndex = delegate.findIndex((b) => b.callId === bar.parent);
+      expect(parentIndex).toBeGreaterThanOrEqual(0);
+      expect(delegate.indexOf(bar)).toBeGreaterThan(parentIndex);
+    }
+    // A click shows the call's input and output.
+    await page.getByTestId('waterfall-bar').first().click();
+    expect(await page.getByTestId('waterfall-detail').textContent()).toContain('input');
+    await screenshot(page, 'waterfall-delegate');
+    expect(alice.errors).toEqual([]);
   });
 });

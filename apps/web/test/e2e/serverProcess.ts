@@ -33,7 +33,8 @@ export async function spawnServer(
   const serverSrc = dirname(fileURLToPath(import.meta.resolve('@toolrun/server')));
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: dirname(serverSrc),
-    env: { ...process.env, TOOLRUN_LOG_LEVEL: 'warn', ...env },
+    // No golden-path canary: its runs would show in the admin's all-users views under test.
+    env: { ...process.env, TOOLRUN_LOG_LEVEL: 'warn', TOOLRUN_CANARY_INTERVAL_MS: '0', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

@@ -9,6 +9,7 @@ import {
 import OpenAI from 'openai';
 import type { ChatCompletionFunctionTool, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { z } from 'zod';
+import { clientToolSpec, conversationMessage, toChatMessages } from '../openai/conversation.ts';
 import { streamTurn } from '../openai/streamTurn.ts';
 import { modelFailure } from '../openai/toModelFailure.ts';
 import type { OpenAIToolSpec } from '../openai/toolSpecsOf.ts';
@@ -56,8 +57,22 @@ const configSchema = z.object({
   maxRetries: z.number().int().min(0).max(5).default(0),
 });
 
-/** The OpenAI agent's input. */
-export const openAIAgentInput = z.object({ prompt: z.string().trim().min(1).max(8_000) }).strict();
+/**
+ * The OpenAI agent's input: a `prompt`, or a whole conversation (`messages`, e.g. from an AG-UI
+ * client; the prompt is then not repeated), and optionally `clientTools`, tools the client runs
+ * itself: when the model calls one, the call is handed off (`ctx.handOffTool`) and the run ends with
+ * it in `pendingToolCalls`, for the client to answer in its next run on the thread.
+ */
+export const openAIAgentInput = z
+  .object({
+    prompt: z.string().trim().min(1).max(8_000).optional(),
+    messages: z.array(conversationMessage).min(1).max(500).optional(),
+    clientTools: z.array(clientToolSpec).max(64).optional(),
+  })
+  .strict()
+  .refine((input) => input.prompt !== undefined || input.messages !== undefined, {
+    message: 'give a prompt or messages',
+  });
 
 /** What goes back to the model for one tool call: the outcome as JSON, cut to a sane size. */
 const MAX_TOOL_MESSAGE_CHARS = 16_000;
@@ -121,13 +136,24 @@ export function createOpenAIAgent(config: OpenAIAgentConfig): AnyAgent {
     name: settings.name,
     description: settings.description ?? `Answers with the ${settings.model} model, calling tools as it decides.`,
     input: openAIAgentInput,
-    async run({ prompt }, ctx) {
+    async run({ prompt, messages: conversation, clientTools = [] }, ctx) {
       const offered = tools
         .filter((entry) => entry.access === 'user' || isAdmin(ctx.context))
         .map((entry) => entry.tool);
+      const clientNames = new Set(clientTools.map((tool) => tool.name));
+      const clash = offered.find((tool) => clientNames.has(tool.function.name));
+      if (clash !== undefined) {
+        // Silently preferring one of two tools of the same name would run what neither side meant.
+        throw modelFailure('client_tool', `client tool "${clash.function.name}" has the name of a Toolrun tool`);
+      }
+      offered.push(
+        ...clientTools.map((tool) => functionTool({ ...tool, inputSchema: (tool.parameters ?? {}) as JsonValue })),
+      );
       const messages: ChatCompletionMessageParam[] = [
         ...(settings.systemPrompt === undefined ? [] : [{ role: 'system' as const, content: settings.systemPrompt }]),
-        { role: 'user', content: prompt },
+        ...(conversation === undefined
+          ? [{ role: 'user' as const, content: prompt ?? '' }]
+          : toChatMessages(conversation)),
       ];
       let toolCalls = 0;
       for (let step = 1; step <= settings.maxSteps; step += 1) {
@@ -169,9 +195,20 @@ export function createOpenAIAgent(config: OpenAIAgentConfig): AnyAgent {
             function: { name: call.name, arguments: call.arguments },
           })),
         });
-        const results = await Promise.all(calls.map((call) => ctx.callTool(call.name, call.args)));
+        const handedOff = calls.filter((call) => clientNames.has(call.name));
+        const pendingToolCalls = handedOff.map((call) => {
+          const result = ctx.handOffTool?.(call.name, call.args);
+          return { callId: result?.callId ?? call.id, tool: call.name, input: call.args };
+        });
+        const results = await Promise.all(
+          calls.map((call) => (clientNames.has(call.name) ? undefined : ctx.callTool(call.name, call.args))),
+        );
         ctx.signal.throwIfAborted();
         toolCalls += calls.length;
+        if (pendingToolCalls.length > 0) {
+          // The client runs these: the conversation goes on in its next run, with their results.
+          return { answer: turn.text, model: settings.model, steps: step, toolCalls, pendingToolCalls };
+        }
         calls.forEach((call, index) => {
           const result = results[index];
           if (result !== undefined)

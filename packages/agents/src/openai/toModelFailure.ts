@@ -13,7 +13,8 @@ export type ModelFailureReason =
   | 'connection'
   | 'stream'
   | 'malformed_arguments'
-  | 'step_limit';
+  | 'step_limit'
+  | 'client_tool';
 
 /** An `AGENT_FAILED` error for the model agent, with the reason (and HTTP status) in `details`. */
 export function modelFailure(

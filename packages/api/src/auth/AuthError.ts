@@ -6,7 +6,10 @@ export const AUTH_ERROR_CODES = {
   INVALID_TOKEN: 'INVALID_TOKEN',
   /** Well signed, but past its `exp`. */
   EXPIRED_TOKEN: 'EXPIRED_TOKEN',
-  /** `auth.login` while the development identity provider is off (`TOOLRUN_AUTH_MODE=external`). */
+  /**
+   * `auth.login` while the development identity provider is off (`TOOLRUN_AUTH_MODE=external`), or
+   * with the admin role while admin sign-in is off (`TOOLRUN_DEV_ADMIN_LOGIN=false`).
+   */
   LOGIN_DISABLED: 'LOGIN_DISABLED',
   /** The auth configuration itself is unusable (for example a PEM that is not a public key). */
   INVALID_CONFIG: 'INVALID_CONFIG',

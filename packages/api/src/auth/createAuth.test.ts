@@ -28,6 +28,14 @@ describe('createAuth in dev mode', () => {
     expect(verified.expiresAtMs).toBe(Date.parse(issued.expiresAt));
   });
 
+  it('refuses to sign an admin token when admin sign-in is off (LOGIN_DISABLED, readable), and still signs users', async () => {
+    const auth = await createAuth({ mode: 'dev', secret: SECRET, adminLogin: false });
+    const refused = auth.issue({ userId: 'mallory', roles: ['admin'] });
+    await expect(refused).rejects.toThrow(/admin role is turned off.*TOOLRUN_DEV_ADMIN_LOGIN=false/);
+    expect(await codeOf(auth.issue({ userId: 'mallory', roles: ['admin'] }))).toBe('LOGIN_DISABLED');
+    expect((await auth.issue({ userId: 'alice', roles: ['user'] })).principal.roles).toEqual(['user']);
+  });
+
   it('gives tokens that expire after the configured time, and refuses them once expired', async () => {
     const issuedLongAgo = await createAuth({
       mode: 'dev',

@@ -42,6 +42,11 @@ export interface DevAuthOptions {
   secret: Uint8Array | string;
   /** Default 12 hours. */
   tokenTtlSeconds?: number;
+  /**
+   * Whether `auth.login` may sign tokens with the admin role; default true. When false, asking for
+   * one is `LOGIN_DISABLED` (`FORBIDDEN`) and users still sign in as themselves.
+   */
+  adminLogin?: boolean;
   /** Wall clock in epoch milliseconds, for tests. */
   now?: () => number;
 }
@@ -96,8 +101,14 @@ export async function createAuth(opts: AuthOptions): Promise<Auth> {
       async issue(principal) {
         const problem = idProblem(principal.userId);
         if (problem !== undefined) throw new AuthError('INVALID_TOKEN', `userId ${problem}`);
-        const iat = Math.floor(now() / 1000);
         const roles = normalizeRoles(principal.roles);
+        if (opts.adminLogin === false && roles.includes('admin')) {
+          throw new AuthError(
+            'LOGIN_DISABLED',
+            'signing in with the admin role is turned off on this server (TOOLRUN_DEV_ADMIN_LOGIN=false); sign in as a user',
+          );
+        }
+        const iat = Math.floor(now() / 1000);
         const token = await new SignJWT({ roles: [...roles] })
           .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
           .setSubject(principal.userId)

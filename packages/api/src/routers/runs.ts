@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { badInput } from '../badInput.ts';
 import { findRun } from '../findRun.ts';
 import { cursorSchema, eventIdSchema, idSchema, limitSchema, nameSchema, runIdSchema } from '../schemas.ts';
+import { startRun } from '../startRun.ts';
 import { served } from '../streams/served.ts';
 import { streamFeed } from '../streams/streamFeed.ts';
 import { streamRunEvents } from '../streams/streamRunEvents.ts';
@@ -25,32 +26,8 @@ export const runsRouter = createTRPCRouter({
   start: authedProcedure
     .input(z.object({ agent: nameSchema, input: z.json().optional(), threadId: idSchema.optional() }))
     .mutation(async ({ ctx, input }) => {
-      const { services, principal } = ctx;
-      const runInput = input.input ?? {};
-      const bytes = Buffer.byteLength(JSON.stringify(runInput), 'utf8');
-      if (bytes > services.config.maxRunInputBytes) {
-        badInput(['input'], `must be at most ${services.config.maxRunInputBytes} bytes as JSON, got ${bytes}`);
-      }
       try {
-        const context = services.factory.createContext({
-          userId: principal.userId,
-          roles: principal.roles,
-          ...(input.threadId === undefined ? {} : { threadId: input.threadId }),
-        });
-        const handle = services.factory.startRun({ context, agent: input.agent, input: runInput });
-        const log = services.logger.child({ correlationId: context.correlationId, runId: handle.runId });
-        log.info({ agent: input.agent, userId: principal.userId }, 'run started');
-        handle.done.then(
-          (done) =>
-            log.info({ status: done.status, durationMs: done.durationMs, toolCalls: done.toolCalls }, 'run finished'),
-          (error: unknown) => log.error({ err: error }, 'run failed to finish'),
-        );
-        // Acknowledge only a durable run: a client told of a run that a crash then loses could
-        // never resume or cancel it. The run's channel hands agent_started to the sink in a
-        // microtask queued before this await, so the flush that follows covers it.
-        await Promise.resolve();
-        await services.sink.flush();
-        return { runId: handle.runId, threadId: context.threadId };
+        return await startRun(ctx.services, ctx.principal, { ...input, traceContext: ctx.traceContext });
       } catch (error) {
         throw toTRPCError(error);
       }
@@ -82,6 +59,7 @@ export const runsRouter = createTRPCRouter({
         services,
         'runs',
         streamRunEvents({ services, principal, runId: input.runId, afterSeq, signal, whenWritable: ctx.whenWritable }),
+        ctx,
       );
     }),
 
@@ -107,6 +85,7 @@ export const runsRouter = createTRPCRouter({
           signal,
           whenWritable: ctx.whenWritable,
         }),
+        ctx,
       );
     }),
 

@@ -9,9 +9,11 @@ import { createRunStateCache } from '../runStateCache.ts';
 import { createPgCommitter } from './createPgCommitter.ts';
 import { acquireLease } from './lease.ts';
 import { knownPgMigrations, migratePostgres } from './migratePostgres.ts';
+import { createPgApprovals } from './pgApprovals.ts';
 import { createPgReads } from './pgReads.ts';
 import { createPgRunStates } from './pgRunStates.ts';
 import { createPgAudits, createPgScratchpad, prunePg } from './pgStores.ts';
+import { createPgToolSwitches } from './pgToolSwitches.ts';
 import { recoverPostgres } from './recoverPostgres.ts';
 import * as schema from './schema.ts';
 
@@ -23,6 +25,11 @@ export interface OpenPostgresOptions {
   now?: () => number;
   /** Connections the pool may open (default 10); the lease holds one more. */
   poolSize?: number;
+  /**
+   * Agents that can resume a run parked on approval: crash recovery keeps such orphaned runs
+   * running, adopted by this process (`parkedRuns()`), as on SQLite.
+   */
+  resumableAgents?: Iterable<string>;
 }
 
 /** The PostgreSQL {@link ToolrunDatabase}. */
@@ -60,7 +67,15 @@ export async function openPostgresDatabase(opts: OpenPostgresOptions): Promise<P
   let schemaVersion: number;
   try {
     schemaVersion = await migratePostgres(lease.client);
-    recovered = await recoverPostgres({ client: lease.client, writer, cache, states, owner: lease.owner, now });
+    recovered = await recoverPostgres({
+      client: lease.client,
+      writer,
+      cache,
+      states,
+      owner: lease.owner,
+      now,
+      resumableAgents: new Set(opts.resumableAgents ?? []),
+    });
   } catch (error) {
     await pool.end().catch(() => {});
     await lease.release();
@@ -70,6 +85,8 @@ export async function openPostgresDatabase(opts: OpenPostgresOptions): Promise<P
   const reads = createPgReads(db);
   const audits = createPgAudits(db, now);
   const scratchpad = createPgScratchpad(db, now);
+  const approvals = createPgApprovals(db, lease.owner);
+  const toolSwitches = createPgToolSwitches(db, now);
   let pipeline: CommitPipeline | undefined;
   let closed = false;
   let closing: Promise<void> | undefined;
@@ -122,6 +139,18 @@ export async function openPostgresDatabase(opts: OpenPostgresOptions): Promise<P
       set: guarded(scratchpad.set),
       delete: guarded(scratchpad.delete),
       list: guarded(scratchpad.list),
+    },
+    approvals: {
+      create: guarded(approvals.create),
+      settle: guarded(approvals.settle),
+      get: guarded(approvals.get),
+      list: guarded(approvals.list),
+      parkedRuns: guarded(approvals.parkedRuns),
+    },
+    toolSwitches: {
+      current: guarded(toolSwitches.current),
+      record: guarded(toolSwitches.record),
+      history: guarded(toolSwitches.history),
     },
     prune: (pruneOpts) => read(() => prunePg(db, { ...pruneOpts, now, ensureOpen })),
     async healthy() {

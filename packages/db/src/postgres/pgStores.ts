@@ -13,7 +13,7 @@ import {
 import { type PruneOptions, type PruneResult, pruneBounds } from '../repositories/retention.ts';
 import { checkKey, checkUser, type ScratchpadStore } from '../repositories/scratchpad.ts';
 import type { PgDb } from './pgReads.ts';
-import { isolationAudits, runs, scratchpadEntries } from './schema.ts';
+import { approvals, isolationAudits, runs, scratchpadEntries } from './schema.ts';
 
 /** Isolation audits on PostgreSQL, newest first, keyset paged on `(created_at, id)`. */
 export function createPgAudits(db: PgDb, now: () => number) {
@@ -122,17 +122,19 @@ export async function prunePg(
       const ids = await tx
         .select({ id: runs.id, lastSeq: runs.lastSeq })
         .from(runs)
-        .where(lt(runs.finishedAt, cutoff))
+        .where(
+          opts.userId === undefined
+            ? lt(runs.finishedAt, cutoff)
+            : and(lt(runs.finishedAt, cutoff), eq(runs.userId, opts.userId)),
+        )
         .orderBy(asc(runs.finishedAt))
         .limit(batchSize)
         .for('update', { skipLocked: true });
       if (ids.length === 0) return { runs: 0, events: 0 };
-      await tx.delete(runs).where(
-        inArray(
-          runs.id,
-          ids.map((r) => r.id),
-        ),
-      );
+      const runIds = ids.map((r) => r.id);
+      // Approvals have no foreign key (written before their run's events commit): deleted here.
+      await tx.delete(approvals).where(inArray(approvals.runId, runIds));
+      await tx.delete(runs).where(inArray(runs.id, runIds));
       // Every stored run holds exactly its seqs 1..last_seq (gaps are refused at write time).
       return { runs: ids.length, events: ids.reduce((sum, r) => sum + r.lastSeq, 0) };
     });

@@ -1,7 +1,7 @@
 import type { RunEvent } from '@toolrun/dispatcher';
 import type pg from 'pg';
 import type { EventWriter } from '../eventWriter.ts';
-import { interruptionEvents } from '../recovery.ts';
+import { interruptionEvents, parkedCalls, RECOVERY_CANCEL_REASON } from '../recovery.ts';
 import type { RunStateCache } from '../runStateCache.ts';
 import { executeBatch } from './executeBatch.ts';
 import { LOCK_NAMESPACE } from './migratePostgres.ts';
@@ -13,6 +13,11 @@ import type { PgRunStates } from './pgRunStates.ts';
  * are closed, as on SQLite (`tool_completed` `cancelled` per open call, then `agent_completed`
  * `interrupted`), in one transaction. The runs are locked `FOR UPDATE` and re-checked, so two
  * processes recovering at once close each orphan once. Returns the appended events.
+ *
+ * Approvals as on SQLite, limited to the orphans: an orphan of an agent in `resumableAgents` with an
+ * open call whose approval is pending stays `running` and is adopted (its `owner` becomes this
+ * process, so `parkedRuns()` here returns it and the next process's recovery leaves it alone); the
+ * orphans' other pending approvals are settled `cancelled`. A live process's approvals are never touched.
  */
 export async function recoverPostgres(opts: {
   client: pg.ClientBase;
@@ -21,6 +26,7 @@ export async function recoverPostgres(opts: {
   states: PgRunStates;
   owner: number;
   now: () => number;
+  resumableAgents: ReadonlySet<string>;
 }): Promise<RunEvent[]> {
   const { client, writer } = opts;
   await client.query('BEGIN');
@@ -29,11 +35,12 @@ export async function recoverPostgres(opts: {
       id: string;
       userId: string;
       threadId: string;
+      agent: string;
       startedAt: string;
       lastSeq: number;
       toolCalls: number;
     }>(
-      `SELECT r.id, r.user_id AS "userId", r.thread_id AS "threadId", r.started_at AS "startedAt",
+      `SELECT r.id, r.user_id AS "userId", r.thread_id AS "threadId", r.agent, r.started_at AS "startedAt",
               r.last_seq AS "lastSeq", r.tool_calls AS "toolCalls"
        FROM runs r
        WHERE r.status = 'running' AND NOT EXISTS (
@@ -55,19 +62,41 @@ export async function recoverPostgres(opts: {
        FROM tool_calls WHERE run_id = ANY($1::text[]) AND status = 'running' ORDER BY run_id, start_seq`,
       [ids],
     );
+    const pending = await client.query<{ id: string; runId: string; callId: string }>(
+      `SELECT id, run_id AS "runId", call_id AS "callId" FROM approvals
+       WHERE state = 'pending' AND run_id = ANY($1::text[]) FOR UPDATE`,
+      [ids],
+    );
     await opts.states.load(client, opts.cache, ids);
     const now = opts.now();
     const recovered: RunEvent[] = [];
     const draft = writer.begin();
+    const adopted: string[] = [];
+    const kept = new Set<string>();
     for (const run of orphans.rows) {
       const open = calls.rows
         .filter((c) => c.runId === run.id)
         .map((c) => ({ callId: c.callId, tool: c.tool, startedAt: Number(c.startedAt) }));
-      const events = interruptionEvents({ ...run, startedAt: Number(run.startedAt) }, open, now);
+      const parked = parkedCalls(run, open, pending.rows, opts.resumableAgents);
+      if (parked.size > 0) adopted.push(run.id);
+      for (const a of pending.rows) if (a.runId === run.id && parked.has(a.callId)) kept.add(a.id);
+      const events = interruptionEvents({ ...run, startedAt: Number(run.startedAt) }, open, now, parked);
+      if (events.length === 0) continue;
       draft.add(events);
       recovered.push(...events);
     }
     await executeBatch(client, draft.build(), opts.owner);
+    if (adopted.length > 0) {
+      await client.query('UPDATE runs SET owner = $1 WHERE id = ANY($2::text[])', [opts.owner, adopted]);
+    }
+    const cancelled = pending.rows.filter((a) => !kept.has(a.id)).map((a) => a.id);
+    if (cancelled.length > 0) {
+      await client.query(
+        `UPDATE approvals SET state = 'cancelled', decided_at = $1, reason = $2, call_input = NULL
+         WHERE id = ANY($3::text[]) AND state = 'pending'`,
+        [now, RECOVERY_CANCEL_REASON, cancelled],
+      );
+    }
     await client.query('COMMIT');
     draft.committed();
     return recovered;

@@ -1,4 +1,15 @@
-import { bigint, doublePrecision, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  doublePrecision,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  serial,
+  text,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
 import type { RunRecordStatus, ToolCallRecordStatus } from '../schema.ts';
 
 /**
@@ -121,3 +132,50 @@ export const feedHead = pgTable('feed_head', {
   id: integer('id').primaryKey(),
   pos: bigint('pos', { mode: 'number' }).notNull(),
 });
+
+/**
+ * Human approvals of tool calls, as `approvals` in `src/schema.ts`: `state` is `pending` until one
+ * compare-and-set `UPDATE … WHERE state = 'pending'` settles it. No foreign key to `runs`: the row is
+ * written before the run's events are committed.
+ */
+export const approvals = pgTable(
+  'approvals',
+  {
+    id: text('id').primaryKey(),
+    runId: text('run_id').notNull(),
+    userId: text('user_id').notNull(),
+    callId: text('call_id').notNull(),
+    tool: text('tool').notNull(),
+    input: text('input').notNull(),
+    inputHash: text('input_hash').notNull(),
+    callInput: text('call_input'),
+    roles: text('roles').notNull(),
+    approvers: text('approvers').notNull(),
+    state: text('state').notNull(),
+    createdAt: ms('created_at').notNull(),
+    expiresAt: ms('expires_at').notNull(),
+    decidedAt: ms('decided_at'),
+    decidedBy: text('decided_by'),
+    reason: text('reason'),
+  },
+  (t) => [
+    index('approvals_user_created_idx').on(t.userId, t.createdAt, t.id),
+    index('approvals_created_idx').on(t.createdAt, t.id),
+    index('approvals_run_idx').on(t.runId),
+    index('approvals_state_idx').on(t.state),
+  ],
+);
+
+/** The admin kill switch per tool, as a log of changes (as `tool_switch_changes` in `src/schema.ts`). */
+export const toolSwitchChanges = pgTable(
+  'tool_switch_changes',
+  {
+    id: serial('id').primaryKey(),
+    tool: text('tool').notNull(),
+    enabled: boolean('enabled').notNull(),
+    reason: text('reason').notNull(),
+    changedBy: text('changed_by').notNull(),
+    changedAt: ms('changed_at').notNull(),
+  },
+  (t) => [index('tool_switch_changes_tool_idx').on(t.tool, t.id)],
+);

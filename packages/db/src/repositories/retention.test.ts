@@ -44,6 +44,15 @@ describe.each(BACKENDS)('prune on $name', (backend) => {
     for (const events of runs) expect(await db.eventsAfter(events[0]?.runId ?? '', 0)).toEqual(events);
   });
 
+  it("prunes only one user's finished runs when given userId, leaving everyone else's", async () => {
+    const { db } = await seed(backend);
+    const result = await db.prune({ olderThanMs: 0, userId: 'u0' });
+    expect(result.runs).toBe(12);
+    expect((await db.listRuns({ limit: 100, userId: 'u0' })).items).toEqual([]);
+    // u1's eleven old runs, the recent one and the one still running are all kept.
+    expect((await db.listRuns({ limit: 100, userId: 'u1' })).items).toHaveLength(13);
+  });
+
   it('stops between batches when aborted, keeping what it already deleted', async () => {
     const { db } = await seed(backend);
     const controller = new AbortController();

@@ -1,12 +1,14 @@
-import { asc, inArray, lt } from 'drizzle-orm';
+import { and, asc, eq, inArray, lt } from 'drizzle-orm';
 import type { DrizzleDb } from '../drizzleDb.ts';
 import { DbError } from '../errors.ts';
-import { runEvents, runs, toolCalls } from '../schema.ts';
+import { approvals, runEvents, runs, toolCalls } from '../schema.ts';
 
 /** Options of {@link pruneHistory}. */
 export interface PruneOptions {
   /** Prune runs that finished more than this long ago. Running runs are never pruned. */
   olderThanMs: number;
+  /** Only this user's runs (the canary's own, say); everyone's when absent. */
+  userId?: string;
   /** Runs per transaction (default 100, at most 1,000). */
   batchSize?: number;
   signal?: AbortSignal;
@@ -44,7 +46,11 @@ export async function pruneHistory(
       const ids = tx
         .select({ id: runs.id })
         .from(runs)
-        .where(lt(runs.finishedAt, cutoff))
+        .where(
+          opts.userId === undefined
+            ? lt(runs.finishedAt, cutoff)
+            : and(lt(runs.finishedAt, cutoff), eq(runs.userId, opts.userId)),
+        )
         .orderBy(asc(runs.finishedAt))
         .limit(batchSize)
         .all()
@@ -52,6 +58,7 @@ export async function pruneHistory(
       if (ids.length === 0) return { runs: 0, events: 0 };
       const events = tx.delete(runEvents).where(inArray(runEvents.runId, ids)).run().changes;
       tx.delete(toolCalls).where(inArray(toolCalls.runId, ids)).run();
+      tx.delete(approvals).where(inArray(approvals.runId, ids)).run();
       tx.delete(runs).where(inArray(runs.id, ids)).run();
       return { runs: ids.length, events };
     }, IMMEDIATE);

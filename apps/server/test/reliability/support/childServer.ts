@@ -66,6 +66,8 @@ export async function spawnServer(opts: {
       TOOLRUN_CONSOLE_DIR: join(opts.dataDir, 'no-console'),
       TOOLRUN_LOG_LEVEL: 'warn',
       TOOLRUN_GRACE_MS: '2000',
+      // The golden-path canary's runs would be extra runs in tests that count them; its own tests turn it on.
+      TOOLRUN_CANARY_INTERVAL_MS: '0',
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -8,6 +8,7 @@ import { useSession } from '../../lib/session.ts';
 import { emptyTimeline, timelineReducer } from '../../lib/timelineReducer.ts';
 import { useTRPC } from '../../lib/trpc.ts';
 import type { RunEvent } from '../../lib/types.ts';
+import { WaterfallView } from '../waterfall/WaterfallView.tsx';
 import { eventSummary } from './eventSummary.ts';
 
 const SPEEDS = [1, 10, 100] as const;
@@ -49,6 +50,8 @@ export function RunDetailPage(props: { runId: string }) {
     [events, at, props.runId],
   );
   const selected = events[at];
+  // The waterfall follows the replay: the calls as they stood at the selected event.
+  const waterfallEvents = useMemo(() => events.slice(0, at + 1), [events, at]);
   const startedAt = events[0]?.at;
 
   const step = (delta: number) => {
@@ -159,6 +162,10 @@ export function RunDetailPage(props: { runId: string }) {
           </dl>
         </div>
       )}
+      <div className="panel stack">
+        <h3>Waterfall</h3>
+        <WaterfallView events={waterfallEvents} />
+      </div>
       <div className="panel stack">
         <header className="row">
           <h3>Replay</h3>

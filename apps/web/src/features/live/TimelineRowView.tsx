@@ -2,6 +2,7 @@ import { JsonPreview } from '../../components/JsonPreview.tsx';
 import { StatusBadge } from '../../components/StatusBadge.tsx';
 import { formatMs, msBetween } from '../../lib/format.ts';
 import type { TimelineRow } from '../../lib/timelineReducer.ts';
+import { ApprovalRowView } from '../approvals/ApprovalRowView.tsx';
 
 function firstSeq(row: TimelineRow): number {
   return row.kind === 'tool' ? row.call.executing.seq : row.event.seq;
@@ -59,6 +60,7 @@ function RowContent(props: { row: TimelineRow }) {
       return (
         <span>
           <span className="muted">step {row.event.step}</span> {row.event.text}
+          {row.event.approval !== undefined && <ApprovalRowView approval={row.event.approval} />}
         </span>
       );
     case 'tool': {

@@ -5,6 +5,7 @@ import { Spinner } from '../../components/Spinner.tsx';
 import { formatMs } from '../../lib/format.ts';
 import { useTRPC } from '../../lib/trpc.ts';
 import type { MetricsSnapshot } from '../../lib/types.ts';
+import { HealthPanel } from './HealthPanel.tsx';
 import { appendPoint, columns, KEY, keysWithPrefix, type MetricsPoint, toPoint } from './metricsSeries.ts';
 import { UPlotChart } from './UPlotChart.tsx';
 
@@ -60,6 +61,7 @@ export function MetricsPage() {
         {snapshot.isFetching && <Spinner label="refreshing" />}
       </div>
       <ErrorText error={snapshot.error} prefix="Could not load metrics" />
+      <HealthPanel />
       {latest !== undefined && (
         <div className="panel figures" data-testid="metrics-figures">
           <Figure label="live scopes" value={latest.liveScopes} />

@@ -1,17 +1,25 @@
 import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
 import { ErrorText } from '../../components/ErrorText.tsx';
 import { StatusBadge } from '../../components/StatusBadge.tsx';
 import { formatMs, jsonPretty } from '../../lib/format.ts';
 import { useSession } from '../../lib/session.ts';
 import { isAdminIdentity } from '../../lib/sessionStore.ts';
 import { useTRPC } from '../../lib/trpc.ts';
+import { ToolSwitch } from './ToolSwitch.tsx';
+import { TryToolForm } from './TryToolForm.tsx';
 
-/** The tool registry as the caller may use it (the server leaves out admin tools for non-admins). */
+/**
+ * The tool registry as the caller may use it (the server leaves out admin tools for non-admins);
+ * "Try it" runs one tool directly, as a one-call run with its live timeline.
+ */
 export function ToolsPage() {
   const trpc = useTRPC();
   const { session } = useSession();
   const tools = useQuery(trpc.tools.list.queryOptions());
   const agents = useQuery(trpc.agents.list.queryOptions());
+  const [trying, setTrying] = useState<string | undefined>();
+  const tried = (tools.data ?? []).find((t) => t.name === trying);
   return (
     <section className="stack" aria-labelledby="tools-title">
       <div className="page-head">
@@ -23,6 +31,7 @@ export function ToolsPage() {
         </p>
       </div>
       <ErrorText error={tools.error} prefix="Could not load tools" />
+      {tried !== undefined && <TryToolForm key={tried.name} tool={tried} />}
       <div className="panel" style={{ padding: 0 }}>
         <table data-testid="tools-table">
           <thead>
@@ -30,7 +39,9 @@ export function ToolsPage() {
               <th>tool</th>
               <th>access</th>
               <th className="num">timeout</th>
+              <th>state</th>
               <th>description and input schema</th>
+              <th />
             </tr>
           </thead>
           <tbody>
@@ -44,10 +55,23 @@ export function ToolsPage() {
                 </td>
                 <td className="num">{formatMs(t.timeoutMs)}</td>
                 <td>
+                  <ToolSwitch tool={t} admin={isAdminIdentity(session.identity)} />
+                </td>
+                <td>
                   <details>
                     <summary>{t.description}</summary>
                     <pre>{jsonPretty(t.inputSchema)}</pre>
                   </details>
+                </td>
+                <td>
+                  <button
+                    type="button"
+                    onClick={() => setTrying(t.name)}
+                    aria-label={`Try ${t.name}`}
+                    style={{ whiteSpace: 'nowrap' }}
+                  >
+                    Try it
+                  </button>
                 </td>
               </tr>
             ))}
