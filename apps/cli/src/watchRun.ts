@@ -149,7 +149,7 @@ export async function watchRun(
     // Nothing after `--from`: the run had already ended; its status gives the exit code.
     const { run } = await client.runs.get.query({ runId: opts.runId });
     output.note(`run ${opts.runId} had already ended: ${run.status}`);
-    return run.status === 'running' ? EXIT.error : exitCodeOf(run.status);
+    return run.status === 'running' || run.status === 'queued' ? EXIT.error : exitCodeOf(run.status);
   } finally {
     runEnded.abort();
     stopSpinner();

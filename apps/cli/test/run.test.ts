@@ -195,6 +195,19 @@ describe('toolrun run, exit codes and errors', () => {
     expect(nowhere.code).toBe(EXIT.error);
   });
 
+  it('starts at most once with --idempotency-key: a retried command gets the same run back', async () => {
+    const key = `cli-${Date.now()}`;
+    const results = await Promise.all(
+      [0, 1].map(() => cli(['run', 'calculator', '--detach', '--json', '--idempotency-key', key], env)),
+    );
+    const runIds = results.map((r) => (jsonLines(r.stdout)[0] as { runId: string }).runId);
+    expect(runIds[0]).toBeDefined();
+    expect(runIds[1]).toBe(runIds[0]);
+    const changed = await cli(['run', 'slow', '--detach', '--idempotency-key', key], env);
+    expect(changed.code).toBe(EXIT.refused);
+    expect(changed.stderr).toContain('idempotency key');
+  });
+
   it("another user's run is not found, to follow and to cancel (exit 6)", async () => {
     const started = await cli(['run', 'calculator', '--detach', '--json'], env);
     const { runId } = jsonLines(started.stdout)[0] as { runId: string };

@@ -19,8 +19,14 @@ const trpc = createTRPCClient<AppRouter>({
   ],
 });
 
-// 3. Start a run, then follow its events until agent_completed (each message holds one or more events).
-const { runId } = await trpc.runs.start.mutate({ agent: 'calculator', input: { question: 'What is (2+3)*4?' } });
+// 3. Start a run with an idempotency key (one per start): if the answer is lost, send the same start
+//    again with the same key and you get the same run, never a second one. At your concurrent-run
+//    limit the run waits in your queue (`queued.position`) and starts when a slot frees.
+const start = { agent: 'calculator', input: { question: 'What is (2+3)*4?' }, idempotencyKey: crypto.randomUUID() };
+const { runId, queued } = await trpc.runs.start.mutate(start).catch(() => trpc.runs.start.mutate(start));
+if (queued) console.log(`queued at position ${queued.position}`);
+
+// 4. Follow its events until agent_completed (each message holds one or more events).
 await new Promise<void>((resolve, reject) => {
   trpc.runs.events.subscribe(
     { runId },

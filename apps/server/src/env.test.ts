@@ -174,6 +174,17 @@ describe('readEnv', () => {
 
   it('reads the stall bound for stuck readers and refuses one too short to be meant', () => {
     expect(readEnv({ TOOLRUN_STALLED_AFTER_MS: '5000' }).stalledAfterMs).toBe(5_000);
+    expect(readEnv({}).starts).toEqual({
+      maxQueuedRunsPerUser: 16,
+      maxQueueWaitMs: 300_000,
+      idempotencyTtlMs: 86_400_000,
+    });
+    expect(readEnv({ TOOLRUN_QUEUE_MAX_PER_USER: '0', TOOLRUN_QUEUE_MAX_WAIT_MS: '60000' }).starts).toMatchObject({
+      maxQueuedRunsPerUser: 0,
+      maxQueueWaitMs: 60_000,
+    });
+    // Keys are kept at least a day: a shorter time would let a late retry start a second run.
+    expect(() => readEnv({ TOOLRUN_IDEMPOTENCY_TTL_MS: '1000' })).toThrow(/TOOLRUN_IDEMPOTENCY_TTL_MS/);
     expect(() => readEnv({ TOOLRUN_STALLED_AFTER_MS: '10' })).toThrow(/TOOLRUN_STALLED_AFTER_MS/);
   });
 

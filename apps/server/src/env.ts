@@ -129,6 +129,10 @@ const schema = z
     TOOLRUN_CANARY_TOKEN: optionalText,
     TOOLRUN_HEALTH_MAX_SCOPE_CREATE_MS: z.coerce.number().positive().max(60_000).default(50),
     TOOLRUN_HEALTH_MAX_LEGACY_SHARE: z.coerce.number().min(0).max(1).default(0.5),
+    // Exactly-once starts and the run queue (issue #18).
+    TOOLRUN_QUEUE_MAX_PER_USER: integer(16, 0, 10_000),
+    TOOLRUN_QUEUE_MAX_WAIT_MS: integer(300_000, 1_000, 86_400_000),
+    TOOLRUN_IDEMPOTENCY_TTL_MS: integer(86_400_000, 86_400_000, 30 * 86_400_000),
   })
   .superRefine((env, ctx) => {
     const exposure = devAuthExposureProblem({
@@ -224,6 +228,8 @@ export interface ServerEnv {
   healthThresholds: { maxScopeCreateMs: number; maxLegacyShare: number };
   /** OpenTelemetry traces, on when an OTLP endpoint is set (and `OTEL_SDK_DISABLED` is not `true`). */
   tracing: TracingOptions | undefined;
+  /** The run queue and idempotency keys: queued runs per user, how long one may wait, how long keys are kept. */
+  starts: { maxQueuedRunsPerUser: number; maxQueueWaitMs: number; idempotencyTtlMs: number };
 }
 
 /** Thrown by {@link readEnv} with every problem listed, one per line. */
@@ -336,6 +342,11 @@ export function readEnv(source: NodeJS.ProcessEnv): ServerEnv {
     healthThresholds: {
       maxScopeCreateMs: e.TOOLRUN_HEALTH_MAX_SCOPE_CREATE_MS,
       maxLegacyShare: e.TOOLRUN_HEALTH_MAX_LEGACY_SHARE,
+    },
+    starts: {
+      maxQueuedRunsPerUser: e.TOOLRUN_QUEUE_MAX_PER_USER,
+      maxQueueWaitMs: e.TOOLRUN_QUEUE_MAX_WAIT_MS,
+      idempotencyTtlMs: e.TOOLRUN_IDEMPOTENCY_TTL_MS,
     },
   };
 }

@@ -54,6 +54,7 @@ async function main(): Promise<void> {
     tracing: env.tracing,
     canary: env.canary,
     healthThresholds: env.healthThresholds,
+    starts: env.starts,
     auth:
       env.auth.mode === 'external'
         ? {

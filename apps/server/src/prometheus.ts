@@ -115,6 +115,12 @@ export function createPrometheusMetrics(): PrometheusMetrics {
   counter('toolrun_legacy_calls_total', 'Calls through the compatibility entry points.', ['entry_point'], () =>
     entries(snapshot()?.legacyCalls, 'entry_point'),
   );
+  counter(
+    'toolrun_late_results_total',
+    'Tool results that arrived after their call completed, by tool.',
+    ['tool'],
+    () => entries(snapshot()?.lateResults, 'tool'),
+  );
   counter('toolrun_contract_violations_total', 'Events refused by the ordering state machine.', [], () => {
     const s = snapshot();
     return s === undefined ? undefined : [{ labels: {}, value: s.contractViolations }];

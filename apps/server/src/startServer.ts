@@ -279,6 +279,7 @@ type PassedThrough = Pick<
   | 'databaseWriter'
   | 'subscriptionCaps'
   | 'approvalTimeoutMs'
+  | 'starts'
 >;
 
 function pick(opts: StartServerOptions): PassedThrough {
@@ -293,6 +294,7 @@ function pick(opts: StartServerOptions): PassedThrough {
   if (opts.databaseWriter !== undefined) out.databaseWriter = opts.databaseWriter;
   if (opts.subscriptionCaps !== undefined) out.subscriptionCaps = opts.subscriptionCaps;
   if (opts.approvalTimeoutMs !== undefined) out.approvalTimeoutMs = opts.approvalTimeoutMs;
+  if (opts.starts !== undefined) out.starts = opts.starts;
   return out;
 }
 

@@ -86,14 +86,16 @@ describe.each(TRANSPORTS)('bad inputs over %s', (transport) => {
     expect(data.reason).toBe('UNKNOWN_AGENT');
   });
 
-  it('gives TOO_MANY_REQUESTS past the concurrent-run limit, and runs again once one ends', async () => {
+  it("gives TOO_MANY_REQUESTS past the concurrent-run limit with onBusy: 'reject' (else queues), and runs again once one ends", async () => {
     const started = [
       await client.runs.start.mutate({ agent: 'slow', input: { steps: 40, delayMs: 250 } }),
       await client.runs.start.mutate({ agent: 'slow', input: { steps: 40, delayMs: 250 } }),
     ];
-    const { data } = await errorOf(client.runs.start.mutate({ agent: 'calculator', input: {} }));
+    const { data } = await errorOf(client.runs.start.mutate({ agent: 'calculator', input: {}, onBusy: 'reject' }));
     expect(data.code).toBe('TOO_MANY_REQUESTS');
     expect(data.reason).toBe('CONCURRENT_RUN_LIMIT');
+    // Without onBusy: 'reject' the start waits in the caller's queue instead.
+    expect((await client.runs.start.mutate({ agent: 'calculator', input: {} })).queued).toEqual({ position: 1 });
     for (const { runId } of started) {
       const stream = collect((cb) => client.runs.events.subscribe({ runId }, cb));
       await client.runs.cancel.mutate({ runId });

@@ -29,7 +29,14 @@ export const dispatchBenchmark: Benchmark = {
     const metrics = createInMemoryMetrics();
     const factory = createDispatcherFactory({ tools: [tool], sink, metrics, limits: BENCH_LIMITS });
     const userId = 'bench_alice';
-    const toolCtx = { context: factory.createContext({ userId }), signal: new AbortController().signal, callId: 'c' };
+    const context = factory.createContext({ userId });
+    const toolCtx = {
+      context,
+      signal: new AbortController().signal,
+      callId: 'c',
+      idempotencyKey: `${context.runId}:c`,
+      heartbeat: () => {},
+    };
     const floor = createFloor(noopInput, noopRun);
 
     // A call that is refused is cheaper than one that runs: make sure every call succeeds.

@@ -55,7 +55,8 @@ export const mcpBenchmark: Benchmark = {
         adapter: async (n: number) => {
           const context = factory.createContext({ userId });
           for (let i = 0; i < n; i += 1) {
-            await echo.run(INPUT, { context, callId: 'bench', signal: new AbortController().signal });
+            const signal = new AbortController().signal;
+            await echo.run(INPUT, { context, callId: 'bench', signal, idempotencyKey: 'bench', heartbeat: () => {} });
           }
         },
         bare: async (n: number) => {

@@ -1,6 +1,7 @@
 import { AuthError, isAuthError } from './auth/AuthError.ts';
 import type { Principal } from './auth/createAuth.ts';
-import type { ToolrunServices, TraceCarrier } from './services.ts';
+import type { ToolrunServices } from './services.ts';
+import type { TraceCarrier } from './tracing.ts';
 
 /** What every procedure receives. `principal` is `null` for an anonymous or badly authenticated call. */
 export interface Context {

@@ -41,22 +41,30 @@ export { DEFAULT_PROBE_AGENT } from './routers/audit.ts';
 export type { StartToolRunOptions, ToolRunHandle } from './runs/startToolRun.ts';
 export { startToolRun } from './runs/startToolRun.ts';
 export type {
-  RunTracerPort,
   ServicesConfig,
   ToolrunServices,
   ToolrunServicesOptions,
   ToolSourceStatus,
   ToolSources,
-  TraceCarrier,
 } from './services.ts';
 export { createToolrunServices, DEFAULT_SERVICES_CONFIG } from './services.ts';
 export type { StartedRun, StartRunRequest } from './startRun.ts';
 export { startRun } from './startRun.ts';
+export type {
+  QueuedRunInfo,
+  RunStarter,
+  StartRequest,
+  StartResult,
+  StartsConfig,
+} from './starts/createRunStarter.ts';
+export { DEFAULT_STARTS_CONFIG } from './starts/createRunStarter.ts';
+export type { ListedRun } from './starts/listRunsWithQueued.ts';
 export type { StreamRunEventsOptions } from './streams/streamRunEvents.ts';
 export { streamRunEvents } from './streams/streamRunEvents.ts';
 export type { ToolSwitchboard, ToolSwitchState } from './toolSwitchboard.ts';
 export type { TRPCErrorCode } from './toTRPCError.ts';
 export { AUTH_TO_TRPC, DB_TO_TRPC, DISPATCH_TO_TRPC, toTRPCError } from './toTRPCError.ts';
+export type { RunTracerPort, TraceCarrier } from './tracing.ts';
 export type { ToolrunErrorData } from './trpc.ts';
 export { createCallerFactory, SSE_PING_MS, SSE_RECONNECT_AFTER_INACTIVITY_MS } from './trpc.ts';
 

@@ -1,6 +1,6 @@
 import type { RunEvent } from '@toolrun/dispatcher';
-import { TRPCError } from '@trpc/server';
 import { afterEach, describe, expect, it } from 'vitest';
+import { caught } from './caught.testSupport.ts';
 import { createContext } from './context.ts';
 import { appRouter } from './root.ts';
 import type { ToolrunServices } from './services.ts';
@@ -20,16 +20,6 @@ afterEach(async () => {
 async function setup(): Promise<ToolrunServices> {
   services = await createToolrunServices({ database: ':memory:', auth: { mode: 'dev', secret: SECRET } });
   return services;
-}
-
-async function caught(call: Promise<unknown>): Promise<TRPCError> {
-  try {
-    await call;
-  } catch (error) {
-    if (error instanceof TRPCError) return error;
-    throw error;
-  }
-  throw new Error('the call succeeded');
 }
 
 describe('createContext', () => {

@@ -25,6 +25,14 @@ export const eventIdSchema = z
   .max(MAX_ID_LENGTH + 17)
   .refine((value) => parseEventId(value) !== undefined, { message: 'must be an event id (`<runId>:<seq>`)' });
 
+/** A `runs.start` idempotency key: 1 to 255 characters, no control characters. */
+export const idempotencyKeySchema = z
+  .string()
+  .min(1)
+  .max(255)
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
+  .refine((value) => !/[\u0000-\u001f\u007f]/.test(value), { message: 'must not contain control characters' });
+
 /** A tool or agent name. */
 export const nameSchema = z.string().min(1).max(64);
 

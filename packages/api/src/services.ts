@@ -13,13 +13,13 @@ import type {
   EventHub,
   IdSource,
   MetricsSnapshot,
-  RunEvent,
 } from '@toolrun/dispatcher';
 import {
   createDeliveryLedger,
   createDispatcherFactory,
   createEventHub,
   createInMemoryMetrics,
+  noopMetrics,
 } from '@toolrun/dispatcher';
 import type { Auth, AuthOptions } from './auth/createAuth.ts';
 import { createAuth } from './auth/createAuth.ts';
@@ -27,8 +27,15 @@ import type { SubscriptionCaps, SubscriptionOwner } from './limits/subscriptionC
 import { createSubscriptionCounter, DEFAULT_SUBSCRIPTION_CAPS } from './limits/subscriptionCounter.ts';
 import type { Logger } from './logger.ts';
 import { silentLogger } from './logger.ts';
+import {
+  createRunStarter,
+  DEFAULT_STARTS_CONFIG,
+  type RunStarter,
+  type StartsConfig,
+} from './starts/createRunStarter.ts';
 import { teeMetrics } from './teeMetrics.ts';
 import { createToolSwitchboard, type ToolSwitchboard } from './toolSwitchboard.ts';
+import type { RunTracerPort } from './tracing.ts';
 
 /** One tool source's state, for `/healthz` and `/metrics` (an MCP server's, from `@toolrun/mcp`). */
 export interface ToolSourceStatus {
@@ -90,6 +97,8 @@ export interface ToolrunServicesOptions {
   config?: Partial<ServicesConfig>;
   clock?: Clock;
   ids?: IdSource;
+  /** The run queue and idempotency keys; defaults in `DEFAULT_STARTS_CONFIG`. */
+  starts?: Partial<StartsConfig>;
   /** Queue bound of one hub subscriber before it is cut off (`SLOW_CONSUMER`); hub default when absent. */
   maxQueuedEvents?: number;
   /** Caps on open subscriptions per user, per SSE user and per WebSocket connection; defaults in {@link DEFAULT_SUBSCRIPTION_CAPS}. */
@@ -98,18 +107,6 @@ export interface ToolrunServicesOptions {
   approvalTimeoutMs?: number;
   /** Follows every committed event, e.g. to export traces (`@toolrun/telemetry`'s `RunTracer` fits). */
   runTracer?: RunTracerPort;
-}
-
-/** What the services need of a tracer: committed events in, a request's trace context per run. */
-export interface RunTracerPort {
-  observe(events: readonly RunEvent[]): void;
-  setParent(runId: string, carrier: TraceCarrier): void;
-}
-
-/** The W3C trace context headers of a request. */
-export interface TraceCarrier {
-  traceparent: string;
-  tracestate?: string | undefined;
 }
 
 /** Everything the router needs, wired once per process and shared by every request. */
@@ -121,6 +118,8 @@ export interface ToolrunServices {
   readonly db: ToolrunDatabase;
   /** The database's persistent sink: events are committed, then published to the hub. */
   readonly sink: PersistentSink;
+  /** How runs start: idempotency keys and the per-user queue (see `starts/createRunStarter.ts`). */
+  readonly starter: RunStarter;
   readonly auth: Auth;
   readonly logger: Logger;
   readonly config: ServicesConfig;
@@ -187,7 +186,14 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
     logger.warn({ runs, events: db.recovered.length }, 'closed runs left running by an earlier crash as interrupted');
   }
   const inMemory = createInMemoryMetrics();
-  const metrics = { ...teeMetrics([inMemory, ...(opts.metricsPorts ?? [])]), snapshot: () => inMemory.snapshot() };
+  // A tool result that came too late is never delivered; it is counted and logged so it is not lost silently.
+  const lateResults: Pick<DispatcherMetrics, 'lateResult'> = {
+    lateResult: (result) => logger.warn({ ...result }, 'a tool result arrived after its call had completed'),
+  };
+  const metrics = {
+    ...teeMetrics([inMemory, ...(opts.metricsPorts ?? []), { ...noopMetrics, ...lateResults }]),
+    snapshot: () => inMemory.snapshot(),
+  };
   const ledger = createDeliveryLedger({ metrics });
   const hub = createEventHub({
     ledger,
@@ -253,6 +259,15 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
     }
   });
   await resumeParkedRuns(factory, db, logger);
+  const starter = await createRunStarter({
+    factory,
+    db,
+    sink,
+    metrics,
+    logger,
+    runTracer,
+    config: { ...DEFAULT_STARTS_CONFIG, ...opts.starts },
+  });
 
   const closing = new AbortController();
   // Every open subscription listens to this one shutdown signal: that is by design, not a leak,
@@ -267,6 +282,7 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
     metrics,
     db,
     sink,
+    starter,
     auth,
     logger,
     toolSwitches,
@@ -286,6 +302,7 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
     async close() {
       if (closed) return;
       closed = true;
+      starter.close();
       closing.abort(new Error('the server is shutting down'));
       unsubscribe?.();
       void toolSources?.close();

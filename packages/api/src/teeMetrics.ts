@@ -30,5 +30,8 @@ export function teeMetrics(ports: readonly DispatcherMetrics[]): DispatcherMetri
     legacyCall: (entryPoint) => {
       for (const p of ports) p.legacyCall(entryPoint);
     },
+    lateResult: (result) => {
+      for (const p of ports) p.lateResult?.(result);
+    },
   };
 }

@@ -54,6 +54,7 @@ export const DISPATCH_TO_TRPC: Readonly<Record<DispatchErrorCode, TRPCErrorCode>
   APPROVAL_NOT_FOUND: 'NOT_FOUND',
   APPROVAL_DECIDED: 'CONFLICT',
   APPROVAL_FORBIDDEN: 'FORBIDDEN',
+  STALLED: 'TIMEOUT',
 };
 
 /** The one mapping from `DbError` codes to tRPC codes. */

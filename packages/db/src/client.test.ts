@@ -41,7 +41,9 @@ describe('openDatabase', () => {
       expect(tables).toEqual([
         MIGRATIONS_TABLE,
         'approvals',
+        'idempotency_keys',
         'isolation_audits',
+        'queued_runs',
         'run_events',
         'runs',
         'scratchpad_entries',

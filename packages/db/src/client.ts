@@ -17,6 +17,8 @@ import { recoverInterruptedRuns } from './recovery.ts';
 import { createApprovalsRepository } from './repositories/approvals.ts';
 import { createAuditsRepository } from './repositories/audits.ts';
 import { createEventsRepository } from './repositories/events.ts';
+import { createIdempotencyKeyStore } from './repositories/idempotencyKeys.ts';
+import { createQueuedRunStore } from './repositories/queuedRuns.ts';
 import { pruneHistory } from './repositories/retention.ts';
 import { createRunsRepository } from './repositories/runs.ts';
 import { createSqliteScratchpad } from './repositories/scratchpad.ts';
@@ -105,6 +107,8 @@ export function openDatabase(opts: OpenDatabaseOptions): SqliteDatabase {
   const scratchpad = createSqliteScratchpad(db, now);
   const approvalRows = createApprovalsRepository(db);
   const toolSwitches = createSqliteToolSwitches(db, now);
+  const keys = createIdempotencyKeyStore(db);
+  const queued = createQueuedRunStore(db);
 
   const closeSync = (): void => {
     if (closed) return;
@@ -201,6 +205,34 @@ export function openDatabase(opts: OpenDatabaseOptions): SqliteDatabase {
       current: () => (closed ? closedPromise() : toolSwitches.current()),
       record: (change) => (closed ? closedPromise() : toolSwitches.record(change)),
       history: (historyOpts) => (closed ? closedPromise() : toolSwitches.history(historyOpts)),
+    },
+    idempotencyKeys: {
+      async claim(record, expiredBefore) {
+        ensureOpen();
+        return keys.claim(record, expiredBefore);
+      },
+      async release(userId, key, runId) {
+        ensureOpen();
+        keys.release(userId, key, runId);
+      },
+      async prune(cutoff) {
+        ensureOpen();
+        return keys.prune(cutoff);
+      },
+    },
+    queuedRuns: {
+      async insert(record) {
+        ensureOpen();
+        queued.insert(record);
+      },
+      async delete(runId) {
+        ensureOpen();
+        return queued.delete(runId);
+      },
+      async all() {
+        ensureOpen();
+        return queued.all();
+      },
     },
     async prune(pruneOpts) {
       ensureOpen();

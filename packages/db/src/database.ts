@@ -3,6 +3,8 @@ import type { PersistentSink } from './persistentSink.ts';
 import type { ApprovalsRepository } from './repositories/approvals.ts';
 import type { AuditRecord, AuditSummary, NewAudit } from './repositories/audits.ts';
 import type { FeedOptions } from './repositories/events.ts';
+import type { IdempotencyKeyStore } from './repositories/idempotencyKeys.ts';
+import type { QueuedRunStore } from './repositories/queuedRuns.ts';
 import type { PruneOptions, PruneResult } from './repositories/retention.ts';
 import type { ListRunsOptions, RunPage, RunRecord } from './repositories/runs.ts';
 import type { ScratchpadStore } from './repositories/scratchpad.ts';
@@ -66,6 +68,10 @@ export interface ToolrunDatabase {
   readonly approvals: ApprovalsRepository;
   /** The admin kill switch per tool, durable and audited. */
   readonly toolSwitches: ToolSwitchStore;
+  /** `runs.start` idempotency keys (see `repositories/idempotencyKeys.ts`). */
+  readonly idempotencyKeys: IdempotencyKeyStore;
+  /** Runs waiting in their user's queue (see `repositories/queuedRuns.ts`). */
+  readonly queuedRuns: QueuedRunStore;
   /** Deletes finished runs older than `olderThanMs` in bounded batches; see `pruneHistory`. */
   prune(opts: PruneOptions): Promise<PruneResult>;
   /** A trivial query succeeds (`false` once closed or when the server is unreachable). */

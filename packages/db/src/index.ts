@@ -18,6 +18,8 @@ export type {
 } from './repositories/approvals.ts';
 export type { AuditRecord, AuditSummary, NewAudit } from './repositories/audits.ts';
 export type { FeedOptions } from './repositories/events.ts';
+export type { IdempotencyKeyStore, IdempotencyRecord } from './repositories/idempotencyKeys.ts';
+export type { QueuedRunRecord, QueuedRunStore } from './repositories/queuedRuns.ts';
 export type { PruneOptions, PruneResult } from './repositories/retention.ts';
 export type { ListRunsOptions, RunPage, RunRecord } from './repositories/runs.ts';
 export type { ScratchpadStore } from './repositories/scratchpad.ts';

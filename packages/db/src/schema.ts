@@ -171,3 +171,45 @@ export const toolSwitchChanges = sqliteTable(
   },
   (t) => [index('tool_switch_changes_tool_idx').on(t.tool, t.id)],
 );
+
+/**
+ * `runs.start` idempotency keys, per user: the first start with a key records the run it made; a
+ * repeat with the same parameters (`fingerprint`) gets that run back. Kept at least the configured
+ * time (24 h by default), then pruned.
+ */
+export const idempotencyKeys = sqliteTable(
+  'idempotency_keys',
+  {
+    userId: text('user_id').notNull(),
+    key: text('key').notNull(),
+    /** A hash of the start's agent, input and thread: a repeat with other parameters is refused. */
+    fingerprint: text('fingerprint').notNull(),
+    runId: text('run_id').notNull(),
+    threadId: text('thread_id').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.key] }), index('idempotency_keys_created_idx').on(t.createdAt)],
+);
+
+/**
+ * Runs accepted while their user was at the concurrent-run limit, waiting for a slot. `pos` is the
+ * order of arrival (first in, first out per user); a row leaves when its run starts or ends queued.
+ */
+export const queuedRuns = sqliteTable(
+  'queued_runs',
+  {
+    pos: integer('pos').primaryKey({ autoIncrement: true }),
+    runId: text('run_id').notNull(),
+    userId: text('user_id').notNull(),
+    threadId: text('thread_id').notNull(),
+    /** The caller's roles as JSON text: the run starts later with the rights it was accepted with. */
+    roles: text('roles').notNull(),
+    agent: text('agent').notNull(),
+    /** JSON text of the input as given (not redacted: the agent needs it). */
+    input: text('input').notNull(),
+    enqueuedAt: integer('enqueued_at').notNull(),
+    /** When the run gives up waiting and ends `cancelled`. */
+    deadlineAt: integer('deadline_at').notNull(),
+  },
+  (t) => [uniqueIndex('queued_runs_run_idx').on(t.runId), index('queued_runs_user_idx').on(t.userId, t.pos)],
+);

@@ -1,6 +1,14 @@
 import type { UserExecutionContext } from './context.ts';
 import { DispatchError, type DispatchErrorCode } from './errors.ts';
-import type { AgentCompletedEvent, ApprovalInfo, ErrorInfo, JsonValue, RunStatus, ToolCallStatus } from './events.ts';
+import type {
+  AgentCompletedEvent,
+  ApprovalInfo,
+  ErrorInfo,
+  JsonValue,
+  RunStatus,
+  ToolCallStatus,
+  ToolProgress,
+} from './events.ts';
 import type { DispatcherLimits } from './limits/limits.ts';
 import type { DeadlineEntry, RunDeadlines } from './limits/RunDeadlines.ts';
 import type { Clock, DispatcherMetrics, EventSink } from './ports.ts';
@@ -179,11 +187,15 @@ export class ActiveRun extends RunChannel implements DeadlineEntry {
     return this.#firstCall === undefined ? 0 : 1 + (this.#moreCalls?.length ?? 0);
   }
 
-  /** Emits `agent_started` and arms the run deadline. */
-  start(input: JsonValue): void {
+  /** Emits `agent_started` (with `queuedMs` when the run waited in a queue) and arms the run deadline. */
+  start(input: JsonValue, queuedMs?: number): void {
     const { clock, deadlines, limits } = this.#host;
     this.#startedMono = clock.monotonic();
-    this.startedAt = this.emit({ type: 'agent_started', agent: this.agent, input }, 0, this.#startedMono)?.at ?? '';
+    const body =
+      queuedMs === undefined
+        ? { type: 'agent_started' as const, agent: this.agent, input }
+        : { type: 'agent_started' as const, agent: this.agent, input, queuedMs: round(queuedMs) };
+    this.startedAt = this.emit(body, 0, this.#startedMono)?.at ?? '';
     deadlines.add(this, limits.runDeadlineMs);
   }
 
@@ -230,15 +242,20 @@ export class ActiveRun extends RunChannel implements DeadlineEntry {
     return this.#parked > 0;
   }
 
-  /** Emits `agent_thinking` with the next step number (refused and counted once the run has ended). */
-  think(text: string, approval?: ApprovalInfo): void {
+  /**
+   * Emits `agent_thinking` with the next step number (refused and counted once the run has ended);
+   * with an extension, a call's human approval or a tool call's progress (its message is the text).
+   */
+  think(text: string, extension?: ThoughtExtension): void {
     const max = this.#host.limits.redaction.maxStringLength;
     const cut = text.length > max ? `${text.slice(0, max)}…[truncated ${text.length - max} chars]` : text;
     const step = this.#step + 1;
     const body =
-      approval === undefined
-        ? ({ type: 'agent_thinking', text: cut, step } as const)
-        : ({ type: 'agent_thinking', text: cut, step, approval } as const);
+      extension === undefined
+        ? { type: 'agent_thinking' as const, text: cut, step }
+        : 'approval' in extension
+          ? { type: 'agent_thinking' as const, text: cut, step, approval: extension.approval }
+          : { type: 'agent_thinking' as const, text: cut, step, progress: { ...extension.progress, message: cut } };
     if (this.emit(body)) this.#step += 1;
   }
 
@@ -354,3 +371,6 @@ const RUN_FINISHED = new DispatchError('RUN_FINISHED', 'the run has ended');
 export function round(ms: number): number {
   return Math.max(0, Math.round(ms * 1000) / 1000);
 }
+
+/** What an `agent_thinking` may carry besides its text (ARCHITECTURE.md, the extension table). */
+export type ThoughtExtension = { readonly approval: ApprovalInfo } | { readonly progress: ToolProgress };

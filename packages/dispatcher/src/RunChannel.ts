@@ -183,14 +183,22 @@ type Envelope = Pick<RunChannel, 'runId' | 'userId' | 'threadId'>;
 function stamp(body: RunEventBody, id: string, seq: number, e: Envelope, at: string): RunEvent {
   const { runId, userId, threadId } = e;
   switch (body.type) {
-    case 'agent_started':
-      return { id, seq, runId, userId, threadId, at, type: body.type, agent: body.agent, input: body.input };
-    case 'agent_thinking':
-      if (body.approval !== undefined) {
-        const { text, step, approval } = body;
+    case 'agent_started': {
+      const { agent, input, queuedMs } = body;
+      if (queuedMs !== undefined)
+        return { id, seq, runId, userId, threadId, at, type: body.type, agent, input, queuedMs };
+      return { id, seq, runId, userId, threadId, at, type: body.type, agent, input };
+    }
+    case 'agent_thinking': {
+      const { text, step, approval, progress } = body;
+      // Extensions ride on agent_thinking as optional fields (ARCHITECTURE.md), frozen like the rest.
+      if (approval !== undefined)
         return { id, seq, runId, userId, threadId, at, type: body.type, text, step, approval };
+      if (progress !== undefined) {
+        return { id, seq, runId, userId, threadId, at, type: body.type, text, step, progress: Object.freeze(progress) };
       }
-      return { id, seq, runId, userId, threadId, at, type: body.type, text: body.text, step: body.step };
+      return { id, seq, runId, userId, threadId, at, type: body.type, text, step };
+    }
     case 'tool_executing': {
       const { callId, tool, input, parentCallId } = body;
       if (parentCallId !== undefined) {

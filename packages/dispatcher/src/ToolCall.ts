@@ -1,11 +1,12 @@
 import { type ActiveRun, abortReason, callStatusOf, type OpenCall, round } from './ActiveRun.ts';
 import type { UserExecutionContext } from './context.ts';
 import type { ToolResult } from './defineAgent.ts';
-import type { ToolRunContext } from './defineTool.ts';
+import type { HeartbeatDetails, ToolRunContext } from './defineTool.ts';
 import { DispatchError, type DispatchErrorCode, toDispatchError } from './errors.ts';
-import type { ErrorInfo, JsonValue, ToolCallStatus } from './events.ts';
+import type { ErrorInfo, JsonValue, ToolCallStatus, ToolProgress } from './events.ts';
 import type { FactoryCore } from './FactoryCore.ts';
 import { formatIssues } from './formatIssues.ts';
+import { type HeartbeatTarget, HeartbeatWatch } from './heartbeat/HeartbeatWatch.ts';
 import type { CircuitBreaker } from './limits/CircuitBreaker.ts';
 import { callIdFor, mintedBy } from './randomIds.ts';
 import { redactWith } from './redact.ts';
@@ -20,6 +21,7 @@ export interface CallFailure {
   readonly status: Exclude<ToolCallStatus, 'success'>;
   readonly code: DispatchErrorCode;
   readonly message: string;
+  readonly details?: JsonValue;
 }
 
 type Outcome = CallFailure | { readonly output: unknown };
@@ -44,6 +46,16 @@ class ToolCallContext implements ToolRunContext {
   get signal(): AbortSignal {
     return this.#call.signal;
   }
+
+  get idempotencyKey(): string {
+    return `${this.context.runId}:${this.callId}`;
+  }
+
+  // A getter returning a bound function: a tool may destructure `{ heartbeat }`, and only a tool that
+  // reads it pays for the binding.
+  get heartbeat(): (details?: HeartbeatDetails) => void {
+    return this.#call.boundHeartbeat;
+  }
 }
 
 /**
@@ -51,7 +63,7 @@ class ToolCallContext implements ToolRunContext {
  * caller signal and run interruption, and completed exactly once with its `tool_completed`.
  * A class rather than closures: the hot path allocates one object per call. Internal.
  */
-export class ToolCall implements OpenCall {
+export class ToolCall implements OpenCall, HeartbeatTarget {
   readonly callId: string;
   #settled = false;
   // Created when the tool first reads ctx.signal: a tool that never looks pays nothing for it.
@@ -65,6 +77,10 @@ export class ToolCall implements OpenCall {
   #result: ToolResult | undefined;
   #breaker: CircuitBreaker | undefined;
   #callerSignal: AbortSignal | undefined;
+  // Only for calls whose tool heartbeats or promises to (see heartbeat/HeartbeatWatch).
+  #watch: HeartbeatWatch | undefined;
+  #settledAt = 0;
+  #boundHeartbeat: ((details?: HeartbeatDetails) => void) | undefined;
 
   /** The call id's number when the package's own id source made it (see RunStateMachine); else 0. */
   readonly minted: number;
@@ -143,6 +159,11 @@ export class ToolCall implements OpenCall {
     value.then(this.#succeed.bind(this), this.#fail.bind(this));
     // Settled while the tool was starting (its run or its caller aborted): nothing to wait for.
     if (this.#result) return Promise.resolve(this.#result);
+    const heartbeatTimeoutMs = (this.entry as ToolEntry).heartbeatTimeoutMs;
+    if (heartbeatTimeoutMs !== undefined) {
+      this.#watch ??= new HeartbeatWatch(this, heartbeatTimeoutMs);
+      this.#watch.arm();
+    }
     // The run's deadline stops this call anyway when it comes first: no timer of its own then.
     if (!this.run.deadlineComesFirst(timeoutMs)) {
       this.#timer = setTimeout(ToolCall.#timedOut, timeoutMs, this);
@@ -159,12 +180,49 @@ export class ToolCall implements OpenCall {
     call.#settle({ status: 'timeout', code: 'TOOL_TIMEOUT', message }, 'failure');
   }
 
+  /** {@link heartbeat} bound to this call, made on first use. */
+  get boundHeartbeat(): (details?: HeartbeatDetails) => void {
+    this.#boundHeartbeat ??= this.heartbeat.bind(this);
+    return this.#boundHeartbeat;
+  }
+
+  /** From the tool (`ctx.heartbeat`): it is alive. Ignored once the call has ended. */
+  heartbeat(details: HeartbeatDetails | undefined): void {
+    if (this.#settled) return;
+    this.#watch ??= new HeartbeatWatch(this, this.entry?.heartbeatTimeoutMs);
+    this.#watch.beat(details, this.core.clock.monotonic());
+  }
+
+  /** For the watch: the tool went silent for longer than its heartbeat timeout. */
+  stalled(): void {
+    const watch = this.#watch;
+    if (this.#settled || !watch) return;
+    this.core.metrics.limitHit('STALLED');
+    const last = watch.lastDetails;
+    const heard = watch.beats === 0 ? 'no heartbeat at all' : `no heartbeat after ${watch.beats}`;
+    const shown = last === undefined ? '' : `; last details: ${JSON.stringify(last).slice(0, 200)}`;
+    const message = `tool "${this.tool}" stalled: ${heard} within ${watch.timeoutMs} ms${shown}`;
+    const failure: CallFailure =
+      last === undefined
+        ? { status: 'timeout', code: 'STALLED', message }
+        : { status: 'timeout', code: 'STALLED', message, details: last };
+    this.#settle(failure, 'failure');
+  }
+
+  /** For the watch: a progress message, shown while the call is open. */
+  showProgress(progress: ToolProgress): void {
+    if (!this.#settled) this.run.think(progress.message, { progress });
+  }
+
   interrupt(reason: DispatchError): void {
     this.#settle({ status: callStatusOf(reason), code: reason.code, message: reason.message }, 'neutral');
   }
 
   #succeed(value: unknown): void {
-    if (this.#settled) return;
+    if (this.#settled) {
+      this.#late('success');
+      return;
+    }
     const schema = (this.entry as ToolEntry).tool.output;
     if (!schema) {
       this.#settle({ output: value }, 'success');
@@ -185,18 +243,33 @@ export class ToolCall implements OpenCall {
   }
 
   #fail(error: unknown): void {
+    if (this.#settled) {
+      // A tool that throws its abort reason is obeying its signal: that is no result.
+      if (error !== this.#stopReason && !(error instanceof Error && error.name === 'AbortError')) this.#late('error');
+      return;
+    }
     const failure = toDispatchError(error, 'TOOL_FAILED');
     this.#settle({ status: 'error', code: failure.code, message: failure.message }, 'failure');
+  }
+
+  // The tool's result came after the call completed: recorded through the metrics port, never delivered.
+  #late(outcome: 'success' | 'error'): void {
+    const result = this.#result;
+    if (!result) return;
+    const lateByMs = this.core.clock.monotonic() - this.#settledAt;
+    this.core.metrics.lateResult?.(lateResultOf(this, outcome, result, lateByMs));
   }
 
   #settle(outcome: Outcome, verdict: Verdict): void {
     if (this.#settled) return;
     this.#settled = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#watch?.stop();
     this.#callerSignal?.removeEventListener('abort', this);
     this.run.removeCall(this);
     this.owner?.removeChild(this);
     const now = this.core.clock.monotonic();
+    this.#settledAt = now;
     this.#breaker?.record(verdict, now);
     if ('status' in outcome) {
       // Tell the tool to stop: its result no longer matters. Built only if the tool holds a signal.
@@ -219,7 +292,14 @@ export class ToolCall implements OpenCall {
     if ('status' in outcome) {
       const max = core.limits.redaction.maxStringLength;
       const message = outcome.message.length > max ? `${outcome.message.slice(0, max)}…` : outcome.message;
-      const error: ErrorInfo = { code: outcome.code, message };
+      const error: ErrorInfo =
+        outcome.details === undefined
+          ? { code: outcome.code, message }
+          : {
+              code: outcome.code,
+              message,
+              details: redactWith(outcome.details, core.limits.redaction, this.entry?.sensitive),
+            };
       if (LIMIT_CODES.has(outcome.code)) core.metrics.limitHit(outcome.code);
       run.emit({ type: 'tool_completed', callId, tool, status: outcome.status, error, durationMs }, 0, now);
       core.metrics.toolExecuted(label, outcome.status, durationMs);
@@ -231,6 +311,20 @@ export class ToolCall implements OpenCall {
     core.metrics.toolExecuted(label, 'success', durationMs);
     return { callId, status: 'success', output, durationMs };
   }
+}
+
+// Kept out of the class body: a late result is rare, and its record is built only then.
+function lateResultOf(call: ToolCall, outcome: 'success' | 'error', result: ToolResult, lateByMs: number) {
+  const code = result.status === 'success' ? 'SUCCESS' : result.error.code;
+  return {
+    runId: call.run.runId,
+    userId: call.run.userId,
+    callId: call.callId,
+    tool: call.tool,
+    outcome,
+    completedAs: { status: result.status, code },
+    lateByMs: round(lateByMs),
+  };
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -2,6 +2,12 @@ import type { z } from 'zod';
 import type { UserExecutionContext } from './context.ts';
 import type { JsonValue } from './events.ts';
 
+/**
+ * What a tool passes to `ctx.heartbeat`: anything JSON. With a string `message` (and an optional
+ * `fraction` between 0 and 1) it is also shown as the call's progress.
+ */
+export type HeartbeatDetails = { message?: string; fraction?: number } & { [key: string]: JsonValue | undefined };
+
 /** Who may call a tool. */
 export type ToolAccess = 'user' | 'admin';
 
@@ -11,6 +17,18 @@ export interface ToolRunContext {
   /** Aborted on cancel, timeout, run deadline or scope disposal. Long-running tools must honour it. */
   readonly signal: AbortSignal;
   readonly callId: string;
+  /**
+   * A key that names this call and no other, the same every time this call is delivered: pass it to
+   * a downstream API that deduplicates (a payment, an e-mail) so that a repeated delivery does the
+   * work once. Derived from the run id and the call id.
+   */
+  readonly idempotencyKey: string;
+  /**
+   * Tells the dispatcher the tool is alive (see `heartbeatTimeoutMs`), with optional details: the
+   * last details are kept for a `STALLED` error, and a `message` becomes the call's progress
+   * (`agent_thinking` with `progress`, at most one per second per call). A no-op once the call ended.
+   */
+  heartbeat(details?: HeartbeatDetails): void;
 }
 
 /**
@@ -26,6 +44,12 @@ export interface ToolDefinition<TInput extends z.ZodType = z.ZodType, TOutput = 
   readonly access: ToolAccess;
   /** Per-call timeout; the factory's default (30 s) when absent. */
   readonly timeoutMs?: number;
+  /**
+   * When set, the tool must call `ctx.heartbeat()` at least this often once it is running: a call
+   * silent for longer is aborted and completes `timeout` with `error.code` `STALLED` (the last
+   * heartbeat's details in `error.details`). `timeoutMs` still caps the whole call.
+   */
+  readonly heartbeatTimeoutMs?: number;
   readonly sensitive?: readonly string[];
   /**
    * The input's JSON Schema as the registry lists it, for a tool that brings its own (an MCP

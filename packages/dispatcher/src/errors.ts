@@ -42,6 +42,8 @@ export const DISPATCH_ERROR_CODES = {
   APPROVAL_NOT_FOUND: 'APPROVAL_NOT_FOUND',
   APPROVAL_DECIDED: 'APPROVAL_DECIDED',
   APPROVAL_FORBIDDEN: 'APPROVAL_FORBIDDEN',
+  /** A tool sent no heartbeat for longer than its `heartbeatTimeoutMs`. */
+  STALLED: 'STALLED',
 } as const;
 export type DispatchErrorCode = keyof typeof DISPATCH_ERROR_CODES;
 

@@ -47,8 +47,25 @@ const jsonValueSchema: z.ZodType<JsonValue> = z.lazy(() =>
 export type ErrorInfo = {
   code: string;
   message: string;
+  /** Structured detail, when the code has some (a `STALLED` call's last heartbeat details). */
+  details?: JsonValue;
 };
-const errorInfoSchema = z.object({ code: z.string(), message: z.string() });
+const errorInfoSchema = z.object({ code: z.string(), message: z.string(), details: jsonValueSchema.exactOptional() });
+
+/**
+ * Progress of a long tool call, carried by `agent_thinking` between that call's `tool_executing` and
+ * `tool_completed`, at most one per second per call. `fraction` is between 0 and 1.
+ */
+export type ToolProgress = {
+  callId: string;
+  message: string;
+  fraction?: number;
+};
+const toolProgressSchema = z.object({
+  callId: z.string(),
+  message: z.string(),
+  fraction: z.number().min(0).max(1).exactOptional(),
+});
 
 /** Fields every event carries. `id` is `${runId}:${seq}`. */
 export interface EventEnvelope {
@@ -65,6 +82,8 @@ export interface AgentStartedEvent extends EventEnvelope {
   type: 'agent_started';
   agent: string;
   input: JsonValue;
+  /** How long the run waited in its user's queue before it started, when it was queued. */
+  queuedMs?: number;
 }
 
 export interface AgentThinkingEvent extends EventEnvelope {
@@ -74,6 +93,8 @@ export interface AgentThinkingEvent extends EventEnvelope {
   step: number;
   /** Present when the thought is about a call's human approval (see README, "Approvals"). */
   approval?: ApprovalInfo;
+  /** Set when this is a tool's progress (`ctx.heartbeat({ message })`); `text` is then the message. */
+  progress?: ToolProgress;
 }
 
 /** Where a call's human approval is: asked for, then decided, expired or cancelled with its run. */
@@ -180,6 +201,7 @@ export const runEventSchema = z.discriminatedUnion('type', [
     type: z.literal('agent_started'),
     agent: z.string(),
     input: jsonValueSchema,
+    queuedMs: z.number().nonnegative().exactOptional(),
   }),
   z.object({
     ...envelopeShape,
@@ -187,6 +209,7 @@ export const runEventSchema = z.discriminatedUnion('type', [
     text: z.string(),
     step: z.number().int().positive(),
     approval: approvalInfoSchema.exactOptional(),
+    progress: toolProgressSchema.exactOptional(),
   }),
   z.object({
     ...envelopeShape,

@@ -2,6 +2,7 @@ import type { ActiveRun } from './ActiveRun.ts';
 import { type AgentRegistry, createAgentRegistry } from './agentRegistry.ts';
 import { type ApprovalDecision, type ApprovalOptions, attachApprovalDesk } from './approval/ApprovalDesk.ts';
 import { type ParkedRun, resumeParkedRun } from './approval/resumeParkedRun.ts';
+import { checkAgentStart } from './checkAgentStart.ts';
 import { createUserExecutionContext, isUserExecutionContext, type Role, type UserExecutionContext } from './context.ts';
 import type { AnyAgent } from './defineAgent.ts';
 import type { AnyTool } from './defineTool.ts';
@@ -100,7 +101,20 @@ export interface DispatcherFactory {
    * `CONCURRENT_RUN_LIMIT`, `RATE_LIMITED`, `SCOPE_LIMIT`, `CONTEXT_IN_USE`, `SHUTTING_DOWN`);
    * otherwise returns at once while the events flow to the sink.
    */
-  startRun(opts: { context: UserExecutionContext; agent: string; input: unknown; signal?: AbortSignal }): RunHandle;
+  startRun(opts: {
+    context: UserExecutionContext;
+    agent: string;
+    input: unknown;
+    signal?: AbortSignal;
+    /** How long the run waited in a queue before this start; carried by `agent_started.queuedMs`. */
+    queuedMs?: number;
+  }): RunHandle;
+  /**
+   * The checks of `startRun` that do not depend on load (`SHUTTING_DOWN`, `UNKNOWN_AGENT`,
+   * `INVALID_CONTEXT`, `ACCESS_DENIED`, `INPUT_TOO_LARGE`, `INVALID_INPUT`), without booking
+   * anything: a start that passes them may wait in a queue and still start later.
+   */
+  checkStart(opts: { context: UserExecutionContext; agent: string; input: unknown }): void;
   activeRuns(): RunInfo[];
   /** Cancels an active run; false when there is none with that id. The run still ends with its events. */
   cancelRun(runId: string, reason?: string): boolean;
@@ -188,14 +202,11 @@ export function createDispatcherFactory(opts: DispatcherFactoryOptions): Dispatc
         requestId: ids.requestId(),
       });
     },
-    startRun: ({ context, agent: name, input, signal }: Parameters<DispatcherFactory['startRun']>[0]) => {
-      core.refuseWhenShuttingDown();
-      const agent = core.agents.get(name);
-      if (!agent)
-        throw new DispatchError('UNKNOWN_AGENT', `no agent named ${JSON.stringify(String(name).slice(0, 128))}`);
-      if (!isUserExecutionContext(context)) {
-        throw new DispatchError('INVALID_CONTEXT', 'the context was not created by createUserExecutionContext');
-      }
+    checkStart: ({ context, agent, input }: Parameters<DispatcherFactory['checkStart']>[0]) => {
+      checkAgentStart(core, context, agentToStart(core, agent, context), input);
+    },
+    startRun: ({ context, agent: name, input, signal, queuedMs }: Parameters<DispatcherFactory['startRun']>[0]) => {
+      const agent = agentToStart(core, name, context);
       // Every check before the scope is claimed: a refused start leaves the context reusable.
       const prepared = prepareAgentRun(core, context, agent, input, signal);
       let scope: RequestScopedToolDispatcher;
@@ -207,7 +218,7 @@ export function createDispatcherFactory(opts: DispatcherFactoryOptions): Dispatc
       }
       // The run releases its scope as it settles, before its `done` resolves: the handle's `done`
       // is the run's own, with no promise chain per run.
-      const run = launchAgentRun(scope, prepared, signal, true);
+      const run = launchAgentRun(scope, prepared, signal, true, queuedMs);
       return Object.freeze({
         runId: run.runId,
         context,
@@ -241,4 +252,15 @@ export function createDispatcherFactory(opts: DispatcherFactoryOptions): Dispatc
       await all();
     },
   });
+}
+
+// The checks every start begins with: not shutting down, a known agent, a context of ours.
+function agentToStart(core: FactoryCore, name: string, context: UserExecutionContext): AnyAgent {
+  core.refuseWhenShuttingDown();
+  const agent = core.agents.get(name);
+  if (!agent) throw new DispatchError('UNKNOWN_AGENT', `no agent named ${JSON.stringify(String(name).slice(0, 128))}`);
+  if (!isUserExecutionContext(context)) {
+    throw new DispatchError('INVALID_CONTEXT', 'the context was not created by createUserExecutionContext');
+  }
+  return agent;
 }

@@ -35,6 +35,7 @@ export type {
 export { defineAgent } from './defineAgent.ts';
 export type {
   AnyTool,
+  HeartbeatDetails,
   ToolAccess,
   ToolApproval,
   ToolApprovers,
@@ -65,6 +66,7 @@ export type {
   ToolCallStatus,
   ToolCompletedEvent,
   ToolExecutingEvent,
+  ToolProgress,
 } from './events.ts';
 export {
   APPROVAL_STATES,
@@ -88,6 +90,7 @@ export { createDispatcherFactory } from './factory.ts';
 export type { SequenceViolation } from './findOrderingViolations.ts';
 export { findOrderingViolations } from './findOrderingViolations.ts';
 export { CLIENT_TOOL_PREFIX } from './handOffTool.ts';
+export { PROGRESS_INTERVAL_MS } from './heartbeat/HeartbeatWatch.ts';
 export type { IsolationProbeOptions, IsolationReport } from './isolationProbe.ts';
 export { runIsolationProbe } from './isolationProbe.ts';
 export type { CircuitState } from './limits/CircuitBreaker.ts';
@@ -103,7 +106,7 @@ export { createMemorySink } from './memorySink.ts';
 export type { InMemoryMetrics, MetricsSnapshot } from './metrics.ts';
 export { createInMemoryMetrics, DURATION_BUCKETS_MS } from './metrics.ts';
 export { noopMetrics } from './noopMetrics.ts';
-export type { Clock, DispatcherMetrics, EventSink, IdSource, ToolSwitch } from './ports.ts';
+export type { Clock, DispatcherMetrics, EventSink, IdSource, LateResult, ToolSwitch } from './ports.ts';
 export type { OrderingRule, OrderingViolation, RunPhase } from './RunStateMachine.ts';
 export { ORDERING_RULES, RunStateMachine } from './RunStateMachine.ts';
 export { randomIds } from './randomIds.ts';

@@ -26,6 +26,8 @@ export interface MetricsSnapshot {
   /** By kind: `cross_user_delivery`, `shared_context`, `leaked_scope`, … */
   isolationViolationsByKind: Record<string, number>;
   legacyCalls: Record<string, number>;
+  /** Tool results that arrived after their call had completed (recorded, never delivered), by tool. */
+  lateResults: Record<string, number>;
 }
 
 /** The in-memory metrics port plus a snapshot. */
@@ -70,6 +72,7 @@ export function createInMemoryMetrics(opts: { now?: () => number } = {}): InMemo
   const limitHits: Record<string, number> = {};
   const isolationByKind: Record<string, number> = {};
   const legacyCalls: Record<string, number> = {};
+  const lateResults: Record<string, number> = {};
   let liveScopes = 0;
   let peakScopes = 0;
   let contractViolations = 0;
@@ -135,6 +138,9 @@ export function createInMemoryMetrics(opts: { now?: () => number } = {}): InMemo
     legacyCall(entryPoint) {
       bump(legacyCalls, entryPoint);
     },
+    lateResult(result) {
+      bump(lateResults, result.tool);
+    },
     snapshot() {
       const finished = Object.values(runsByStatus).reduce((a, b) => a + b, 0);
       return {
@@ -162,6 +168,7 @@ export function createInMemoryMetrics(opts: { now?: () => number } = {}): InMemo
         isolationViolations,
         isolationViolationsByKind: { ...isolationByKind },
         legacyCalls: { ...legacyCalls },
+        lateResults: { ...lateResults },
       };
     },
   };

@@ -45,6 +45,25 @@ export interface DispatcherMetrics {
   contractViolation(rule: string): void;
   isolationViolation(kind: string): void;
   legacyCall(entryPoint: string): void;
+  /**
+   * A tool's result arrived after its call had already completed (timed out, stalled, cancelled):
+   * it is not delivered, only recorded here. Optional, so that older ports keep compiling.
+   */
+  lateResult?(result: LateResult): void;
+}
+
+/** A tool result that came too late to be delivered. */
+export interface LateResult {
+  readonly runId: string;
+  readonly userId: string;
+  readonly callId: string;
+  readonly tool: string;
+  /** How the tool ended: it returned (`success`) or threw something other than its abort reason (`error`). */
+  readonly outcome: 'success' | 'error';
+  /** How the call had completed, for instance `timeout` with `STALLED`. */
+  readonly completedAs: { readonly status: ToolCallStatus; readonly code: string };
+  /** Milliseconds from the call's completion to the late result. */
+  readonly lateByMs: number;
 }
 
 /**

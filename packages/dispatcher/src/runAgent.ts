@@ -103,6 +103,7 @@ export function launchAgentRun(
   prepared: PreparedRun,
   signal: AbortSignal | undefined,
   owned = false,
+  queuedMs?: number,
 ): ActiveRun {
   if (!isScope(scope)) throw new DispatchError('INVALID_SCOPE', 'runAgent needs a scope from factory.forRequest');
   const internals = scope[SCOPE_INTERNALS];
@@ -112,7 +113,7 @@ export function launchAgentRun(
   const run = core.createRun(context, agent.name, 'agent');
   internals.attachRun(run);
   if (owned) internals.ownedBy(run);
-  run.start(redactWith(prepared.input, core.limits.redaction));
+  run.start(redactWith(prepared.input, core.limits.redaction), queuedMs);
   const driver = new AgentRun(run, core, context, agent, prepared.data, signal, undefined);
   run.driver = driver;
   // Only a run started with a signal pays for a listener on it (the driver itself: no closure).

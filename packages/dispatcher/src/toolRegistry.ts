@@ -10,6 +10,8 @@ export interface ToolInfo {
   readonly access: ToolAccess;
   /** The effective per-call timeout: the tool's own or the factory's default. */
   readonly timeoutMs: number;
+  /** How long the tool may go without a heartbeat, when it promises them. */
+  readonly heartbeatTimeoutMs?: number;
   /** The input's JSON Schema (`z.toJSONSchema`, input side). */
   readonly inputSchema: JsonValue;
   /** The tool's source (an MCP server's name in the configuration), when it has one. */
@@ -30,6 +32,8 @@ export interface ToolEntry {
   readonly tool: AnyTool;
   readonly info: ToolInfo;
   readonly timeoutMs: number;
+  /** The tool's heartbeat timeout, when it promises heartbeats. */
+  readonly heartbeatTimeoutMs: number | undefined;
   /** Lower-cased `sensitive` keys, or undefined when there are none. */
   readonly sensitive: ReadonlySet<string> | undefined;
 }
@@ -58,11 +62,15 @@ export function createToolRegistry(
       description: tool.description,
       access: tool.access,
       timeoutMs,
+      ...(tool.heartbeatTimeoutMs === undefined ? {} : { heartbeatTimeoutMs: tool.heartbeatTimeoutMs }),
       inputSchema,
       ...(tool.source === undefined ? {} : { source: tool.source }),
     });
     const sensitive = tool.sensitive?.length ? new Set(tool.sensitive.map((k) => k.toLowerCase())) : undefined;
-    entries.set(tool.name, Object.freeze({ tool, info, timeoutMs, sensitive }));
+    entries.set(
+      tool.name,
+      Object.freeze({ tool, info, timeoutMs, heartbeatTimeoutMs: tool.heartbeatTimeoutMs, sensitive }),
+    );
   }
   const infos = Object.freeze([...entries.values()].map((e) => e.info));
   const userInfos = Object.freeze(infos.filter((i) => i.access === 'user'));

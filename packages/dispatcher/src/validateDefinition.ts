@@ -47,6 +47,10 @@ export function validateDefinition(
     if (t !== undefined && !(typeof t === 'number' && Number.isFinite(t) && t > 0 && t <= MAX_TIMER_MS)) {
       refuse(kind, name, `timeoutMs must be a positive number of milliseconds at most ${MAX_TIMER_MS}`);
     }
+    const h = d.heartbeatTimeoutMs;
+    if (h !== undefined && !(typeof h === 'number' && Number.isFinite(h) && h > 0 && h <= MAX_TIMER_MS)) {
+      refuse(kind, name, `heartbeatTimeoutMs must be a positive number of milliseconds at most ${MAX_TIMER_MS}`);
+    }
     const s = d.sensitive;
     if (s !== undefined && !(Array.isArray(s) && s.every((k) => typeof k === 'string' && k.length > 0))) {
       refuse(kind, name, 'sensitive must be an array of key names');

@@ -29,6 +29,10 @@ export function registerRunCommands(program: Command, action: Action): void {
     .description('Start a run and follow it live to its end; the exit code says how it ended')
     .option('--input-file <file>', 'read the input JSON from a file (- for stdin)')
     .option('--thread <id>', 'run in this thread (default: a new one)')
+    .option(
+      '--idempotency-key <key>',
+      'start at most once: a repeat with the same key (after a lost answer, in a retrying script) gets the same run back',
+    )
     .option('--detach', 'start the run, print its id and exit 0 without following it')
     .addOption(onInterruptOption())
     .action(
@@ -37,7 +41,13 @@ export function registerRunCommands(program: Command, action: Action): void {
           ctx,
           agent: string,
           args: string[],
-          opts: { inputFile?: string; thread?: string; detach?: boolean; onInterrupt: OnInterrupt },
+          opts: {
+            inputFile?: string;
+            thread?: string;
+            idempotencyKey?: string;
+            detach?: boolean;
+            onInterrupt: OnInterrupt;
+          },
         ) => {
           const input = parseRunInput({ args, inputFile: opts.inputFile, cwd: ctx.env.cwd });
           const client = await ctx.client();
@@ -45,6 +55,7 @@ export function registerRunCommands(program: Command, action: Action): void {
             agent,
             input,
             ...(opts.thread === undefined ? {} : { threadId: opts.thread }),
+            ...(opts.idempotencyKey === undefined ? {} : { idempotencyKey: opts.idempotencyKey }),
           });
           if (opts.detach === true) {
             ctx.output.record(started);

@@ -8,6 +8,8 @@ export const slowAgentInput = z
   .object({
     steps: z.number().int().min(1).max(100).default(20),
     delayMs: z.number().int().min(0).max(5_000).default(500),
+    /** Demo: the task goes silent at this step and is stopped as STALLED (see slow_task). */
+    stallAtStep: z.number().int().min(1).max(100).optional(),
   })
   .strict()
   .refine((input) => input.steps * input.delayMs <= MAX_SLOW_TASK_MS, {
@@ -23,16 +25,23 @@ const slowTaskOutput = z.object({ elapsedMs: z.number(), log: z.array(z.unknown(
  */
 export const slowAgent = defineAgent({
   name: 'slow',
-  description: 'Runs a long slow_task (about 10 s by default): start it, then try cancelling it.',
+  description:
+    'Runs a long slow_task (about 10 s by default) that reports its progress: start it, then try cancelling it, ' +
+    'or pass stallAtStep to watch a stalled tool get stopped.',
   input: slowAgentInput,
-  async run({ steps, delayMs }, ctx) {
+  async run({ steps, delayMs, stallAtStep }, ctx) {
     const total = steps * delayMs;
     const about = total >= 1_000 ? `${Math.round(total / 100) / 10} s` : `${total} ms`;
     ctx.think(
       `Starting a slow task of ${steps} steps × ${delayMs} ms (about ${about}). It is here for cancel demos: ` +
         'cancel the run and the task stops mid-step, the tool call ends cancelled and so does the run.',
     );
-    const result = await ctx.callTool('slow_task', { steps, delayMs, label: 'slow demo' });
+    const result = await ctx.callTool('slow_task', {
+      steps,
+      delayMs,
+      label: 'slow demo',
+      ...(stallAtStep === undefined ? {} : { stallAtStep }),
+    });
     // A cancelled run must end cancelled, not complete with a partial answer.
     ctx.signal.throwIfAborted();
     const output = outputOf(result, slowTaskOutput);

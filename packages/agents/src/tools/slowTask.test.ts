@@ -45,3 +45,30 @@ describe('slow_task tool', () => {
     expect(100 * 500).toBeLessThan(slowTaskTool.timeoutMs ?? 0);
   });
 });
+
+describe('slow_task heartbeats', () => {
+  it('beats while it works and reports each step as progress, with its fraction', async () => {
+    const heartbeats: unknown[] = [];
+    const input = slowTaskTool.input.parse({ steps: 2, delayMs: 300, label: 'job' });
+    await slowTaskTool.run(input, toolRunContext({ userId: 'alice', heartbeats }));
+    const progress = heartbeats.filter((h) => typeof h === 'object' && h !== null && 'message' in h);
+    expect(progress).toEqual([
+      { step: 1, message: 'job: step 1 of 2 done', fraction: 0.5 },
+      { step: 2, message: 'job: step 2 of 2 done', fraction: 1 },
+    ]);
+    // Mid-step beats too, so a step longer than the heartbeat timeout is never taken for a stall.
+    expect(heartbeats.length).toBeGreaterThan(progress.length);
+  });
+
+  it('goes silent at stallAtStep, deaf to its signal, then returns what it has', async () => {
+    const heartbeats: unknown[] = [];
+    const controller = new AbortController();
+    const input = slowTaskTool.input.parse({ steps: 3, delayMs: 1, stallAtStep: 1, stallMs: 30 });
+    const pending = slowTaskTool.run(input, toolRunContext({ userId: 'alice', heartbeats, signal: controller.signal }));
+    controller.abort(new Error('stopped'));
+    const output = await pending;
+    expect(output).toMatchObject({ stalled: true, log: [] });
+    expect(heartbeats).toEqual([]);
+    expect(slowTaskTool.heartbeatTimeoutMs).toBe(3_000);
+  });
+});

@@ -64,7 +64,13 @@ export function standInAgentContext(opts: {
     if (!parsed.success) return fail('error', 'INVALID_INPUT', parsed.error.message);
     if (signal.aborted) return fail('cancelled', 'CANCELLED', 'the run was cancelled');
     try {
-      const output = (await tool.run(parsed.data, { context, signal, callId })) as JsonValue;
+      const output = (await tool.run(parsed.data, {
+        context,
+        signal,
+        callId,
+        idempotencyKey: `${context.runId}:${callId}`,
+        heartbeat: () => {},
+      })) as JsonValue;
       return { callId, status: 'success', output: structuredClone(output), durationMs: performance.now() - started };
     } catch (error) {
       if (signal.aborted) return fail('cancelled', 'CANCELLED', 'the run was cancelled');

@@ -10,16 +10,22 @@ export function toolRunContext(opts: {
   userId: string;
   roles?: readonly Role[];
   signal?: AbortSignal;
+  /** Collects what the tool passes to `ctx.heartbeat` (`null` for a bare heartbeat). */
+  heartbeats?: unknown[];
 }): ToolRunContext {
   calls += 1;
+  const context = createUserExecutionContext({
+    userId: opts.userId,
+    threadId: `thread-${opts.userId}`,
+    runId: `run-${opts.userId}-${calls}`,
+    roles: opts.roles ?? ['user'],
+  });
+  const callId = `call-${calls}`;
   return {
-    context: createUserExecutionContext({
-      userId: opts.userId,
-      threadId: `thread-${opts.userId}`,
-      runId: `run-${opts.userId}-${calls}`,
-      roles: opts.roles ?? ['user'],
-    }),
+    context,
     signal: opts.signal ?? new AbortController().signal,
-    callId: `call-${calls}`,
+    callId,
+    idempotencyKey: `${context.runId}:${callId}`,
+    heartbeat: (details) => opts.heartbeats?.push(details ?? null),
   };
 }

@@ -71,6 +71,8 @@ export function createAguiHandler(opts: AguiHandlerOptions): (req: IncomingMessa
         agent,
         input: agentInputFor(info, parsed.input),
         threadId: parsed.input.threadId,
+        // An AG-UI client waits on its stream: a run that cannot start now is refused (429), not queued.
+        onBusy: 'reject',
       });
       runId = started.runId;
     } catch (error) {

@@ -3,15 +3,24 @@ import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { badInput } from '../badInput.ts';
 import { findRun } from '../findRun.ts';
-import { cursorSchema, eventIdSchema, idSchema, limitSchema, nameSchema, runIdSchema } from '../schemas.ts';
+import {
+  cursorSchema,
+  eventIdSchema,
+  idempotencyKeySchema,
+  idSchema,
+  limitSchema,
+  nameSchema,
+  runIdSchema,
+} from '../schemas.ts';
 import { startRun } from '../startRun.ts';
+import { listRunsWithQueued, queuedRunRecord } from '../starts/listRunsWithQueued.ts';
 import { served } from '../streams/served.ts';
 import { streamFeed } from '../streams/streamFeed.ts';
 import { streamRunEvents } from '../streams/streamRunEvents.ts';
 import { toTRPCError } from '../toTRPCError.ts';
 import { authedProcedure, createTRPCRouter } from '../trpc.ts';
 
-const RUN_STATUS_FILTER = ['running', 'completed', 'failed', 'cancelled', 'interrupted'] as const;
+const RUN_STATUS_FILTER = ['queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted'] as const;
 
 function notFound(runId: string): TRPCError {
   return new TRPCError({ code: 'NOT_FOUND', message: `no run ${JSON.stringify(runId)}` });
@@ -21,10 +30,21 @@ function notFound(runId: string): TRPCError {
 export const runsRouter = createTRPCRouter({
   /**
    * Starts `agent` with `input` for the caller, detached from this connection. Refusals (unknown agent,
-   * invalid input with its issues, limits) come before any event; then `{ runId, threadId }` at once.
+   * invalid input with its issues, limits) come before any event; then `{ runId, threadId }` once the
+   * run is durable. With `idempotencyKey`, a repeat gets the same run (`CONFLICT` if its parameters
+   * differ). At the caller's concurrent-run limit the run waits in their queue and the answer carries
+   * `queued: { position }`, unless `onBusy: 'reject'` (then `TOO_MANY_REQUESTS`). See `starts/`.
    */
   start: authedProcedure
-    .input(z.object({ agent: nameSchema, input: z.json().optional(), threadId: idSchema.optional() }))
+    .input(
+      z.object({
+        agent: nameSchema,
+        input: z.json().optional(),
+        threadId: idSchema.optional(),
+        idempotencyKey: idempotencyKeySchema.optional(),
+        onBusy: z.enum(['queue', 'reject']).optional(),
+      }),
+    )
     .mutation(async ({ ctx, input }) => {
       try {
         return await startRun(ctx.services, ctx.principal, { ...input, traceContext: ctx.traceContext });
@@ -96,6 +116,12 @@ export const runsRouter = createTRPCRouter({
       const { services, principal } = ctx;
       const run = await findRun(services, input.runId);
       if (run === undefined || run.userId !== principal.userId) throw notFound(input.runId);
+      const reason = input.reason ?? `cancelled by ${principal.userId}`;
+      // A queued run ends at once, with its agent_started and agent_completed (cancelled).
+      if (await services.starter.cancelQueued(input.runId, reason)) {
+        services.logger.info({ runId: input.runId, userId: principal.userId }, 'queued run cancelled');
+        return { runId: input.runId, cancelled: true };
+      }
       const cancelled = services.factory.cancelRun(input.runId, input.reason ?? `cancelled by ${principal.userId}`);
       services.logger.info({ runId: input.runId, userId: principal.userId, cancelled }, 'run cancel requested');
       return { runId: input.runId, cancelled };
@@ -126,13 +152,7 @@ export const runsRouter = createTRPCRouter({
       }
       const userId = input.userId ?? (input.scope === 'all' ? undefined : principal.userId);
       try {
-        return await services.db.listRuns({
-          limit: input.limit,
-          ...(userId === undefined ? {} : { userId }),
-          ...(input.cursor === undefined ? {} : { cursor: input.cursor }),
-          ...(input.status === undefined ? {} : { status: input.status }),
-          ...(input.agent === undefined ? {} : { agent: input.agent }),
-        });
+        return await listRunsWithQueued(services, { ...input, userId });
       } catch (error) {
         throw toTRPCError(error);
       }
@@ -145,6 +165,8 @@ export const runsRouter = createTRPCRouter({
     if (run === undefined || (run.userId !== principal.userId && !principal.roles.includes('admin'))) {
       throw notFound(input.runId);
     }
+    const queued = services.starter.queued(input.runId);
+    if (queued !== undefined) return { run: queuedRunRecord(queued), events: [], toolCalls: [] };
     let detail = await services.db.getRun(input.runId);
     if (detail === undefined) {
       // Started but its first event not committed yet: commit, then read.

@@ -12,6 +12,7 @@ import { knownPgMigrations, migratePostgres } from './migratePostgres.ts';
 import { createPgApprovals } from './pgApprovals.ts';
 import { createPgReads } from './pgReads.ts';
 import { createPgRunStates } from './pgRunStates.ts';
+import { createPgIdempotencyKeys, createPgQueuedRuns } from './pgStarts.ts';
 import { createPgAudits, createPgScratchpad, prunePg } from './pgStores.ts';
 import { createPgToolSwitches } from './pgToolSwitches.ts';
 import { recoverPostgres } from './recoverPostgres.ts';
@@ -87,6 +88,8 @@ export async function openPostgresDatabase(opts: OpenPostgresOptions): Promise<P
   const scratchpad = createPgScratchpad(db, now);
   const approvals = createPgApprovals(db, lease.owner);
   const toolSwitches = createPgToolSwitches(db, now);
+  const keys = createPgIdempotencyKeys(db);
+  const queued = createPgQueuedRuns(db);
   let pipeline: CommitPipeline | undefined;
   let closed = false;
   let closing: Promise<void> | undefined;
@@ -151,6 +154,16 @@ export async function openPostgresDatabase(opts: OpenPostgresOptions): Promise<P
       current: guarded(toolSwitches.current),
       record: guarded(toolSwitches.record),
       history: guarded(toolSwitches.history),
+    },
+    idempotencyKeys: {
+      claim: guarded(keys.claim),
+      release: guarded(keys.release),
+      prune: guarded(keys.prune),
+    },
+    queuedRuns: {
+      insert: guarded(queued.insert),
+      delete: guarded(queued.delete),
+      all: guarded(queued.all),
     },
     prune: (pruneOpts) => read(() => prunePg(db, { ...pruneOpts, now, ensureOpen })),
     async healthy() {

@@ -1,8 +1,25 @@
+import type { NewApproval } from '@toolrun/dispatcher';
 import { describe, expect, it } from 'vitest';
 import { BACKENDS, type Backend } from '../../test/backends.ts';
 import { RunBuilder } from '../../test/fixtures.ts';
 
 const postgres = BACKENDS.find((b) => b.name === 'postgres') as Backend;
+
+function pendingApproval(id: string, runId: string, userId: string, callId: string): NewApproval {
+  return {
+    id,
+    runId,
+    userId,
+    callId,
+    tool: 'transfer_funds',
+    input: {},
+    callInput: {},
+    roles: ['user'],
+    approvers: 'owner',
+    createdAt: 1,
+    expiresAt: 2,
+  };
+}
 
 /** Several lease holders (each open database holds its own lease, as a process does) on one database. */
 describe('approvals with several processes on postgres', () => {
@@ -13,37 +30,13 @@ describe('approvals with several processes on postgres', () => {
     liveRun.started('payout');
     const liveCall = liveRun.toolExecuting('transfer_funds');
     await live.createPersistentSink().write(liveRun.events);
-    await live.approvals.create({
-      id: 'ap-live',
-      runId: 'run-live',
-      userId: 'alice',
-      callId: liveCall,
-      tool: 'transfer_funds',
-      input: {},
-      callInput: {},
-      roles: ['user'],
-      approvers: 'owner',
-      createdAt: 1,
-      expiresAt: 2,
-    });
+    await live.approvals.create(pendingApproval('ap-live', 'run-live', 'alice', liveCall));
     const dying = await postgres.open(location);
     const deadRun = new RunBuilder({ runId: 'run-dead', userId: 'bob' });
     deadRun.started('payout');
     const deadCall = deadRun.toolExecuting('transfer_funds');
     await dying.createPersistentSink().write(deadRun.events);
-    await dying.approvals.create({
-      id: 'ap-dead',
-      runId: 'run-dead',
-      userId: 'bob',
-      callId: deadCall,
-      tool: 'transfer_funds',
-      input: {},
-      callInput: {},
-      roles: ['user'],
-      approvers: 'owner',
-      createdAt: 1,
-      expiresAt: 2,
-    });
+    await dying.approvals.create(pendingApproval('ap-dead', 'run-dead', 'bob', deadCall));
     // Its lease goes with it, as when its process dies.
     await dying.close();
 

@@ -1,5 +1,6 @@
 import {
   bigint,
+  bigserial,
   boolean,
   doublePrecision,
   index,
@@ -178,4 +179,35 @@ export const toolSwitchChanges = pgTable(
     changedAt: ms('changed_at').notNull(),
   },
   (t) => [index('tool_switch_changes_tool_idx').on(t.tool, t.id)],
+);
+
+/** `runs.start` idempotency keys per user (as `idempotency_keys` in `src/schema.ts`). */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    userId: text('user_id').notNull(),
+    key: text('key').notNull(),
+    fingerprint: text('fingerprint').notNull(),
+    runId: text('run_id').notNull(),
+    threadId: text('thread_id').notNull(),
+    createdAt: ms('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.key] }), index('idempotency_keys_created_idx').on(t.createdAt)],
+);
+
+/** Runs waiting for a slot (as `queued_runs` in `src/schema.ts`); `pos` is the order of arrival. */
+export const queuedRuns = pgTable(
+  'queued_runs',
+  {
+    pos: bigserial('pos', { mode: 'number' }).primaryKey(),
+    runId: text('run_id').notNull(),
+    userId: text('user_id').notNull(),
+    threadId: text('thread_id').notNull(),
+    roles: text('roles').notNull(),
+    agent: text('agent').notNull(),
+    input: text('input').notNull(),
+    enqueuedAt: ms('enqueued_at').notNull(),
+    deadlineAt: ms('deadline_at').notNull(),
+  },
+  (t) => [uniqueIndex('queued_runs_run_idx').on(t.runId), index('queued_runs_user_idx').on(t.userId, t.pos)],
 );

@@ -78,7 +78,7 @@ export class ApprovalGate implements OpenCall {
     call.owner?.addChild(this);
     call.run.park();
     this.callerSignal?.addEventListener('abort', this, { once: true });
-    call.run.think(text, this.#info);
+    call.run.think(text, { approval: this.#info });
     this.#arm();
     return this.#result;
   }
@@ -122,17 +122,17 @@ export class ApprovalGate implements OpenCall {
     const because = reason === undefined || reason === '' ? '' : `: ${reason}`;
     switch (state) {
       case 'approved':
-        call.run.think(`${by} approved ${tool}; it runs now.`, info);
+        call.run.think(`${by} approved ${tool}; it runs now.`, { approval: info });
         void call.start(this.context, this.data, this.breaker, this.callerSignal).then(this.#resolve);
         return;
       case 'denied': {
-        call.run.think(`${by} denied ${tool}${because}. It will not run.`, info);
+        call.run.think(`${by} denied ${tool}${because}. It will not run.`, { approval: info });
         const message = `${by} denied this call${because}`;
         this.#resolve?.(call.refuse({ status: 'denied', code: 'APPROVAL_DENIED', message }));
         return;
       }
       case 'expired': {
-        call.run.think(`Nobody decided on ${tool} before ${info.expiresAt}; it will not run.`, info);
+        call.run.think(`Nobody decided on ${tool} before ${info.expiresAt}; it will not run.`, { approval: info });
         const message = `nobody approved this call before ${info.expiresAt}`;
         this.#resolve?.(call.refuse({ status: 'denied', code: 'APPROVAL_EXPIRED', message }));
         return;
@@ -155,7 +155,7 @@ export class ApprovalGate implements OpenCall {
     const info: ApprovalInfo = { ...this.#info, state: 'cancelled', reason: reason.message };
     this.#info = info;
     const { call } = this;
-    call.run.think(`The approval of ${call.tool} is cancelled: ${reason.message}.`, info);
+    call.run.think(`The approval of ${call.tool} is cancelled: ${reason.message}.`, { approval: info });
     const failure = { status: callStatusOf(reason), code: reason.code, message: reason.message };
     this.#resolve?.(call.refuse(failure));
   }

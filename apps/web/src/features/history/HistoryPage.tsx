@@ -12,6 +12,7 @@ import type { RunRecordStatus, RunsListInput } from '../../lib/types.ts';
 import { DEMO_USERS } from '../identity/IdentityPage.tsx';
 
 const STATUSES = [
+  'queued',
   'running',
   'completed',
   'failed',

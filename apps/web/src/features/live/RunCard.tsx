@@ -8,6 +8,7 @@ import type { LiveRun } from '../../lib/liveRunsStore.ts';
 import { useSession } from '../../lib/session.ts';
 import { useTRPC } from '../../lib/trpc.ts';
 import { TimelineRowView } from './TimelineRowView.tsx';
+import { useQueuePosition } from './useQueuePosition.ts';
 
 /** One followed run: its header (status, stream state, cancel) and its live timeline. */
 export function RunCard(props: { run: LiveRun }) {
@@ -19,7 +20,8 @@ export function RunCard(props: { run: LiveRun }) {
   const started = timeline.events[0];
   const startedAt = started?.type === 'agent_started' ? started.at : undefined;
   const done = timeline.completed;
-  const status = done?.status ?? 'running';
+  const position = useQueuePosition(run.runId, timeline.events.length === 0);
+  const status = done?.status ?? (position === undefined ? 'running' : 'queued');
   return (
     <article
       className="panel run-card"
@@ -37,6 +39,16 @@ export function RunCard(props: { run: LiveRun }) {
           thread {run.threadId}
         </span>
         <StatusBadge status={status} />
+        {position !== undefined && (
+          <span
+            className="muted small"
+            data-testid="queue-position"
+            data-position={position}
+            title="waiting for a free slot: you are at your concurrent-run limit"
+          >
+            {position === 1 ? 'next in your queue' : `#${position} in your queue`}
+          </span>
+        )}
         <span data-testid="link-state" data-state={run.link} data-drops={run.drops}>
           <StatusBadge
             status={run.link}

@@ -65,10 +65,12 @@ export function StartRunForm(props: { recentThreads: readonly string[] }) {
     }
     setParseError(undefined);
     const thread = threadId.trim();
+    // One key per start: a start retried after a lost answer gets the same run, never a second one.
+    const idempotencyKey = crypto.randomUUID();
     start.mutate(
       thread === ''
-        ? { agent: agentName, input: parsed.value }
-        : { agent: agentName, input: parsed.value, threadId: thread },
+        ? { agent: agentName, input: parsed.value, idempotencyKey }
+        : { agent: agentName, input: parsed.value, threadId: thread, idempotencyKey },
     );
   };
 

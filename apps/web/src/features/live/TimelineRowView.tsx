@@ -56,13 +56,19 @@ function RowContent(props: { row: TimelineRow }) {
           <b>{row.event.agent}</b> <JsonPreview value={row.event.input} label="input" />
         </>
       );
-    case 'agent_thinking':
+    case 'agent_thinking': {
+      const { progress } = row.event;
       return (
-        <span>
-          <span className="muted">step {row.event.step}</span> {row.event.text}
+        <span data-testid={progress === undefined ? undefined : 'tool-progress'}>
+          <span className="muted">{progress === undefined ? `step ${row.event.step}` : 'progress'}</span>{' '}
+          {progress?.fraction !== undefined && (
+            <progress value={progress.fraction} max={1} aria-label={`${Math.round(progress.fraction * 100)}%`} />
+          )}{' '}
+          {row.event.text}
           {row.event.approval !== undefined && <ApprovalRowView approval={row.event.approval} />}
         </span>
       );
+    }
     case 'tool': {
       const { call } = row;
       const done = call.completed;
@@ -77,8 +83,9 @@ function RowContent(props: { row: TimelineRow }) {
           <JsonPreview value={call.executing.input} label="input" />
           {done?.output !== undefined && <JsonPreview value={done.output} label="output" />}
           {done?.error !== undefined && (
-            <span className="json" style={{ color: 'var(--err)' }}>
-              {done.error.code}: {done.error.message}
+            <span className="json" style={{ color: 'var(--err)' }} data-testid="tool-error" data-code={done.error.code}>
+              {done.error.code === 'STALLED' ? 'Stalled (no heartbeat): ' : `${done.error.code}: `}
+              {done.error.message}
             </span>
           )}
         </div>

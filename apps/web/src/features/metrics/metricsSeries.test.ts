@@ -24,6 +24,7 @@ function snapshot(atMs: number, events: number, extra: Partial<MetricsSnapshot> 
     isolationViolations: 0,
     isolationViolationsByKind: {},
     legacyCalls: { 'ToolDispatcher.createRequestScoped': 2 },
+    lateResults: {},
     ...extra,
   };
 }

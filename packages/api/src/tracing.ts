@@ -1,0 +1,13 @@
+import type { RunEvent } from '@toolrun/dispatcher';
+
+/** What the services need of a tracer: committed events in, a request's trace context per run. */
+export interface RunTracerPort {
+  observe(events: readonly RunEvent[]): void;
+  setParent(runId: string, carrier: TraceCarrier): void;
+}
+
+/** The W3C trace context headers of a request. */
+export interface TraceCarrier {
+  traceparent: string;
+  tracestate?: string | undefined;
+}
