@@ -16,6 +16,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runExample, startTestServer, tempDir, within } from './helpers.ts';
 import { findReadmes, type ReadmeCommand, readmeCommands } from './readmeCommands.ts';
@@ -90,7 +91,9 @@ async function probeService(command: ReadmeCommand, path: string): Promise<void>
     let answered: number | undefined;
     while (answered === undefined) {
       if (Date.now() > until) throw new Error(`hang guard: ${command.command} never answered:\n${run.output()}`);
-      const printed = /http:\/\/127\.0\.0\.1:(\d+)/.exec(run.output())?.[1];
+      // Without colour codes: run under turbo, tools print the port in bold (`127.0.0.1:\x1b[1m5173`).
+      const plain = stripVTControlCharacters(run.output());
+      const printed = /http:\/\/127\.0\.0\.1:(\d+)/.exec(plain)?.[1];
       for (const candidate of new Set([String(port), printed])) {
         if (candidate === undefined) continue;
         try {

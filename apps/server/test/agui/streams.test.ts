@@ -137,7 +137,7 @@ describe('reattach, beyond AG-UI 1.0', () => {
     const fromStart = reattach(runId, alice, `${runId}:1`, 'query');
     const whole = await live.done;
     const ids = whole.flatMap((frame) => (frame.id === undefined ? [] : [frame.id]));
-    // Mid-run points only: the last event is checked below (nothing more to send, not even a prelude).
+    // Every third point before the last event (after the last there is nothing to send: checked below).
     const points = [firstCall.id, ...ids.slice(0, -1).filter((_, i) => i % 3 === 1)];
     const attempts = [
       { point: firstCall.id, response: midway },
