@@ -2,6 +2,8 @@
 # Idempotent machine and workspace setup; quiet when there is nothing to do.
 #   - pnpm 12.4.2 (npm install -g; corepack fails on signatures here)
 #   - Debian's Chromium for the browser tests, when /usr/bin/chromium is missing
+#   - Debian's PostgreSQL for the PostgreSQL storage tests, when no initdb is installed (the tests
+#     start their own throwaway server; the package's own cluster is not needed and not touched)
 #   - Debian's tmux for the CLI's terminal tests, when tmux is missing
 #   - pnpm install --frozen-lockfile, compiling better-sqlite3 against Node's own headers
 set -euo pipefail
@@ -35,6 +37,16 @@ fi
 # tmux: the CLI's Ctrl-C prompt and pnpm start's terminal output are tested in a real pseudo-terminal.
 if ! command -v tmux >/dev/null 2>&1; then
   apt_install tmux "for the terminal tests (apps/cli/test/terminal.test.ts, apps/server/test/start.test.ts)"
+fi
+
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ "${TOOLRUN_SKIP_POSTGRES:-0}" != "1" ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing Debian's postgresql for the PostgreSQL storage tests"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "setup: PostgreSQL (initdb) is missing and cannot be installed here; PostgreSQL tests will fail" >&2
+  fi
 fi
 
 # Install only when the lockfile changed since the last successful install.

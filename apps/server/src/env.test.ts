@@ -155,6 +155,16 @@ describe('readEnv', () => {
     expect(() => readEnv({ TOOLRUN_DB_WRITER: 'worker' })).toThrow(/TOOLRUN_DB_WRITER/);
   });
 
+  it('selects PostgreSQL from TOOLRUN_DATABASE_URL (SQLite when unset) and refuses a URL of another scheme by name', () => {
+    expect(readEnv({}).databaseUrl).toBeUndefined();
+    expect(readEnv({ TOOLRUN_DATABASE_URL: '  ' }).databaseUrl).toBeUndefined();
+    const url = 'postgres://toolrun:secret@db.internal:5432/toolrun';
+    expect(readEnv({ TOOLRUN_DATABASE_URL: url }).databaseUrl).toBe(url);
+    expect(readEnv({ TOOLRUN_DATABASE_URL: 'postgresql://h/db' }).databaseUrl).toBe('postgresql://h/db');
+    expect(() => readEnv({ TOOLRUN_DATABASE_URL: 'mysql://h/db' })).toThrow(/TOOLRUN_DATABASE_URL/);
+    expect(() => readEnv({ TOOLRUN_DATABASE_URL: './toolrun.db' })).toThrow(/TOOLRUN_DATABASE_URL/);
+  });
+
   it('chooses the log format from TOOLRUN_LOG_FORMAT (auto by default) and refuses any other value by name', () => {
     expect(readEnv({}).logFormat).toBe('auto');
     expect(readEnv({ TOOLRUN_LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty');

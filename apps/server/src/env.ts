@@ -69,6 +69,12 @@ const schema = z
     HOST: z.string().min(1).default('127.0.0.1'),
     TOOLRUN_DATA_DIR: optionalText,
     TOOLRUN_DB_PATH: optionalText,
+    TOOLRUN_DATABASE_URL: optionalText.pipe(
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\/\S+$/i, 'must be a postgres:// or postgresql:// URL')
+        .optional(),
+    ),
     TOOLRUN_CONSOLE_DIR: optionalText,
     TOOLRUN_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
     TOOLRUN_LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
@@ -175,6 +181,8 @@ export interface ServerEnv {
   host: string;
   dataDir: string;
   dbPath: string;
+  /** `TOOLRUN_DATABASE_URL`: PostgreSQL storage instead of the SQLite file `dbPath` when set. */
+  databaseUrl: string | undefined;
   consoleDir: string;
   logLevel: (typeof LOG_LEVELS)[number];
   /** `auto`: readable lines when stdout is a terminal, JSON lines otherwise; `json` or `pretty` always. */
@@ -287,6 +295,7 @@ export function readEnv(source: NodeJS.ProcessEnv): ServerEnv {
     host: e.HOST,
     dataDir,
     dbPath,
+    databaseUrl: e.TOOLRUN_DATABASE_URL,
     consoleDir,
     logLevel: e.TOOLRUN_LOG_LEVEL,
     logFormat: e.TOOLRUN_LOG_FORMAT,

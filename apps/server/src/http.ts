@@ -41,7 +41,7 @@ export interface HttpServerOptions {
   /** Whether `/healthz` should report the server as stopping. */
   isShuttingDown: () => boolean;
   /** The `/healthz` report: a verdict with its reasons (see `operations/healthReport.ts`). */
-  health: (shuttingDown: boolean) => HealthReport;
+  health: (shuttingDown: boolean) => Promise<HealthReport>;
   /**
    * Who writes SSE subscriptions: `lean` (default) writes tRPC's frames straight to the response,
    * `trpc` leaves them to tRPC's node-http handler. Everything else is tRPC's handler either way.
@@ -137,7 +137,7 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
       return;
     }
     if (path === '/healthz') {
-      healthz(opts, req, res);
+      void healthz(opts, req, res);
       return;
     }
     if (path === '/metrics') {
@@ -209,12 +209,12 @@ function pathname(req: IncomingMessage): string {
   return end === -1 ? url : url.slice(0, end);
 }
 
-function healthz(opts: HttpServerOptions, req: IncomingMessage, res: ServerResponse): void {
+async function healthz(opts: HttpServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { Allow: 'GET, HEAD' }).end();
     return;
   }
-  const body = opts.health(opts.isShuttingDown());
+  const body = await opts.health(opts.isShuttingDown());
   const ok = body.status === 'ok' || body.status === 'degraded';
   res.writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
   res.end(req.method === 'HEAD' ? undefined : JSON.stringify(body));

@@ -29,7 +29,7 @@ async function main(): Promise<void> {
       )
     : pino(options);
   const server = await startServer({
-    database: env.dbPath,
+    database: env.databaseUrl ?? env.dbPath,
     port: env.port,
     host: env.host,
     dataDir: env.dataDir,
@@ -78,7 +78,14 @@ async function main(): Promise<void> {
   // The first thing a person sees: where the console is and how to get in.
   if (readable) process.stdout.write(`Toolrun console: ${server.url}  (${signIn})\n`);
   logger.info(
-    { url: server.url, trpc: `${server.url}/trpc`, database: env.dbPath, authMode: env.auth.mode, signIn },
+    {
+      url: server.url,
+      trpc: `${server.url}/trpc`,
+      // Never log a URL's password.
+      database: env.databaseUrl === undefined ? env.dbPath : redactUrl(env.databaseUrl),
+      authMode: env.auth.mode,
+      signIn,
+    },
     `Toolrun listening on ${server.url}`,
   );
 
@@ -108,3 +115,14 @@ main().catch((error: unknown) => {
   );
   process.exit(1);
 });
+
+/** A database URL with its password (if any) replaced, for the logs. */
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'postgres://…';
+  }
+}

@@ -21,7 +21,7 @@ import { startTracing } from './telemetry/startTracing.ts';
 
 /** Options of {@link startServer}. Everything but `database` has a default that runs as is. */
 export interface StartServerOptions extends PassedThrough {
-  /** SQLite file (created if missing) or `':memory:'`. */
+  /** A `postgres://` URL (PostgreSQL), or a SQLite file (created if missing) or `':memory:'`. */
   database: string;
   /** Default 0: an ephemeral port. */
   port?: number;
@@ -189,7 +189,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       });
     });
   } catch (error) {
-    services.close();
+    await services.close();
     throw error;
   }
   const address = http.server.address() as AddressInfo;
@@ -218,7 +218,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       http.broadcastReconnect();
       for (const client of http.wss.clients) client.close(1012, 'server restarting');
       http.server.closeAllConnections();
-      services.close();
+      await services.close();
       await tracing
         ?.shutdown()
         .catch((error: unknown) => logger.warn({ err: error }, 'trace export failed at shutdown'));

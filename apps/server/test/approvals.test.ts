@@ -132,7 +132,7 @@ describe('approvals', () => {
       const outcome = await codeOf(alice.approvals.decide.mutate({ approvalId: approval.id, decision: 'approve' }));
       const events = (await within(run.done, 20_000, 'the run')).flatMap((m) => m.events);
       const states = approvalsIn(events).map((a) => a.state);
-      const row = server.services.db.approvals.get(approval.id);
+      const row = await server.services.db.approvals.get(approval.id);
       const ran = quickTransfersRan.includes(approval.callId);
       if (outcome === 'OK') {
         expect({ states, row: row?.status, ran }).toEqual({
@@ -221,8 +221,10 @@ describe('approvals', () => {
     expect(events.at(-1)).toMatchObject({ type: 'agent_completed', status: 'cancelled' });
     expect(approvalsIn(events).map((a) => a.state)).toEqual(['requested', 'requested', 'cancelled', 'cancelled']);
     expect(orderingProblems(events)).toEqual([]);
-    await eventually(() =>
-      server.services.db.approvals.list({ runId }).items.every((a) => a.status === 'cancelled') ? true : undefined,
+    await eventually(async () =>
+      (await server.services.db.approvals.list({ runId })).items.every((a) => a.status === 'cancelled')
+        ? true
+        : undefined,
     );
     expect(await codeOf(alice.approvals.decide.mutate({ approvalId: approval.id, decision: 'approve' }))).toBe(
       'CONFLICT',

@@ -21,7 +21,7 @@ describe('a WebSocket reader replaying a run much larger than the backpressure t
     const replay = collect((cb) => client.runs.events.subscribe({ runId }, cb));
     await within(replay.done, 60_000, 'the replay');
     close();
-    const stored = server.services.db.getRun(runId)?.events ?? [];
+    const stored = (await server.services.db.getRun(runId))?.events ?? [];
     expect(stored).toHaveLength(4_002);
     expect(replay.events()).toEqual(stored);
     expect(replay.starts()).toBe(1);

@@ -15,6 +15,7 @@ import {
   tempDir,
   within,
 } from './helpers.ts';
+import { STORAGES } from './storage.ts';
 
 const SERVER_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -49,40 +50,44 @@ describe('connection drops', () => {
   });
 });
 
-describe.each(TRANSPORTS)('a server restart over %s', (transport) => {
-  it('lets a client resume on the new server, on the same database file, from its last event id', async () => {
-    const first = await startTestServer({ graceMs: 5_000 });
-    const dbPath = first.dbPath;
-    const token = await login(first.url, 'restart-rita');
-    const a = createClient(first.url, { transport, token });
-    const { runId } = await a.client.runs.start.mutate({ agent: 'slow', input: { steps: 6, delayMs: 100 } });
-    const before = collect((cb) => a.client.runs.events.subscribe({ runId }, cb));
-    const seen = await before.waitForEvents(2);
-    before.unsubscribe();
-    a.close();
-    // Graceful stop: the run finishes within the grace period, every event committed.
-    await first.close();
+describe.each(STORAGES.flatMap((storage) => TRANSPORTS.map((transport) => ({ storage, transport }))))(
+  'a server restart over $transport on $storage.name',
+  ({ storage, transport }) => {
+    it('lets a client resume on the new server, on the same database, from its last event id', async () => {
+      const database = await storage.fresh();
+      const first = await startTestServer({ graceMs: 5_000, ...(database === undefined ? {} : { database }) });
+      const dbPath = first.dbPath;
+      const token = await login(first.url, 'restart-rita');
+      const a = createClient(first.url, { transport, token });
+      const { runId } = await a.client.runs.start.mutate({ agent: 'slow', input: { steps: 6, delayMs: 100 } });
+      const before = collect((cb) => a.client.runs.events.subscribe({ runId }, cb));
+      const seen = await before.waitForEvents(2);
+      before.unsubscribe();
+      a.close();
+      // Graceful stop: the run finishes within the grace period, every event committed.
+      await first.close();
 
-    const second = await startTestServer({ database: dbPath });
-    cleanups.push(() => second.stop());
-    expect(second.services.db.recovered).toEqual([]);
-    const b = createClient(second.url, { transport, token });
-    cleanups.push(() => b.close());
-    const last = seen.at(-1)?.id ?? '';
-    const rest = (
-      await within(
-        collect((cb) => b.client.runs.events.subscribe({ runId, lastEventId: last }, cb)).done,
-        20_000,
-        'the resumed stream',
-      )
-    ).flatMap((m) => m.events);
-    const all = [...seen, ...rest];
-    expect(orderingProblems(all)).toEqual([]);
-    expect(all).toEqual((await b.client.runs.get.query({ runId })).events);
-    const end = all.at(-1);
-    expect(end?.type === 'agent_completed' && end.status).toBe('completed');
-  });
-});
+      const second = await startTestServer({ database: dbPath });
+      cleanups.push(() => second.stop());
+      expect(second.services.db.recovered).toEqual([]);
+      const b = createClient(second.url, { transport, token });
+      cleanups.push(() => b.close());
+      const last = seen.at(-1)?.id ?? '';
+      const rest = (
+        await within(
+          collect((cb) => b.client.runs.events.subscribe({ runId, lastEventId: last }, cb)).done,
+          20_000,
+          'the resumed stream',
+        )
+      ).flatMap((m) => m.events);
+      const all = [...seen, ...rest];
+      expect(orderingProblems(all)).toEqual([]);
+      expect(all).toEqual((await b.client.runs.get.query({ runId })).events);
+      const end = all.at(-1);
+      expect(end?.type === 'agent_completed' && end.status).toBe('completed');
+    });
+  },
+);
 
 describe('SIGTERM', () => {
   it('stops a child-process server gracefully, leaving the run that was going terminal in the database', async () => {
@@ -127,7 +132,7 @@ describe('SIGTERM', () => {
     const reopened = await startTestServer({ database: join(tmp.dir, 'toolrun.db') });
     cleanups.push(() => reopened.stop());
     expect(reopened.services.db.recovered).toEqual([]);
-    const detail = reopened.services.db.getRun(runId);
+    const detail = await reopened.services.db.getRun(runId);
     // Ended by the server's drain (the grace period ran out), not by crash recovery at this open.
     expect(['cancelled', 'interrupted']).toContain(detail?.run.status);
     expect(orderingProblems(detail?.events ?? [])).toEqual([]);

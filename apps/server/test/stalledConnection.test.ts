@@ -60,7 +60,7 @@ describe.each(['sse'] as const)('a reader stuck past the stall bound, over %s', 
     );
     again.close();
     const received: RunEvent[] = [...stuck.events, ...again.events];
-    const stored = server.services.db.getRun(runId)?.events ?? [];
+    const stored = (await server.services.db.getRun(runId))?.events ?? [];
     expect(stored).toHaveLength(THOUGHTS + 2);
     expect(received.map((e) => e.seq)).toEqual(stored.map((e) => e.seq));
     expect(received).toEqual(stored);

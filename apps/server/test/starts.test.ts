@@ -45,11 +45,11 @@ describe('exactly-once starts over a real server', () => {
     const start = { agent: 'slow', input: { steps: 20, delayMs: 100 }, idempotencyKey: 'checkout-7' };
     await postAndDrop(server.url, 'runs.start', token, start);
     // The server went on with the start the client never heard back from.
-    await until(() => server.services.db.listRuns({ limit: 10, userId: 'alice' }).items.length === 1);
+    await until(async () => (await server.services.db.listRuns({ limit: 10, userId: 'alice' })).items.length === 1);
     const { client, close } = createClient(server.url, { transport: 'sse', token });
     cleanups.push(close);
     const retried = await client.runs.start.mutate(start);
-    const runs = server.services.db.listRuns({ limit: 10, userId: 'alice' }).items;
+    const runs = (await server.services.db.listRuns({ limit: 10, userId: 'alice' })).items;
     expect(runs.map((r) => r.id)).toEqual([retried.runId]);
     await client.runs.cancel.mutate({ runId: retried.runId });
   });
@@ -66,7 +66,7 @@ describe('exactly-once starts over a real server', () => {
       input: { steps: 2, delayMs: 10, stallAtStep: 1 },
       idempotencyKey: 'stall-1',
     });
-    await until(() => server.services.db.getRunRecord(runId)?.status === 'completed');
+    await until(async () => (await server.services.db.getRunRecord(runId))?.status === 'completed');
     const { events } = await client.runs.get.query({ runId });
     const completed = events.filter((e) => e.type === 'tool_completed');
     expect(completed).toHaveLength(1);

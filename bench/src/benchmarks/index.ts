@@ -7,6 +7,7 @@ import { mcpBenchmark } from './mcp.ts';
 import { mcpThroughputBenchmark } from './mcpThroughput.ts';
 import { memoryBenchmark } from './memory.ts';
 import { persistenceBenchmark } from './persistence.ts';
+import { postgresBenchmark } from './postgres.ts';
 import { scopeBenchmark } from './scope.ts';
 import { transportBenchmark } from './transport.ts';
 
@@ -17,6 +18,7 @@ export const ALL_BENCHMARKS: readonly Benchmark[] = [
   scopeBenchmark,
   memoryBenchmark,
   persistenceBenchmark,
+  postgresBenchmark,
   transportBenchmark,
   idleBenchmark,
   mcpThroughputBenchmark,

@@ -32,6 +32,8 @@ export async function startHost(opts: {
   kind: HostKind;
   benchRoot: string;
   execArgv?: readonly string[];
+  /** More environment for the host (`BENCH_DATABASE_URL` puts a `toolrun` host on PostgreSQL). */
+  env?: Readonly<Record<string, string>>;
 }): Promise<RemoteHost> {
   const script = join(opts.benchRoot, 'src/servers', opts.kind === 'raw-ws' ? 'rawWsHost.ts' : 'toolrunHost.ts');
   const child: Child<HostRequest, HostReply> = startChild({
@@ -41,6 +43,7 @@ export async function startHost(opts: {
     env: {
       BENCH_SSE_WRITER: opts.kind === 'toolrun-stock-sse' ? 'trpc' : 'lean',
       BENCH_DB_WRITER: opts.kind === 'toolrun-inline-db' ? 'inline' : 'thread',
+      ...opts.env,
     },
   });
   const listening = await child

@@ -15,7 +15,8 @@ import type { StreamUser } from './protocol.ts';
  */
 const dir = mkdtempSync(join(tmpdir(), 'toolrun-bench-server-'));
 const server = await startServer({
-  database: join(dir, 'toolrun.db'),
+  // `BENCH_DATABASE_URL` (a postgres:// URL) runs the same server on PostgreSQL.
+  database: process.env.BENCH_DATABASE_URL ?? join(dir, 'toolrun.db'),
   dataDir: dir,
   auth: { mode: 'dev', secret: 'toolrun-bench-secret-0123456789abcdef' },
   consoleDir: join(dir, 'no-console'),

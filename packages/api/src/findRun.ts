@@ -15,7 +15,7 @@ export interface FoundRun {
  * again. `undefined` when nobody knows the run. Callers compare `userId` before revealing anything.
  */
 export async function findRun(services: ToolrunServices, runId: string): Promise<FoundRun | undefined> {
-  const stored = lookUp(services, runId);
+  const stored = await lookUp(services, runId);
   if (stored !== undefined) return stored;
   const queued = services.starter.queued(runId);
   if (queued !== undefined) return { userId: queued.record.userId, lastSeq: 0, finished: false };
@@ -25,8 +25,8 @@ export async function findRun(services: ToolrunServices, runId: string): Promise
   return lookUp(services, runId);
 }
 
-function lookUp(services: ToolrunServices, runId: string): FoundRun | undefined {
-  const run = services.db.getRunRecord(runId);
+async function lookUp(services: ToolrunServices, runId: string): Promise<FoundRun | undefined> {
+  const run = await services.db.getRunRecord(runId);
   return run === undefined
     ? undefined
     : { userId: run.userId, lastSeq: run.lastSeq, finished: run.status !== 'running' };

@@ -13,7 +13,7 @@ let services: ToolrunServices | undefined;
 
 afterEach(async () => {
   await services?.drain({ graceMs: 1_000 });
-  services?.close();
+  await services?.close();
   services = undefined;
 });
 
@@ -56,7 +56,7 @@ describe('the router', () => {
     const s = await setup();
     const { token } = await s.auth.issue({ userId: 'alice', roles: ['user'] });
     const caller = createCaller(await createContext({ services: s, authorization: `Bearer ${token}` }));
-    s.close();
+    await s.close();
     const error = await caught(caller.runs.get({ runId: 'some-run' }));
     expect(error.code).toBe('SERVICE_UNAVAILABLE');
     services = undefined;
@@ -90,6 +90,6 @@ describe('the router', () => {
     const refused = await caught(caller.runs.start({ agent: 'slow', input: { steps: 'many' } }));
     expect(refused.code).toBe('BAD_REQUEST');
     expect(refused.message).toContain('steps');
-    expect(s.db.listRuns({ limit: 10 }).items).toEqual([]);
+    expect((await s.db.listRuns({ limit: 10 })).items).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { createBuiltinTools, createDemoAgents, createOpenAIAgent } from '@toolrun/agents';
 import type { PersistentSink, ToolrunDatabase } from '@toolrun/db';
-import { openDatabase } from '@toolrun/db';
+import { openStorage } from '@toolrun/db';
 import type {
   AnyAgent,
   AnyTool,
@@ -71,11 +71,14 @@ export interface ServicesConfig {
 
 /** Options of {@link createToolrunServices}. */
 export interface ToolrunServicesOptions {
-  /** A SQLite file path or `':memory:'`; or an already open database (the services then own it). */
+  /**
+   * A `postgres://` URL (PostgreSQL), a SQLite file path or `':memory:'`; or an already open database
+   * (the services then own it). Nothing else in the services depends on which backend it is.
+   */
   database: string | ToolrunDatabase;
   /**
-   * Where a database opened from a path commits (see `@toolrun/db`'s `writer`): `'thread'` (the default
-   * for a file) on a worker thread, `'inline'` on the event loop.
+   * Where a SQLite database opened from a path commits (see `@toolrun/db`'s `writer`): `'thread'` (the
+   * default for a file) on a worker thread, `'inline'` on the event loop. PostgreSQL ignores it.
    */
   databaseWriter?: 'thread' | 'inline';
   /** How tokens are issued and verified, or a ready {@link Auth}. */
@@ -140,8 +143,8 @@ export interface ToolrunServices {
    * the rest (each still ends with its `agent_completed`), and commits every event.
    */
   drain(opts: { graceMs: number }): Promise<void>;
-  /** Ends open subscriptions and closes the database. Call after {@link ToolrunServices.drain}. */
-  close(): void;
+  /** Ends open subscriptions and closes the database (the file, or the pool). Call after {@link ToolrunServices.drain}. */
+  close(): Promise<void>;
 }
 
 export const DEFAULT_SERVICES_CONFIG: ServicesConfig = {
@@ -171,8 +174,8 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
   const resumableAgents = agents.filter((agent) => typeof agent.resume === 'function').map((agent) => agent.name);
   const db =
     typeof opts.database === 'string'
-      ? openDatabase({
-          path: opts.database,
+      ? await openStorage({
+          location: opts.database,
           resumableAgents,
           ...(opts.databaseWriter === undefined ? {} : { writer: opts.databaseWriter }),
         })
@@ -255,8 +258,8 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
       logger.error({ err: error }, 'the tool sources changed but their tools were refused; the registry is unchanged');
     }
   });
-  resumeParkedRuns(factory, db, logger);
-  const starter = createRunStarter({
+  await resumeParkedRuns(factory, db, logger);
+  const starter = await createRunStarter({
     factory,
     db,
     sink,
@@ -296,14 +299,14 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
       unsubscribe?.();
       await toolSources?.close();
     },
-    close() {
+    async close() {
       if (closed) return;
       closed = true;
       starter.close();
       closing.abort(new Error('the server is shutting down'));
       unsubscribe?.();
       void toolSources?.close();
-      db.close();
+      await db.close();
     },
   };
 }
@@ -314,8 +317,8 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
  * pending calls (README "Approvals"). A run that cannot be resumed is logged and left to the next
  * start's recovery.
  */
-function resumeParkedRuns(factory: DispatcherFactory, db: ToolrunDatabase, logger: Logger): void {
-  for (const parked of db.approvals.parkedRuns()) {
+async function resumeParkedRuns(factory: DispatcherFactory, db: ToolrunDatabase, logger: Logger): Promise<void> {
+  for (const parked of await db.approvals.parkedRuns()) {
     const log = logger.child({ runId: parked.runId });
     try {
       const { done } = factory.approvals.resume(parked);

@@ -70,6 +70,8 @@ export const DB_TO_TRPC: Readonly<Record<DbErrorCode, TRPCErrorCode>> = {
   INVALID_CURSOR: 'BAD_REQUEST',
   INVALID_ARGUMENT: 'BAD_REQUEST',
   CLOSED: 'SERVICE_UNAVAILABLE',
+  // The database server (PostgreSQL) failed or could not be reached.
+  UNAVAILABLE: 'SERVICE_UNAVAILABLE',
 };
 
 /** How authentication failures reach the caller. */

@@ -19,7 +19,7 @@ function temp() {
 function expectRefused(path: string, code: 'NOT_TOOLRUN_DATABASE' | 'NEWER_SCHEMA'): void {
   let thrown: unknown;
   try {
-    openDatabase({ path }).close();
+    openDatabase({ path }).closeSync();
   } catch (error) {
     thrown = error;
   }
@@ -27,11 +27,11 @@ function expectRefused(path: string, code: 'NOT_TOOLRUN_DATABASE' | 'NEWER_SCHEM
 }
 
 describe('openDatabase', () => {
-  it('migrates a missing file (and its missing folder) to the current schema with the required pragmas', () => {
+  it('migrates a missing file (and its missing folder) to the current schema with the required pragmas', async () => {
     const { dir } = temp();
     const path = `${dir}/nested/toolrun.db`;
     const db = openDatabase({ path });
-    db.close();
+    db.closeSync();
     const raw = new Database(path, { readonly: true });
     try {
       const tables = raw
@@ -59,31 +59,32 @@ describe('openDatabase', () => {
     }
   });
 
-  it('sets WAL, foreign keys, synchronous NORMAL and the busy timeout on its connection', () => {
+  it('sets WAL, foreign keys, synchronous NORMAL and the busy timeout on its connection', async () => {
     const { path } = temp();
     const db = openDatabase({ path, busyTimeoutMs: 1234 });
-    expect(db.settings()).toEqual({
+    expect(await db.settings()).toEqual({
+      backend: 'sqlite',
       journalMode: 'wal',
       synchronous: 1,
       foreignKeys: true,
       busyTimeoutMs: 1234,
       schemaVersion: knownMigrations().length,
     });
-    db.close();
+    db.closeSync();
   });
 
   it('reopens an up-to-date file without re-running migrations and keeps its data', async () => {
     const { path } = temp();
     const first = openDatabase({ path });
     await first.createPersistentSink().write(makeRun({ runId: 'run-a', userId: 'u1' }));
-    first.close();
+    first.closeSync();
     const second = openDatabase({ path });
-    expect(second.getRunRecord('run-a')?.status).toBe('completed');
+    expect((await second.getRunRecord('run-a'))?.status).toBe('completed');
     expect(second.recovered).toEqual([]);
-    second.close();
+    second.closeSync();
   });
 
-  it('refuses a SQLite file of another program and leaves it byte-for-byte untouched', () => {
+  it('refuses a SQLite file of another program and leaves it byte-for-byte untouched', async () => {
     const { dir, path } = temp();
     const raw = new Database(path);
     raw.exec("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO customers (name) VALUES ('ada')");
@@ -95,7 +96,7 @@ describe('openDatabase', () => {
     expect(readdirSync(dir)).toEqual(files);
   });
 
-  it('refuses a WAL-mode SQLite file of another program without creating side files next to it', () => {
+  it('refuses a WAL-mode SQLite file of another program without creating side files next to it', async () => {
     const { dir, path } = temp();
     const raw = new Database(path);
     raw.pragma('journal_mode = WAL');
@@ -108,7 +109,7 @@ describe('openDatabase', () => {
     expect(readdirSync(dir)).toEqual(['toolrun.db']);
   });
 
-  it('refuses a SQLite file that another program is writing (hot WAL), leaving the file untouched', () => {
+  it('refuses a SQLite file that another program is writing (hot WAL), leaving the file untouched', async () => {
     const { path } = temp();
     const other = new Database(path);
     other.pragma('journal_mode = WAL');
@@ -124,7 +125,7 @@ describe('openDatabase', () => {
     }
   });
 
-  it('refuses a file that is not SQLite at all and leaves it untouched', () => {
+  it('refuses a file that is not SQLite at all and leaves it untouched', async () => {
     const { dir, path } = temp();
     writeFileSync(path, 'name,email\nada,ada@example.com\n'.repeat(200));
     const before = sha256(path);
@@ -133,9 +134,9 @@ describe('openDatabase', () => {
     expect(readdirSync(dir)).toEqual(['toolrun.db']);
   });
 
-  it('refuses a file migrated by a newer Toolrun (higher user_version) and leaves it untouched', () => {
+  it('refuses a file migrated by a newer Toolrun (higher user_version) and leaves it untouched', async () => {
     const { path } = temp();
-    openDatabase({ path }).close();
+    openDatabase({ path }).closeSync();
     const raw = new Database(path);
     raw.pragma(`user_version = ${knownMigrations().length + 1}`);
     raw.close();
@@ -144,9 +145,9 @@ describe('openDatabase', () => {
     expect(sha256(path)).toBe(before);
   });
 
-  it('refuses a file whose migration journal holds a migration newer than this version knows', () => {
+  it('refuses a file whose migration journal holds a migration newer than this version knows', async () => {
     const { path } = temp();
-    openDatabase({ path }).close();
+    openDatabase({ path }).closeSync();
     const raw = new Database(path);
     const last = knownMigrations().at(-1)?.folderMillis ?? 0;
     raw.prepare(`INSERT INTO "${MIGRATIONS_TABLE}" (hash, created_at) VALUES ('future', ?)`).run(last + 1);
@@ -156,30 +157,30 @@ describe('openDatabase', () => {
     expect(sha256(path)).toBe(before);
   });
 
-  it('initialises an existing empty SQLite file', () => {
+  it('initialises an existing empty SQLite file', async () => {
     const { path } = temp();
     new Database(path).close();
     const db = openDatabase({ path });
-    expect(db.healthy()).toBe(true);
-    db.close();
+    expect(await db.healthy()).toBe(true);
+    db.closeSync();
   });
 
   it('works in memory', async () => {
     const db = openDatabase({ path: ':memory:' });
     const events = makeRun({ runId: 'run-m', userId: 'u1' });
     await db.createPersistentSink().write(events);
-    expect(db.eventsAfter('run-m', 0)).toEqual(events);
-    db.close();
+    expect(await db.eventsAfter('run-m', 0)).toEqual(events);
+    db.closeSync();
   });
 
   it('reports unhealthy and refuses calls with CLOSED after close', async () => {
     const db = openDatabase({ path: ':memory:' });
     const sink = db.createPersistentSink();
-    expect(db.healthy()).toBe(true);
-    db.close();
-    db.close();
-    expect(db.healthy()).toBe(false);
-    expect(() => db.listRuns({ limit: 10 })).toThrow(expect.objectContaining({ code: 'CLOSED' }));
+    expect(await db.healthy()).toBe(true);
+    db.closeSync();
+    db.closeSync();
+    expect(await db.healthy()).toBe(false);
+    await expect(db.listRuns({ limit: 10 })).rejects.toMatchObject({ code: 'CLOSED' });
     await expect(sink.write(makeRun({ runId: 'late', userId: 'u1' }))).rejects.toMatchObject({ code: 'CLOSED' });
     await expect(db.scratchpad.get('u1', 'k')).rejects.toMatchObject({ code: 'CLOSED' });
   });

@@ -1,25 +1,30 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { JsonValue, RunEvent } from '@toolrun/dispatcher';
+
 import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { type Committer, createInlineCommitter } from './committer.ts';
+import type { DatabaseSettings, RunDetail, ToolrunDatabase } from './database.ts';
+
+export type { DatabaseSettings, RunDetail, ToolrunDatabase } from './database.ts';
+
 import { DbError, toDbError } from './errors.ts';
 import { createEventWriter } from './eventWriter.ts';
 import { inspectFile } from './inspectFile.ts';
 import { applyMigrations } from './migrate.ts';
-import { type CommitPipeline, createCommitPipeline, type PersistentSink } from './persistentSink.ts';
+import { type CommitPipeline, createCommitPipeline } from './persistentSink.ts';
 import { recoverInterruptedRuns } from './recovery.ts';
-import { type ApprovalsRepository, createApprovalsRepository } from './repositories/approvals.ts';
-import { type AuditRecord, type AuditSummary, createAuditsRepository } from './repositories/audits.ts';
-import { createEventsRepository, type FeedOptions } from './repositories/events.ts';
-import { createIdempotencyKeyStore, type IdempotencyKeyStore } from './repositories/idempotencyKeys.ts';
-import { createQueuedRunStore, type QueuedRunStore } from './repositories/queuedRuns.ts';
-import { type PruneOptions, type PruneResult, pruneHistory } from './repositories/retention.ts';
-import { createRunsRepository, type ListRunsOptions, type RunPage, type RunRecord } from './repositories/runs.ts';
-import { createSqliteScratchpad, type ScratchpadStore } from './repositories/scratchpad.ts';
-import { createToolCallsRepository, type ToolCallRecord } from './repositories/toolCalls.ts';
-import { createSqliteToolSwitches, type ToolSwitchStore } from './repositories/toolSwitches.ts';
+import { createApprovalsRepository } from './repositories/approvals.ts';
+import { createAuditsRepository } from './repositories/audits.ts';
+import { createEventsRepository } from './repositories/events.ts';
+import { createIdempotencyKeyStore } from './repositories/idempotencyKeys.ts';
+import { createQueuedRunStore } from './repositories/queuedRuns.ts';
+import { pruneHistory } from './repositories/retention.ts';
+import { createRunsRepository } from './repositories/runs.ts';
+import { createSqliteScratchpad } from './repositories/scratchpad.ts';
+import { createToolCallsRepository } from './repositories/toolCalls.ts';
+import { createSqliteToolSwitches } from './repositories/toolSwitches.ts';
+import { createRunStateCache, sqliteRunStateLoader } from './runStateCache.ts';
 import * as schema from './schema.ts';
 import { createThreadCommitter } from './threadCommitter.ts';
 import { createBatchExecutor } from './writeBatch.js';
@@ -46,59 +51,11 @@ export interface OpenDatabaseOptions {
   resumableAgents?: Iterable<string>;
 }
 
-/** A run with all its stored events (seq order) and tool calls (start order). */
-export interface RunDetail {
-  run: RunRecord;
-  events: RunEvent[];
-  toolCalls: ToolCallRecord[];
-}
-
-/** What {@link ToolrunDatabase.settings} reports. */
-export interface DatabaseSettings {
-  /** `wal` for a file, `memory` for `:memory:`. */
-  journalMode: string;
-  /** 1 is NORMAL. */
-  synchronous: number;
-  foreignKeys: boolean;
-  busyTimeoutMs: number;
-  /** `PRAGMA user_version`: the number of migrations applied. */
-  schemaVersion: number;
-}
-
-/** An open Toolrun database. One per process and file; all methods are synchronous reads unless noted. */
-export interface ToolrunDatabase {
-  /** Events appended by crash recovery at open (empty after a clean shutdown). */
-  readonly recovered: RunEvent[];
-  /** The dispatcher's event sink (group commit); see {@link PersistentSink}. */
-  createPersistentSink(opts?: { onCommitted?: (events: readonly RunEvent[]) => void }): PersistentSink;
-  /** The run's events after `afterSeq`, in seq order: the replay path, exact. */
-  eventsAfter(runId: string, afterSeq: number, limit?: number): RunEvent[];
-  /** A user's events (everyone's when `userId` is null) after an event id, in global commit order. */
-  feedAfter(opts: FeedOptions): RunEvent[];
-  getRun(runId: string): RunDetail | undefined;
-  getRunRecord(runId: string): RunRecord | undefined;
-  /** Newest first; `cursor` is the previous page's `nextCursor`, stable while new runs arrive. */
-  listRuns(opts: ListRunsOptions): RunPage;
-  insertAudit(audit: { ranBy: string; params: JsonValue; report: JsonValue; violations: number }): AuditRecord;
-  listAudits(opts?: { limit?: number; cursor?: string }): { items: AuditSummary[]; nextCursor: string | null };
-  getAudit(id: string): AuditRecord | undefined;
-  readonly scratchpad: ScratchpadStore;
-  /** Human approvals of tool calls: the dispatcher's `ApprovalStore`, listings, parked runs. */
-  readonly approvals: ApprovalsRepository;
-  /** The admin kill switch per tool, durable and audited. */
-  readonly toolSwitches: ToolSwitchStore;
-  /** `runs.start` idempotency keys (see `repositories/idempotencyKeys.ts`). */
-  readonly idempotencyKeys: IdempotencyKeyStore;
-  /** Runs waiting in their user's queue (see `repositories/queuedRuns.ts`). */
-  readonly queuedRuns: QueuedRunStore;
-  /** Deletes finished runs older than `olderThanMs` in bounded batches; see `pruneHistory`. */
-  prune(opts: PruneOptions): Promise<PruneResult>;
-  /** `SELECT 1` succeeds. */
-  healthy(): boolean;
-  /** The connection's settings as SQLite reports them, for diagnostics (`/healthz`) and tests. */
-  settings(): DatabaseSettings;
-  /** Commits what the sinks hold, then closes the file. Idempotent. */
-  close(): void;
+/** The SQLite {@link ToolrunDatabase}: it can also close synchronously (its writes are committed before `closeSync` returns). */
+export interface SqliteDatabase extends ToolrunDatabase {
+  readonly backend: 'sqlite';
+  /** Commits what the sinks hold (waiting for the writer thread), then closes the file, before returning. Idempotent. */
+  closeSync(): void;
 }
 
 /**
@@ -110,7 +67,7 @@ export interface ToolrunDatabase {
  * const db = openDatabase({ path: './data/toolrun.db' });
  * const sink = db.createPersistentSink({ onCommitted: (events) => hub.publish(events) });
  */
-export function openDatabase(opts: OpenDatabaseOptions): ToolrunDatabase {
+export function openDatabase(opts: OpenDatabaseOptions): SqliteDatabase {
   const now = opts.now ?? Date.now;
   const state = inspectFile(opts.path);
   const busyTimeoutMs = opts.busyTimeoutMs ?? 5_000;
@@ -125,7 +82,7 @@ export function openDatabase(opts: OpenDatabaseOptions): ToolrunDatabase {
       sqlite.pragma('synchronous = NORMAL');
       sqlite.pragma('foreign_keys = ON');
       applyMigrations(sqlite, { fresh: state === 'fresh' });
-      const created = createEventWriter(sqlite);
+      const created = createEventWriter(createRunStateCache(sqliteRunStateLoader(sqlite)));
       const executor = createBatchExecutor(sqlite);
       const resumableAgents = new Set(opts.resumableAgents ?? []);
       return {
@@ -153,7 +110,15 @@ export function openDatabase(opts: OpenDatabaseOptions): ToolrunDatabase {
   const keys = createIdempotencyKeyStore(db);
   const queued = createQueuedRunStore(db);
 
+  const closeSync = (): void => {
+    if (closed) return;
+    pipeline?.close();
+    closed = true;
+    sqlite.close();
+  };
+
   return {
+    backend: 'sqlite',
     recovered,
     createPersistentSink(sinkOpts = {}) {
       ensureOpen();
@@ -172,37 +137,39 @@ export function openDatabase(opts: OpenDatabaseOptions): ToolrunDatabase {
       }
       return pipeline.createSink(sinkOpts.onCommitted);
     },
-    eventsAfter(runId, afterSeq, limit) {
+    // The reads are synchronous here; `async` makes them the promises the interface promises, and
+    // turns a thrown DbError into a rejection as PostgreSQL's would be.
+    async eventsAfter(runId, afterSeq, limit) {
       ensureOpen();
       return events.after(runId, afterSeq, limit);
     },
-    feedAfter(feedOpts) {
+    async feedAfter(feedOpts) {
       ensureOpen();
       return events.feedAfter(feedOpts);
     },
-    getRun(runId) {
+    async getRun(runId): Promise<RunDetail | undefined> {
       ensureOpen();
       const run = runs.get(runId);
       if (run === undefined) return undefined;
       return { run, events: events.after(runId, 0), toolCalls: calls.forRun(runId) };
     },
-    getRunRecord(runId) {
+    async getRunRecord(runId) {
       ensureOpen();
       return runs.get(runId);
     },
-    listRuns(listOpts) {
+    async listRuns(listOpts) {
       ensureOpen();
       return runs.list(listOpts);
     },
-    insertAudit(audit) {
+    async insertAudit(audit) {
       ensureOpen();
       return audits.insert(audit);
     },
-    listAudits(listOpts) {
+    async listAudits(listOpts) {
       ensureOpen();
       return audits.list(listOpts);
     },
-    getAudit(id) {
+    async getAudit(id) {
       ensureOpen();
       return audits.get(id);
     },
@@ -213,23 +180,23 @@ export function openDatabase(opts: OpenDatabaseOptions): ToolrunDatabase {
       list: (userId) => (closed ? closedPromise() : scratchpad.list(userId)),
     },
     approvals: {
-      create: (approval) => {
+      async create(approval) {
         ensureOpen();
         approvalRows.create(approval);
       },
-      settle: (id, settlement) => {
+      async settle(id, settlement) {
         ensureOpen();
         return approvalRows.settle(id, settlement);
       },
-      get: (id) => {
+      async get(id) {
         ensureOpen();
         return approvalRows.get(id);
       },
-      list: (listOpts) => {
+      async list(listOpts) {
         ensureOpen();
         return approvalRows.list(listOpts);
       },
-      parkedRuns: () => {
+      async parkedRuns() {
         ensureOpen();
         return approvalRows.parkedRuns();
       },
@@ -240,29 +207,29 @@ export function openDatabase(opts: OpenDatabaseOptions): ToolrunDatabase {
       history: (historyOpts) => (closed ? closedPromise() : toolSwitches.history(historyOpts)),
     },
     idempotencyKeys: {
-      claim(record, expiredBefore) {
+      async claim(record, expiredBefore) {
         ensureOpen();
         return keys.claim(record, expiredBefore);
       },
-      release(userId, key, runId) {
+      async release(userId, key, runId) {
         ensureOpen();
         keys.release(userId, key, runId);
       },
-      prune(cutoff) {
+      async prune(cutoff) {
         ensureOpen();
         return keys.prune(cutoff);
       },
     },
     queuedRuns: {
-      insert(record) {
+      async insert(record) {
         ensureOpen();
         queued.insert(record);
       },
-      delete(runId) {
+      async delete(runId) {
         ensureOpen();
         return queued.delete(runId);
       },
-      all() {
+      async all() {
         ensureOpen();
         return queued.all();
       },
@@ -271,7 +238,7 @@ export function openDatabase(opts: OpenDatabaseOptions): ToolrunDatabase {
       ensureOpen();
       return pruneHistory(db, { ...pruneOpts, now, ensureOpen });
     },
-    healthy() {
+    async healthy() {
       if (closed) return false;
       try {
         return sqlite.prepare('SELECT 1').pluck().get() === 1;
@@ -279,9 +246,10 @@ export function openDatabase(opts: OpenDatabaseOptions): ToolrunDatabase {
         return false;
       }
     },
-    settings() {
+    async settings(): Promise<DatabaseSettings> {
       ensureOpen();
       return {
+        backend: 'sqlite',
         journalMode: String(sqlite.pragma('journal_mode', { simple: true })),
         synchronous: Number(sqlite.pragma('synchronous', { simple: true })),
         foreignKeys: sqlite.pragma('foreign_keys', { simple: true }) === 1,
@@ -289,12 +257,10 @@ export function openDatabase(opts: OpenDatabaseOptions): ToolrunDatabase {
         schemaVersion: Number(sqlite.pragma('user_version', { simple: true })),
       };
     },
-    close() {
-      if (closed) return;
-      pipeline?.close();
-      closed = true;
-      sqlite.close();
+    async close() {
+      closeSync();
     },
+    closeSync,
   };
 }
 

@@ -12,6 +12,7 @@
  * - `INVALID_CURSOR`: a page cursor this package did not make.
  * - `INVALID_ARGUMENT`: an argument out of range (an empty user id or key, a bad limit).
  * - `CLOSED`: the database (or the sink) was closed.
+ * - `UNAVAILABLE`: the database server (PostgreSQL) failed or could not be reached for a read.
  */
 export const DB_ERROR_CODES = {
   NOT_TOOLRUN_DATABASE: 'NOT_TOOLRUN_DATABASE',
@@ -24,6 +25,7 @@ export const DB_ERROR_CODES = {
   INVALID_CURSOR: 'INVALID_CURSOR',
   INVALID_ARGUMENT: 'INVALID_ARGUMENT',
   CLOSED: 'CLOSED',
+  UNAVAILABLE: 'UNAVAILABLE',
 } as const;
 export type DbErrorCode = keyof typeof DB_ERROR_CODES;
 

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RunBuilder, tempDb } from '../test/fixtures.ts';
 import { openDatabase } from './client.ts';
 import { createEventWriter } from './eventWriter.ts';
+import { createRunStateCache, sqliteRunStateLoader } from './runStateCache.ts';
 import { createBatchExecutor } from './writeBatch.js';
 
 const cleanups: (() => void)[] = [];
@@ -14,14 +15,14 @@ afterEach(() => {
 describe('event writer', () => {
   it('validates runs evicted from its state cache against the tables, open tool calls included', () => {
     const t = tempDb();
-    openDatabase({ path: t.path }).close();
+    openDatabase({ path: t.path }).closeSync();
     const sqlite = new Database(t.path);
     cleanups.push(() => {
       sqlite.close();
       t.cleanup();
     });
     // A cache of one run: every switch between runs is a miss that reloads from the tables.
-    const writer = createEventWriter(sqlite, { maxCachedRuns: 1 });
+    const writer = createEventWriter(createRunStateCache(sqliteRunStateLoader(sqlite), 1));
     const executor = createBatchExecutor(sqlite);
     const write = (events: RunEvent[]) => {
       const draft = writer.begin();

@@ -1,7 +1,6 @@
 import type { RunEvent } from '@toolrun/dispatcher';
-import type Database from 'better-sqlite3';
 import { DbError } from './errors.ts';
-import { createRunStateCache, type RunState } from './runStateCache.ts';
+import type { RunState, RunStateCache } from './runStateCache.ts';
 import type { SqlValue, WriteBatch } from './writeBatch.js';
 
 /**
@@ -64,8 +63,7 @@ export interface EventWriter {
  * The hot path of the persistent sink: a cache of active runs' state, so a typical write is
  * validated without a lookup and costs its event rows plus one run-row update per run per batch.
  */
-export function createEventWriter(sqlite: Database.Database, opts: { maxCachedRuns?: number } = {}): EventWriter {
-  const cache = createRunStateCache(sqlite, opts.maxCachedRuns);
+export function createEventWriter(cache: RunStateCache): EventWriter {
   return {
     begin: () => createDraft(cache),
     reset() {
@@ -74,7 +72,7 @@ export function createEventWriter(sqlite: Database.Database, opts: { maxCachedRu
   };
 }
 
-function createDraft(cache: ReturnType<typeof createRunStateCache>): BatchDraft {
+function createDraft(cache: RunStateCache): BatchDraft {
   // Both are let go once used (build, committed): a stack trace captured in a check (a refused
   // write's DbError) keeps these closures' context alive as long as the error lives.
   let after = new Map<string, DraftState>();

@@ -1,51 +1,44 @@
 import type { RunEvent } from '@toolrun/dispatcher';
-import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { collectGarbage, countEvents, makeRun, RunBuilder, tempDb, writeInChunks } from '../test/fixtures.ts';
-import { openDatabase } from './client.ts';
+import { describe, expect, it } from 'vitest';
+import { BACKENDS, type Backend } from '../test/backends.ts';
+import { collectGarbage, makeRun, RunBuilder, writeInChunks } from '../test/fixtures.ts';
 import type { DbErrorCode } from './errors.ts';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
-});
-let writer: 'thread' | 'inline' = 'thread';
-function open(onCommitted?: (events: readonly RunEvent[]) => void) {
-  const t = tempDb();
-  const db = openDatabase({ path: t.path, writer });
-  cleanups.push(() => {
-    db.close();
-    t.cleanup();
-  });
-  const sink = db.createPersistentSink(onCommitted === undefined ? {} : { onCommitted });
-  return { db, sink, path: t.path };
-}
+const [sqlite, postgres] = BACKENDS as [Backend, Backend];
 
-// Every behaviour holds whether the commits run on the writer thread (the default) or inline.
-describe.each(['thread', 'inline'] as const)('persistent sink, %s writer', (mode) => {
-  beforeEach(() => {
-    writer = mode;
-  });
+// Every behaviour holds on PostgreSQL and on SQLite, whether SQLite commits on its writer thread
+// (the default) or inline.
+describe.each([
+  { name: 'sqlite, thread writer', backend: sqlite, writer: 'thread' as const },
+  { name: 'sqlite, inline writer', backend: sqlite, writer: 'inline' as const },
+  { name: 'postgres', backend: postgres, writer: undefined },
+])('persistent sink on $name', ({ backend, writer }) => {
+  async function open(onCommitted?: (events: readonly RunEvent[]) => void) {
+    const db = await backend.open(undefined, writer === undefined ? {} : { writer });
+    const sink = db.createPersistentSink(onCommitted === undefined ? {} : { onCommitted });
+    return { db, sink, path: db.location };
+  }
+  const countEvents = (path: string) => backend.count(path, 'run_events');
 
   it('commits before onCommitted hands events on, and resolves write() only after the commit', async () => {
-    const seenByOtherConnection: number[] = [];
+    const seenByOtherConnection: Promise<number>[] = [];
     const order: string[] = [];
-    const { sink, path } = open((events) => {
+    const { sink, path } = await open((events) => {
       // Another connection sees the rows: they are committed, not merely written in our transaction.
       seenByOtherConnection.push(countEvents(path));
       order.push(`committed ${events.length}`);
     });
     const events = makeRun({ runId: 'run-1', userId: 'u1' });
     const written = sink.write(events).then(() => order.push('resolved'));
-    expect(countEvents(path)).toBe(0);
+    expect(await countEvents(path)).toBe(0);
     await written;
-    expect(seenByOtherConnection).toEqual([events.length]);
+    expect(await Promise.all(seenByOtherConnection)).toEqual([events.length]);
     expect(order).toEqual([`committed ${events.length}`, 'resolved']);
   });
 
   it('group-commits concurrent runs into fewer transactions than writes, keeping each run in seq order', async () => {
     const batches: (readonly RunEvent[])[] = [];
-    const { db, sink } = open((events) => batches.push(events));
+    const { db, sink } = await open((events) => batches.push(events));
     const runs = Array.from({ length: 120 }, (_, i) =>
       makeRun({ runId: `run-${i}`, userId: `user-${i % 7}`, toolCalls: 1 + (i % 4), thinking: i % 3 }),
     );
@@ -57,20 +50,20 @@ describe.each(['thread', 'inline'] as const)('persistent sink, %s writer', (mode
     expect(stats.transactions).toBeLessThan(stats.writes / 10);
     for (const events of runs) {
       const runId = events[0]?.runId ?? '';
-      expect(db.eventsAfter(runId, 0)).toEqual(events);
+      expect(await db.eventsAfter(runId, 0)).toEqual(events);
       // Delivery order matches: each run's events reach onCommitted in seq order.
       expect(batches.flat().filter((e) => e.runId === runId)).toEqual(events);
     }
   });
 
   it('derives run and tool-call rows from the events in the same transaction', async () => {
-    const { db, sink } = open();
+    const { db, sink } = await open();
     const run = new RunBuilder({ runId: 'run-rows', userId: 'u1', startMs: Date.UTC(2026, 1, 1) });
     run.started('calculator', { expr: '1+1' });
     const a = run.toolExecuting('add', { a: 1 });
     const b = run.toolExecuting('mul', { b: 2 });
     await sink.write(run.events.slice());
-    expect(db.getRunRecord('run-rows')).toMatchObject({
+    expect(await db.getRunRecord('run-rows')).toMatchObject({
       status: 'running',
       toolCalls: 2,
       lastSeq: 3,
@@ -81,7 +74,7 @@ describe.each(['thread', 'inline'] as const)('persistent sink, %s writer', (mode
     run.toolCompleted(a, 'success', 2);
     run.completed('completed', 2);
     await sink.write(run.events.slice(before));
-    const detail = db.getRun('run-rows');
+    const detail = await db.getRun('run-rows');
     expect(detail?.run).toMatchObject({
       agent: 'calculator',
       input: { expr: '1+1' },
@@ -153,7 +146,7 @@ describe.each(['thread', 'inline'] as const)('persistent sink, %s writer', (mode
     ];
     for (const c of cases) {
       it(`${c.name} → ${c.code}`, async () => {
-        const { db, sink } = open();
+        const { db, sink } = await open();
         const run = new RunBuilder({ runId: 'r', userId: 'u1' });
         run.started();
         run.thinking();
@@ -161,14 +154,14 @@ describe.each(['thread', 'inline'] as const)('persistent sink, %s writer', (mode
         await sink.write(done);
         const bad = c.bad(run, done);
         await expect(sink.write(bad)).rejects.toMatchObject({ name: 'DbError', code: c.code });
-        expect(db.eventsAfter('r', 0)).toEqual(done);
-        expect(db.getRunRecord('r')).toMatchObject({ lastSeq: 2, toolCalls: 0, status: 'running' });
-        expect(db.getRun('r')?.toolCalls).toEqual([]);
+        expect(await db.eventsAfter('r', 0)).toEqual(done);
+        expect(await db.getRunRecord('r')).toMatchObject({ lastSeq: 2, toolCalls: 0, status: 'running' });
+        expect((await db.getRun('r'))?.toolCalls).toEqual([]);
       });
     }
 
     it('anything after agent_completed → RUN_FINISHED', async () => {
-      const { sink } = open();
+      const { sink } = await open();
       const run = new RunBuilder({ runId: 'r', userId: 'u1' });
       run.started();
       run.completed();
@@ -178,25 +171,23 @@ describe.each(['thread', 'inline'] as const)('persistent sink, %s writer', (mode
   });
 
   it('a refused write fails alone: the other writes of its transaction commit', async () => {
-    const { db, sink } = open();
+    const { db, sink } = await open();
     const good = makeRun({ runId: 'good', userId: 'u1' });
     const bad = makeRun({ runId: 'bad', userId: 'u2' }).slice(1);
     const results = await Promise.allSettled([sink.write(good), sink.write(bad)]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
     expect(sink.stats()).toMatchObject({ transactions: 1, writes: 1, rejected: 1 });
-    expect(db.eventsAfter('good', 0)).toEqual(good);
-    expect(db.getRunRecord('bad')).toBeUndefined();
+    expect(await db.eventsAfter('good', 0)).toEqual(good);
+    expect(await db.getRunRecord('bad')).toBeUndefined();
   });
 
   it('a statement failing mid-transaction rolls back the whole batch, and the same writes succeed when retried', async () => {
-    const { db, sink, path } = open();
+    const { db, sink, path } = await open();
     const a = new RunBuilder({ runId: 'a', userId: 'u1' });
     const b = new RunBuilder({ runId: 'b', userId: 'u2' });
     await Promise.all([sink.write([a.started()]), sink.write([b.started()])]);
-    // A real SQLite failure inside the transaction (standing in for disk full / I/O error).
-    const raw = new Database(path);
-    raw.exec(`CREATE TRIGGER boom BEFORE INSERT ON run_events WHEN json_extract(NEW.data, '$.text') = 'boom'
-      BEGIN SELECT RAISE(ABORT, 'simulated I/O failure'); END`);
+    // A real failure inside the transaction (standing in for disk full / I/O error).
+    await backend.breakInsertsOf(path, '"text":"boom"');
     const aNext = [a.thinking('fine'), a.thinking('also fine')];
     const bNext = [b.thinking('boom')];
     const results = await Promise.allSettled([sink.write(aNext), sink.write(bNext)]);
@@ -204,21 +195,20 @@ describe.each(['thread', 'inline'] as const)('persistent sink, %s writer', (mode
       'WRITE_FAILED',
       'WRITE_FAILED',
     ]);
-    expect(db.eventsAfter('a', 0)).toHaveLength(1);
-    expect(db.getRunRecord('a')?.lastSeq).toBe(1);
-    raw.exec('DROP TRIGGER boom');
-    raw.close();
+    expect(await db.eventsAfter('a', 0)).toHaveLength(1);
+    expect((await db.getRunRecord('a'))?.lastSeq).toBe(1);
+    await backend.repairInserts(path);
     // The cached state was dropped with the rollback, so seq 2 is expected again, not seq 4.
     await Promise.all([sink.write(aNext), sink.write(bNext)]);
-    expect(db.eventsAfter('a', 0)).toEqual([...a.events]);
-    expect(db.getRunRecord('b')?.lastSeq).toBe(2);
+    expect(await db.eventsAfter('a', 0)).toEqual([...a.events]);
+    expect((await db.getRunRecord('b'))?.lastSeq).toBe(2);
   });
 
   it('lets go of a committed write even while an error created in onCommitted lives on (its stack reaches the commit frames)', async () => {
     // The hub fails a slow subscriber from inside onCommitted and keeps that error: its captured stack
     // holds the frames' closures and receivers, which must not hold the committed events or their rows.
     const kept: Error[] = [];
-    const { db, sink } = open(() => {
+    const { db, sink } = await open(() => {
       kept.push(new Error('kept, like a SLOW_CONSUMER error'));
     });
     const run = new RunBuilder({ runId: 'r', userId: 'u1' });
@@ -230,21 +220,20 @@ describe.each(['thread', 'inline'] as const)('persistent sink, %s writer', (mode
     collectGarbage();
     expect(kept).toHaveLength(1);
     expect(written.deref()).toBeUndefined();
-    expect(db.getRunRecord('r')?.lastSeq).toBe(2);
+    expect((await db.getRunRecord('r'))?.lastSeq).toBe(2);
   });
 
   it('flush() commits at once, and close() commits what is pending', async () => {
-    const { db, sink, path } = open();
+    const { db, sink, path } = await open();
     const first = makeRun({ runId: 'r1', userId: 'u1' });
     const written = sink.write(first);
     await sink.flush();
-    expect(countEvents(path)).toBe(first.length);
+    expect(await countEvents(path)).toBe(first.length);
     await written;
     const second = makeRun({ runId: 'r2', userId: 'u1' });
     const pending = sink.write(second);
-    db.close();
-    // close() is synchronous: the rows are there before its writes' promises are even awaited.
-    expect(countEvents(path)).toBe(first.length + second.length);
+    await db.close();
+    expect(await countEvents(path)).toBe(first.length + second.length);
     await pending;
     await expect(sink.write(makeRun({ runId: 'r3', userId: 'u1' }))).rejects.toMatchObject({ code: 'CLOSED' });
   });

@@ -42,6 +42,12 @@ export interface CommitPipelineOptions {
   overflow?: Committer;
   /** Above this many UTF-16 code units of row text, a batch is committed by `overflow` (default 1 Mi). */
   maxAsyncBatchBytes?: number;
+  /**
+   * Called with the run ids of a batch's writes before they are checked, so that a backend whose
+   * lookups are asynchronous (PostgreSQL) can load the state of runs its cache lacks. A rejection
+   * fails the batch's writes as a failed transaction would.
+   */
+  prepare?: (runIds: readonly string[]) => Promise<void>;
 }
 
 interface SinkState {
@@ -79,6 +85,8 @@ export interface CommitPipeline {
   createSink(onCommitted?: (events: readonly RunEvent[]) => void): PersistentSink;
   /** Commits what is queued (waiting synchronously for the writer thread), then releases the committer. */
   close(): void;
+  /** Commits what is queued, waiting for an asynchronous committer, then releases it. */
+  closeAsync(): Promise<void>;
 }
 
 /** @internal */
@@ -111,8 +119,31 @@ export function createCommitPipeline(opts: CommitPipelineOptions): CommitPipelin
   /** Checks the next writes and hands the accepted ones to the committer; no-op while a batch is in flight. */
   const start = (): void => {
     if (inFlight !== undefined || finishing || queue.length === 0) return;
+    const writes = takeWrites();
+    const { prepare } = opts;
+    if (prepare === undefined) {
+      check(writes);
+      return;
+    }
+    // Held as in flight while the states load, so no other batch starts and the order is kept.
+    const loading: Batch = { writes, accepted: writes, refused: [], draft: undefined, sync: false };
+    inFlight = loading;
+    const runIds = new Set<string>();
+    for (const write of writes)
+      for (const event of write.events) if (typeof event?.runId === 'string') runIds.add(event.runId);
+    prepare([...runIds]).then(
+      () => {
+        inFlight = undefined;
+        check(writes);
+      },
+      (error: unknown) => finish(loading, error),
+    );
+  };
+
+  /** Checks the writes against the runs' state and hands the accepted ones to the committer. */
+  const check = (writes: PendingWrite[]): void => {
     const draft = writer.begin();
-    const batch: Batch = { writes: takeWrites(), accepted: [], refused: [], draft, sync: committer.sync };
+    const batch: Batch = { writes, accepted: [], refused: [], draft, sync: committer.sync };
     for (const write of batch.writes) {
       try {
         draft.add(write.events);
@@ -222,6 +253,21 @@ export function createCommitPipeline(opts: CommitPipelineOptions): CommitPipelin
     return promise;
   };
 
+  /** Rejects what is still queued, then releases the committers. */
+  const release = (): void => {
+    closed = true;
+    // Only non-empty when close() is called from inside onCommitted.
+    for (const write of queue)
+      write.reject(new DbError('CLOSED', 'the database was closed before this write committed'));
+    settled += queue.length;
+    queue = [];
+    for (const w of flushWaiters.splice(0)) w.resolve();
+    if (immediate !== undefined) clearImmediate(immediate);
+    immediate = undefined;
+    committer.close();
+    overflow?.close();
+  };
+
   return {
     createSink(onCommitted) {
       const sink: SinkState = { onCommitted, stats: { writes: 0, rejected: 0, events: 0, transactions: 0 } };
@@ -248,17 +294,15 @@ export function createCommitPipeline(opts: CommitPipelineOptions): CommitPipelin
           committer.settleSync();
         }
       }
-      closed = true;
-      // Only non-empty when close() is called from inside onCommitted.
-      for (const write of queue)
-        write.reject(new DbError('CLOSED', 'the database was closed before this write committed'));
-      settled += queue.length;
-      queue = [];
-      for (const w of flushWaiters.splice(0)) w.resolve();
-      if (immediate !== undefined) clearImmediate(immediate);
-      immediate = undefined;
-      committer.close();
-      overflow?.close();
+      release();
+    },
+    async closeAsync() {
+      if (closed) return;
+      if (!finishing) {
+        // Writes may keep arriving while the last ones commit: flush until nothing is left.
+        for (let rounds = 0; rounds < 1_000 && (queue.length > 0 || inFlight !== undefined); rounds += 1) await flush();
+      }
+      release();
     },
   };
 }

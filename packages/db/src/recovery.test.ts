@@ -1,18 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { makeRun, RunBuilder, tempDb } from '../test/fixtures.ts';
-import { openDatabase } from './client.ts';
+import { describe, expect, it } from 'vitest';
+import { BACKENDS } from '../test/backends.ts';
+import { makeRun, RunBuilder } from '../test/fixtures.ts';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
-});
-
-describe('crash recovery at open', () => {
+describe.each(BACKENDS)('crash recovery at open on $name', (backend) => {
   it('closes open tool calls as cancelled, then ends the run interrupted, with the next seqs and full envelopes', async () => {
-    const t = tempDb();
-    cleanups.push(t.cleanup);
+    const location = await backend.fresh();
     const start = Date.UTC(2026, 2, 1);
-    const first = openDatabase({ path: t.path });
+    const first = await backend.open(location);
     const sink = first.createPersistentSink();
     const run = new RunBuilder({ runId: 'run-x', userId: 'u1', threadId: 'th-1', startMs: start });
     run.started();
@@ -25,10 +19,10 @@ describe('crash recovery at open', () => {
     const finished = makeRun({ runId: 'run-z', userId: 'u1', startMs: start });
     await Promise.all([sink.write(run.events), sink.write(bare.events), sink.write(finished)]);
     // The process "dies" here: the runs never get their agent_completed.
-    first.close();
+    await first.close();
 
     const recoveredAt = start + 60_000;
-    const second = openDatabase({ path: t.path, now: () => recoveredAt });
+    const second = await backend.open(location, { now: () => recoveredAt });
     const at = new Date(recoveredAt).toISOString();
     const envelope = { runId: 'run-x', userId: 'u1', threadId: 'th-1', at };
     expect(second.recovered).toEqual([
@@ -78,15 +72,18 @@ describe('crash recovery at open', () => {
         toolCalls: 0,
       },
     ]);
-    expect(second.eventsAfter('run-x', 5)).toEqual(second.recovered.slice(0, 3));
-    expect(second.getRunRecord('run-x')).toMatchObject({ status: 'interrupted', lastSeq: 8, toolCalls: 3 });
-    expect(second.getRun('run-x')?.toolCalls.map((c) => c.status)).toEqual(['cancelled', 'success', 'cancelled']);
-    expect(second.getRunRecord('run-z')?.status).toBe('completed');
-    expect(second.eventsAfter('run-z', 0)).toEqual(finished);
-    second.close();
+    expect(await second.eventsAfter('run-x', 5)).toEqual(second.recovered.slice(0, 3));
+    expect(await second.getRunRecord('run-x')).toMatchObject({ status: 'interrupted', lastSeq: 8, toolCalls: 3 });
+    expect((await second.getRun('run-x'))?.toolCalls.map((c) => c.status)).toEqual([
+      'cancelled',
+      'success',
+      'cancelled',
+    ]);
+    expect((await second.getRunRecord('run-z'))?.status).toBe('completed');
+    expect(await second.eventsAfter('run-z', 0)).toEqual(finished);
+    await second.close();
 
-    const third = openDatabase({ path: t.path });
+    const third = await backend.open(location);
     expect(third.recovered).toEqual([]);
-    third.close();
   });
 });

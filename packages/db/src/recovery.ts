@@ -48,60 +48,17 @@ export function recoverInterruptedRuns(opts: {
       .orderBy(asc(toolCalls.startSeq))
       .all();
   const now = opts.now();
-  const at = new Date(now).toISOString();
   const recovered: RunEvent[] = [];
   const draft = writer.begin();
   // Pending approvals that keep their run: those of an open call in a run that can be resumed.
   const kept = new Set<string>();
   db.transaction(() => {
     for (const run of openRuns) {
-      const envelope = { runId: run.id, userId: run.userId, threadId: run.threadId, at };
-      const events: RunEvent[] = [];
-      let seq = run.lastSeq;
       const calls = openCalls(run.id);
-      const parked = resumable.has(run.agent)
-        ? new Set(
-            pendingApprovals
-              .filter((a) => a.runId === run.id && calls.some((c) => c.callId === a.callId))
-              .map((a) => a.callId),
-          )
-        : new Set<string>();
-      for (const call of calls) {
-        if (parked.has(call.callId)) continue;
-        seq += 1;
-        const completed: ToolCompletedEvent = {
-          id: `${run.id}:${seq}`,
-          seq,
-          type: 'tool_completed',
-          ...envelope,
-          callId: call.callId,
-          tool: call.tool,
-          status: 'cancelled',
-          error: { code: INTERRUPTED, message: 'the server stopped while this tool call was running' },
-          durationMs: Math.max(0, now - call.startedAt),
-        };
-        events.push(completed);
-      }
-      if (parked.size > 0) {
-        for (const a of pendingApprovals) if (a.runId === run.id && parked.has(a.callId)) kept.add(a.id);
-        if (events.length > 0) {
-          draft.add(events);
-          recovered.push(...events);
-        }
-        continue;
-      }
-      seq += 1;
-      const final: AgentCompletedEvent = {
-        id: `${run.id}:${seq}`,
-        seq,
-        type: 'agent_completed',
-        ...envelope,
-        status: 'interrupted',
-        error: { code: INTERRUPTED, message: 'the server stopped while this run was active' },
-        durationMs: Math.max(0, now - run.startedAt),
-        toolCalls: run.toolCalls,
-      };
-      events.push(final);
+      const parked = parkedCalls(run, calls, pendingApprovals, resumable);
+      for (const a of pendingApprovals) if (a.runId === run.id && parked.has(a.callId)) kept.add(a.id);
+      const events = interruptionEvents(run, calls, now, parked);
+      if (events.length === 0) continue;
       draft.add(events);
       recovered.push(...events);
     }
@@ -112,7 +69,7 @@ export function recoverInterruptedRuns(opts: {
         .set({
           state: 'cancelled',
           decidedAt: now,
-          reason: 'the server stopped while this approval was pending',
+          reason: RECOVERY_CANCEL_REASON,
           callInput: null,
         })
         .where(and(eq(approvals.id, approval.id), eq(approvals.state, 'pending')))
@@ -121,4 +78,71 @@ export function recoverInterruptedRuns(opts: {
   });
   draft.committed();
   return recovered;
+}
+
+/** The message of an approval cancelled by crash recovery. */
+export const RECOVERY_CANCEL_REASON = 'the server stopped while this approval was pending';
+
+/**
+ * The open calls of `run` that keep it parked across the restart: those with a pending approval,
+ * when the run's agent can resume (both backends decide alike).
+ */
+export function parkedCalls(
+  run: { id: string; agent: string },
+  openCalls: readonly { callId: string }[],
+  pendingApprovals: readonly { runId: string; callId: string }[],
+  resumableAgents: ReadonlySet<string>,
+): Set<string> {
+  if (!resumableAgents.has(run.agent)) return new Set();
+  return new Set(
+    pendingApprovals
+      .filter((a) => a.runId === run.id && openCalls.some((c) => c.callId === a.callId))
+      .map((a) => a.callId),
+  );
+}
+
+/**
+ * The events that close a run its process left running: one `tool_completed` `cancelled` per open
+ * call (in start order), then `agent_completed` `interrupted`, with the next seqs and the run's envelope.
+ * Calls in `parked` stay open, and a run with any stays running (no `agent_completed`).
+ */
+export function interruptionEvents(
+  run: { id: string; userId: string; threadId: string; startedAt: number; lastSeq: number; toolCalls: number },
+  openCalls: readonly { callId: string; tool: string; startedAt: number }[],
+  now: number,
+  parked: ReadonlySet<string> = new Set(),
+): RunEvent[] {
+  const envelope = { runId: run.id, userId: run.userId, threadId: run.threadId, at: new Date(now).toISOString() };
+  const events: RunEvent[] = [];
+  let seq = run.lastSeq;
+  for (const call of openCalls) {
+    if (parked.has(call.callId)) continue;
+    seq += 1;
+    const completed: ToolCompletedEvent = {
+      id: `${run.id}:${seq}`,
+      seq,
+      type: 'tool_completed',
+      ...envelope,
+      callId: call.callId,
+      tool: call.tool,
+      status: 'cancelled',
+      error: { code: INTERRUPTED, message: 'the server stopped while this tool call was running' },
+      durationMs: Math.max(0, now - call.startedAt),
+    };
+    events.push(completed);
+  }
+  if (parked.size > 0) return events;
+  seq += 1;
+  const final: AgentCompletedEvent = {
+    id: `${run.id}:${seq}`,
+    seq,
+    type: 'agent_completed',
+    ...envelope,
+    status: 'interrupted',
+    error: { code: INTERRUPTED, message: 'the server stopped while this run was active' },
+    durationMs: Math.max(0, now - run.startedAt),
+    toolCalls: run.toolCalls,
+  };
+  events.push(final);
+  return events;
 }

@@ -23,36 +23,40 @@ export interface RunStateCache {
   clear(): void;
 }
 
+/** The row fields a {@link RunState} is built from. */
+export interface RunStateRow {
+  userId: string;
+  threadId: string;
+  status: RunRecordStatus;
+  lastSeq: number;
+  toolCalls: number;
+}
+
+/** Builds a run's state from its row and its tool-call rows. */
+export function toRunState(
+  row: RunStateRow,
+  calls: readonly { callId: string; tool: string; status: string }[],
+): RunState {
+  const state: RunState = { ...row, open: new Map(), closed: new Set() };
+  if (row.status === 'running') {
+    for (const call of calls) {
+      if (call.status === 'running') state.open.set(call.callId, call.tool);
+      else state.closed.add(call.callId);
+    }
+  }
+  return state;
+}
+
 /**
  * A bounded cache of run state, so the hot path needs no lookup per write. The tables stay the
- * truth: a miss (an evicted, finished or never-seen run) reads them, and after a rolled-back
- * transaction the whole cache is dropped. Assumes this connection is the file's only writer.
+ * truth: a miss (an evicted, finished or never-seen run) asks `load`, and after a rolled-back
+ * transaction the whole cache is dropped.
  */
-export function createRunStateCache(sqlite: Database.Database, maxRuns = 10_000): RunStateCache {
+export function createRunStateCache(load: (runId: string) => RunState | undefined, maxRuns = 10_000): RunStateCache {
   const states = new Map<string, RunState>();
-  const selectRun = sqlite.prepare<
-    [string],
-    { userId: string; threadId: string; status: RunRecordStatus; lastSeq: number; toolCalls: number }
-  >(
-    'SELECT user_id AS userId, thread_id AS threadId, status, last_seq AS lastSeq, tool_calls AS toolCalls FROM runs WHERE id = ?',
-  );
-  const selectCalls = sqlite.prepare<[string], { callId: string; tool: string; status: string }>(
-    'SELECT call_id AS callId, tool, status FROM tool_calls WHERE run_id = ?',
-  );
   return {
     get(runId) {
-      const cached = states.get(runId);
-      if (cached !== undefined) return cached;
-      const row = selectRun.get(runId);
-      if (row === undefined) return undefined;
-      const state: RunState = { ...row, open: new Map(), closed: new Set() };
-      if (row.status === 'running') {
-        for (const call of selectCalls.all(runId)) {
-          if (call.status === 'running') state.open.set(call.callId, call.tool);
-          else state.closed.add(call.callId);
-        }
-      }
-      return state;
+      return states.get(runId) ?? load(runId);
     },
     set(runId, state) {
       states.delete(runId);
@@ -67,5 +71,20 @@ export function createRunStateCache(sqlite: Database.Database, maxRuns = 10_000)
     clear() {
       states.clear();
     },
+  };
+}
+
+/** The SQLite loader of {@link createRunStateCache}: reads the run's rows on this connection. Assumes it is the file's only writer. */
+export function sqliteRunStateLoader(sqlite: Database.Database): (runId: string) => RunState | undefined {
+  const selectRun = sqlite.prepare<[string], RunStateRow>(
+    'SELECT user_id AS userId, thread_id AS threadId, status, last_seq AS lastSeq, tool_calls AS toolCalls FROM runs WHERE id = ?',
+  );
+  const selectCalls = sqlite.prepare<[string], { callId: string; tool: string; status: string }>(
+    'SELECT call_id AS callId, tool, status FROM tool_calls WHERE run_id = ?',
+  );
+  return (runId) => {
+    const row = selectRun.get(runId);
+    if (row === undefined) return undefined;
+    return toRunState(row, row.status === 'running' ? selectCalls.all(runId) : []);
   };
 }

@@ -15,7 +15,7 @@ function open(opts: { busyTimeoutMs?: number } = {}) {
   const t = tempDb();
   const db = openDatabase({ path: t.path, writer: 'thread', ...opts });
   cleanups.push(() => {
-    db.close();
+    db.closeSync();
     t.cleanup();
   });
   return { db, path: t.path };
@@ -44,22 +44,27 @@ describe('the writer thread', () => {
     // Inline, the event loop would have been stuck in busy_timeout; here it turned and reads work (WAL).
     expect(turns).toBe(20);
     expect(settled).toBe(false);
-    expect(db.getRunRecord('r')?.lastSeq).toBe(1);
+    expect((await db.getRunRecord('r'))?.lastSeq).toBe(1);
     blocker.exec('COMMIT');
     blocker.close();
     await pending;
-    expect(db.getRunRecord('r')?.lastSeq).toBe(2);
+    expect((await db.getRunRecord('r'))?.lastSeq).toBe(2);
   });
 
   it('hands batches on in commit order, each before its writes resolve, and reads see every acknowledged commit', async () => {
     const { db } = open();
     const log: string[] = [];
-    const seenInHandOn: number[] = [];
+    const seenInHandOn: Promise<number>[] = [];
     const sink = db.createPersistentSink({
       onCommitted: (events) => {
         log.push(`committed ${events.map((e) => e.runId).join(',')}`);
         // This thread's connection already sees the rows the writer thread committed.
-        seenInHandOn.push(events.filter((e) => db.eventsAfter(e.runId, e.seq - 1, 1)[0]?.id === e.id).length);
+        // (SQLite's reads run synchronously inside their promise: this is what the connection sees now.)
+        seenInHandOn.push(
+          Promise.all(events.map(async (e) => (await db.eventsAfter(e.runId, e.seq - 1, 1))[0]?.id === e.id)).then(
+            (seen) => seen.filter(Boolean).length,
+          ),
+        );
       },
     });
     // 3,000 single-event writes in one tick: more than one transaction holds (2,000 events), so several batches.
@@ -67,7 +72,7 @@ describe('the writer thread', () => {
     await Promise.all(runs.map((run) => sink.write([run.started()]).then(() => log.push(`resolved ${run.runId}`))));
     const batches = log.filter((line) => line.startsWith('committed '));
     expect(batches.length).toBeGreaterThan(1);
-    expect(seenInHandOn.reduce((a, b) => a + b, 0)).toBe(3_000);
+    expect((await Promise.all(seenInHandOn)).reduce((a, b) => a + b, 0)).toBe(3_000);
     // Commit order is write order, and every write resolves after the batch that committed it was handed on.
     const committedOrder = batches.flatMap((line) => line.slice('committed '.length).split(','));
     expect(committedOrder).toEqual(runs.map((run) => run.runId));
@@ -75,7 +80,7 @@ describe('the writer thread', () => {
       const handedOn = log.findIndex((line) => line.startsWith('committed ') && line.split(/[ ,]/).includes(run.runId));
       expect(log.indexOf(`resolved ${run.runId}`)).toBeGreaterThan(handedOn);
     }
-    const feed = db.feedAfter({ userId: null });
+    const feed = await db.feedAfter({ userId: null });
     expect(feed.map((e) => e.runId)).toEqual(committedOrder);
   });
 
@@ -105,12 +110,12 @@ describe('the writer thread', () => {
     const inFlight = sink.write(first);
     void sink.flush(); // sends the first batch to the thread now
     const queued = sink.write(second);
-    db.close();
+    db.closeSync();
     expect(committed).toEqual([...first, ...second]);
     expect(countEvents(path)).toBe(first.length + second.length);
     await Promise.all([inFlight, queued]);
     await expect(sink.write(makeRun({ runId: 'c', userId: 'u1' }))).rejects.toMatchObject({ code: 'CLOSED' });
-    expect(() => db.getRunRecord('a')).toThrow(expect.objectContaining({ code: 'CLOSED' }));
+    await expect(db.getRunRecord('a')).rejects.toMatchObject({ code: 'CLOSED' });
     // Both connections closed: the last close checkpointed the WAL into the file.
     const raw = new Database(path, { readonly: true });
     expect(raw.prepare('SELECT count(*) FROM runs').pluck().get()).toBe(2);
@@ -125,7 +130,7 @@ describe('the writer thread', () => {
     const gap = [{ ...run.thinking(), seq: 5, id: 'r:5' }];
     await expect(sink.write(gap)).rejects.toMatchObject({ name: 'DbError', code: 'OUT_OF_ORDER' });
     expect(sink.stats()).toMatchObject({ transactions: 1, writes: 1, rejected: 1 });
-    expect(db.getRunRecord('r')?.lastSeq).toBe(1);
+    expect((await db.getRunRecord('r'))?.lastSeq).toBe(1);
   });
 
   it('fails the whole transaction when SQLite does, then accepts the same writes again', async () => {
@@ -140,9 +145,9 @@ describe('the writer thread', () => {
     await expect(sink.write(next)).rejects.toMatchObject({ code: 'WRITE_FAILED' });
     blocker.exec('ROLLBACK');
     blocker.close();
-    expect(db.getRunRecord('r')?.lastSeq).toBe(1);
+    expect((await db.getRunRecord('r'))?.lastSeq).toBe(1);
     await sink.write(next);
-    expect(db.eventsAfter('r', 0)).toEqual(run.events);
+    expect(await db.eventsAfter('r', 0)).toEqual(run.events);
   });
 
   it('bounds the backlog: a batch over 1 MiB of text is committed on this thread, holding the producers as inline does', async () => {
@@ -166,13 +171,13 @@ describe('the writer thread', () => {
     const big = Array.from({ length: 600 }, () => run.thinking('y'.repeat(2_000)));
     const [, outcome] = await Promise.allSettled([holdLockFor20Turns(), sink.write(big)]);
     expect(outcome).toMatchObject({ status: 'rejected', reason: { code: 'WRITE_FAILED' } });
-    expect(db.getRunRecord('r')?.lastSeq).toBe(2);
+    expect((await db.getRunRecord('r'))?.lastSeq).toBe(2);
     // Commits on this thread and on the writer thread then follow each other on the same file.
     await sink.write(big);
     const after = [run.thinking('after'), run.completed()];
     await sink.write(after);
-    expect(db.eventsAfter('r', 0)).toEqual(run.events);
-    expect(db.getRunRecord('r')).toMatchObject({ status: 'completed', lastSeq: 2 + big.length + after.length });
+    expect(await db.eventsAfter('r', 0)).toEqual(run.events);
+    expect(await db.getRunRecord('r')).toMatchObject({ status: 'completed', lastSeq: 2 + big.length + after.length });
   });
 
   it('is not used for :memory: databases, which a thread cannot share', async () => {
@@ -181,9 +186,9 @@ describe('the writer thread', () => {
       const sink = db.createPersistentSink();
       const events = makeRun({ runId: 'm', userId: 'u1' });
       await sink.write(events);
-      expect(db.eventsAfter('m', 0)).toEqual(events);
+      expect(await db.eventsAfter('m', 0)).toEqual(events);
     } finally {
-      db.close();
+      db.closeSync();
     }
   });
 });

@@ -53,7 +53,7 @@ describe('a writer killed with SIGKILL mid-write', () => {
 
     const db = openDatabase({ path: t.path });
     const recovered = db.recovered;
-    db.close();
+    db.closeSync();
     expect(recovered.filter((e) => e.type === 'agent_completed').length).toBeGreaterThan(0);
     for (const event of recovered) {
       if (event.type === 'tool_completed') expect(event.status).toBe('cancelled');

@@ -44,4 +44,4 @@ async function worker(index: number): Promise<void> {
 const timer = setInterval(() => process.stdout.write(`${sink.stats().events}\n`), 10);
 await Promise.all(Array.from({ length: 40 }, (_, i) => worker(i)));
 clearInterval(timer);
-db.close();
+db.closeSync();

@@ -38,11 +38,11 @@ export function createHealthReporter(opts: {
   /** The canary, once it runs (it needs the server's URL, so it starts after listening). */
   canary: () => Canary | undefined;
   thresholds: HealthThresholds;
-}): (shuttingDown: boolean) => HealthReport {
+}): (shuttingDown: boolean) => Promise<HealthReport> {
   // The reporter's own probe scopes, left out of the legacy share.
   let probes = 0;
-  return (shuttingDown) => {
-    const report = healthReport({
+  return async (shuttingDown) => {
+    const report = await healthReport({
       services: opts.services,
       canary: opts.canary(),
       thresholds: opts.thresholds,
@@ -54,17 +54,18 @@ export function createHealthReporter(opts: {
   };
 }
 
-function healthReport(opts: {
+async function healthReport(opts: {
   services: ToolrunServices;
   canary: Canary | undefined;
   thresholds: HealthThresholds;
   shuttingDown: boolean;
   probes: number;
-}): HealthReport {
+}): Promise<HealthReport> {
   const { services, canary } = opts;
   let database = false;
   try {
-    database = services.db.healthy();
+    // A round trip to PostgreSQL; SQLite answers at once.
+    database = await services.db.healthy();
   } catch {
     database = false;
   }

@@ -10,6 +10,7 @@ import { inspectDatabase } from './support/inspectDatabase.ts';
 import { reliabilityParams } from './support/params.ts';
 import { createRandom } from './support/random.ts';
 import { runLoad } from './support/runLoad.ts';
+import { storedEvents } from './support/storedEvents.ts';
 import { problemsOf, verifyLoad } from './support/verifyLoad.ts';
 
 const params = reliabilityParams();
@@ -86,7 +87,7 @@ describe('crash', () => {
     // Reopen in-process to read what is stored, through the same code the API uses.
     const reopened = await startTestServer({ database: dbPath });
     cleanups.push(() => reopened.stop());
-    const figures = verifyLoad(logs, (runId) => reopened.services.db.getRun(runId)?.events);
+    const figures = verifyLoad(logs, await storedEvents(reopened.services.db));
 
     // For each vanished run: when its start was acknowledged, relative to the nearest kill (ms; + is after `kill()` was called).
     const acknowledged = new Map(logs.flatMap((u) => u.runs.map((r) => [r.runId, r.acknowledgedAt] as const)));

@@ -6,6 +6,7 @@ import { heapAfterGc, mb } from './support/memory.ts';
 import { reliabilityParams } from './support/params.ts';
 import { createRandom } from './support/random.ts';
 import { runLoad } from './support/runLoad.ts';
+import { storedEvents } from './support/storedEvents.ts';
 import { createStreamCutter } from './support/streamCutter.ts';
 import { problemsOf, verifyLoad } from './support/verifyLoad.ts';
 import type { UserLog } from './support/virtualUser.ts';
@@ -80,7 +81,7 @@ describe('load with faults', () => {
     const durationMs = Date.now() - startedAt;
 
     const db = s.services.db;
-    const figures = verifyLoad(logs, (runId) => db.getRun(runId)?.events);
+    const figures = verifyLoad(logs, await storedEvents(db));
     const ledger = s.services.ledger.counts();
     // Every run ends, every scope is disposed, every subscription is gone once the clients are.
     const after = await eventually(async () => {
@@ -91,7 +92,7 @@ describe('load with faults', () => {
         : undefined;
     }, 30_000);
     const snapshot = await warm.metrics.snapshot.query();
-    const stored = db.listRuns({ limit: 100, status: 'running' });
+    const stored = await db.listRuns({ limit: 100, status: 'running' });
     logs = [];
     const heapAfter = await heapAfterGc();
 

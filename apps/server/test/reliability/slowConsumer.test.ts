@@ -87,7 +87,7 @@ describe.each(['sse', 'ws'] as const)('a subscriber that stops reading, over %s'
       }, 20);
       const during = await latencies(other, 5);
       await eventually(
-        () => (server.services.db.getRunRecord(runId)?.status === 'completed' ? true : undefined),
+        async () => ((await server.services.db.getRunRecord(runId))?.status === 'completed' ? true : undefined),
         60_000,
       );
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -97,7 +97,7 @@ describe.each(['sse', 'ws'] as const)('a subscriber that stops reading, over %s'
 
       // It reads again: what it gets, plus a resume from its last id if the server let it go, is the whole run.
       stuck.resume();
-      const stored = server.services.db.getRun(runId)?.events ?? [];
+      const stored = (await server.services.db.getRun(runId))?.events ?? [];
       const ofRun = (events: readonly RunEvent[]) => events.filter((e) => e.runId === runId);
       await within(
         eventually(

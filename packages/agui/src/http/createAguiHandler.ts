@@ -126,7 +126,7 @@ export function createAguiHandler(opts: AguiHandlerOptions): (req: IncomingMessa
     const closed = new AbortController();
     res.once('close', () => closed.abort());
     const stream = new SseStream(res, { stalledAfterMs: opts.stalledAfterMs });
-    const mapper = mapperAt(services, runId, afterSeq);
+    const mapper = await mapperAt(services, runId, afterSeq);
     try {
       if (!(run.finished && afterSeq === run.lastSeq)) {
         stream.send(mapper.prelude());

@@ -8,12 +8,12 @@ import { AguiEventMapper } from '../mapping/AguiEventMapper.ts';
  * committed (the caller checked `seq` against the run's last committed seq), so the database has
  * them all; they are read a page at a time.
  */
-export function mapperAt(services: ToolrunServices, runId: string, seq: number): AguiEventMapper {
+export async function mapperAt(services: ToolrunServices, runId: string, seq: number): Promise<AguiEventMapper> {
   const mapper = new AguiEventMapper();
   const page = services.config.replayPageSize;
   let cursor = 0;
   while (cursor < seq) {
-    const stored = services.db.eventsAfter(runId, cursor, Math.min(page, seq - cursor));
+    const stored = await services.db.eventsAfter(runId, cursor, Math.min(page, seq - cursor));
     const last = stored.at(-1);
     if (last === undefined) break;
     for (const event of stored) mapper.map(event);

@@ -12,8 +12,8 @@ function notFound(approvalId: string): TRPCError {
   return new TRPCError({ code: 'NOT_FOUND', message: `no approval ${JSON.stringify(approvalId.slice(0, 200))}` });
 }
 
-function alreadySettled(services: ToolrunServices, approvalId: string): TRPCError {
-  const row = services.db.approvals.get(approvalId);
+async function alreadySettled(services: ToolrunServices, approvalId: string): Promise<TRPCError> {
+  const row = await services.db.approvals.get(approvalId).catch(() => undefined);
   const how = row === undefined ? 'settled' : row.decidedBy === null ? row.status : `${row.status} by ${row.decidedBy}`;
   return new TRPCError({ code: 'CONFLICT', message: `approval ${approvalId} was already ${how}` });
 }
@@ -37,13 +37,13 @@ export const approvalsRouter = createTRPCRouter({
         })
         .default({ limit: 20, scope: 'own' }),
     )
-    .query(({ ctx, input }) => {
+    .query(async ({ ctx, input }) => {
       const { services, principal } = ctx;
       if (input.scope === 'all' && !principal.roles.includes('admin')) {
         throw new TRPCError({ code: 'FORBIDDEN', message: "scope 'all' needs the admin role" });
       }
       try {
-        return services.db.approvals.list({
+        return await services.db.approvals.list({
           limit: input.limit,
           ...(input.scope === 'all' ? {} : { userId: principal.userId }),
           ...(input.status === undefined ? {} : { status: input.status }),
@@ -70,12 +70,14 @@ export const approvalsRouter = createTRPCRouter({
     )
     .mutation(async ({ ctx, input }) => {
       const { services, principal } = ctx;
-      const row = services.db.approvals.get(input.approvalId);
+      const row = await services.db.approvals.get(input.approvalId).catch((error: unknown) => {
+        throw toTRPCError(error);
+      });
       // Ownership first: another user's approval and a missing one look the same.
       if (row === undefined || (row.userId !== principal.userId && !principal.roles.includes('admin'))) {
         throw notFound(input.approvalId);
       }
-      if (row.status !== 'pending') throw alreadySettled(services, input.approvalId);
+      if (row.status !== 'pending') throw await alreadySettled(services, input.approvalId);
       try {
         await services.factory.approvals.decide({
           approvalId: input.approvalId,
@@ -86,8 +88,8 @@ export const approvalsRouter = createTRPCRouter({
       } catch (error) {
         // Settled between the read and the decision (another decision, the deadline, a cancel).
         if (isDispatchError(error, 'APPROVAL_DECIDED') || isDispatchError(error, 'APPROVAL_NOT_FOUND')) {
-          if (services.db.approvals.get(input.approvalId)?.status !== 'pending') {
-            throw alreadySettled(services, input.approvalId);
+          if ((await services.db.approvals.get(input.approvalId).catch(() => undefined))?.status !== 'pending') {
+            throw await alreadySettled(services, input.approvalId);
           }
         }
         throw toTRPCError(error);
@@ -96,7 +98,9 @@ export const approvalsRouter = createTRPCRouter({
         { approvalId: input.approvalId, runId: row.runId, decision: input.decision, by: principal.userId },
         'approval decided',
       );
-      const decided = services.db.approvals.get(input.approvalId);
+      const decided = await services.db.approvals.get(input.approvalId).catch((error: unknown) => {
+        throw toTRPCError(error);
+      });
       if (decided === undefined) throw notFound(input.approvalId);
       return decided;
     }),

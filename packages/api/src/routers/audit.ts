@@ -60,7 +60,7 @@ export const auditRouter = createTRPCRouter({
             agent: input.agent,
             input: probeInput,
           };
-          const stored = services.db.insertAudit({
+          const stored = await services.db.insertAudit({
             ranBy: principal.userId,
             params,
             report: JSON.parse(JSON.stringify(report)) as JsonValue,
@@ -77,9 +77,9 @@ export const auditRouter = createTRPCRouter({
   /** Stored audits, newest first, without their reports. */
   list: adminProcedure
     .input(z.object({ limit: limitSchema, cursor: cursorSchema.optional() }).default({ limit: 20 }))
-    .query(({ ctx, input }) => {
+    .query(async ({ ctx, input }) => {
       try {
-        return ctx.services.db.listAudits({
+        return await ctx.services.db.listAudits({
           limit: input.limit,
           ...(input.cursor === undefined ? {} : { cursor: input.cursor }),
         });
@@ -89,8 +89,8 @@ export const auditRouter = createTRPCRouter({
     }),
 
   /** One stored audit with its report. */
-  get: adminProcedure.input(z.object({ id: z.string().min(1).max(64) })).query(({ ctx, input }) => {
-    const audit = ctx.services.db.getAudit(input.id);
+  get: adminProcedure.input(z.object({ id: z.string().min(1).max(64) })).query(async ({ ctx, input }) => {
+    const audit = await ctx.services.db.getAudit(input.id);
     if (audit === undefined)
       throw new TRPCError({ code: 'NOT_FOUND', message: `no audit ${JSON.stringify(input.id)}` });
     return audit;

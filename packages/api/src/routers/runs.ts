@@ -144,7 +144,7 @@ export const runsRouter = createTRPCRouter({
         })
         .default({ limit: 20, scope: 'own' }),
     )
-    .query(({ ctx, input }) => {
+    .query(async ({ ctx, input }) => {
       const { services, principal } = ctx;
       const admin = principal.roles.includes('admin');
       if (!admin && ((input.userId !== undefined && input.userId !== principal.userId) || input.scope === 'all')) {
@@ -152,7 +152,7 @@ export const runsRouter = createTRPCRouter({
       }
       const userId = input.userId ?? (input.scope === 'all' ? undefined : principal.userId);
       try {
-        return listRunsWithQueued(services, { ...input, userId });
+        return await listRunsWithQueued(services, { ...input, userId });
       } catch (error) {
         throw toTRPCError(error);
       }
@@ -167,11 +167,11 @@ export const runsRouter = createTRPCRouter({
     }
     const queued = services.starter.queued(input.runId);
     if (queued !== undefined) return { run: queuedRunRecord(queued), events: [], toolCalls: [] };
-    let detail = services.db.getRun(input.runId);
+    let detail = await services.db.getRun(input.runId);
     if (detail === undefined) {
       // Started but its first event not committed yet: commit, then read.
       await services.sink.flush();
-      detail = services.db.getRun(input.runId);
+      detail = await services.db.getRun(input.runId);
     }
     if (detail === undefined) throw notFound(input.runId);
     return detail;

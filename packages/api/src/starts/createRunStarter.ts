@@ -100,10 +100,12 @@ type Entry = QueuedRunRecord;
  * a sweep every `sweepIntervalMs` also retries (slots freed by runs started elsewhere, rate
  * limits), ends runs past their queue deadline and prunes expired idempotency keys.
  */
-export function createRunStarter(opts: RunStarterOptions): RunStarter {
+export async function createRunStarter(opts: RunStarterOptions): Promise<RunStarter> {
   const { factory, db, sink, logger, config } = opts;
   const now = opts.now ?? Date.now;
   const queue = new RunQueue<Entry>();
+  // Queue rows still being written: a row is deleted only after its insert settled.
+  const inserting = new Map<string, Promise<void>>();
 
   const launch = (
     context: UserExecutionContext,
@@ -129,14 +131,14 @@ export function createRunStarter(opts: RunStarterOptions): RunStarter {
   // The queue row goes once the run's own events are durable: a crash in between leaves a row whose
   // run exists, which the next start drops (restore), never a run that was promised and is lost.
   const forget = (runId: string): void => {
-    sink.flush().then(
-      () => {
-        try {
-          db.queuedRuns.delete(runId);
-        } catch (error) {
-          logger.warn({ err: error, runId }, 'could not delete a queue row (dropped at the next start)');
-        }
-      },
+    const stored = (inserting.get(runId) ?? Promise.resolve()).catch(() => {});
+    Promise.all([sink.flush(), stored]).then(
+      () =>
+        db.queuedRuns
+          .delete(runId)
+          .catch((error: unknown) =>
+            logger.warn({ err: error, runId }, 'could not delete a queue row (dropped at the next start)'),
+          ),
       (error: unknown) => logger.warn({ err: error, runId }, 'could not commit a dequeued run'),
     );
   };
@@ -183,7 +185,7 @@ export function createRunStarter(opts: RunStarterOptions): RunStarter {
     }
   };
 
-  const enqueue = (context: UserExecutionContext, request: StartRequest, input: unknown): number => {
+  const enqueue = async (context: UserExecutionContext, request: StartRequest, input: unknown): Promise<number> => {
     const waiting = queue.size(context.userId);
     if (request.onBusy === 'reject' || waiting >= config.maxQueuedRunsPerUser) {
       const why =
@@ -203,14 +205,26 @@ export function createRunStarter(opts: RunStarterOptions): RunStarter {
       enqueuedAt,
       deadlineAt: enqueuedAt + config.maxQueueWaitMs,
     };
-    db.queuedRuns.insert(entry);
+    // In the queue at once, so concurrent starts keep their order and the per-user bound holds;
+    // answered only once its row is durable (the insert is a round trip on PostgreSQL).
+    const position = queue.add(entry);
+    const stored = db.queuedRuns.insert(entry);
+    inserting.set(entry.runId, stored);
+    try {
+      await stored;
+    } catch (error) {
+      // Not durable: refused, unless a free slot already started it meanwhile.
+      if (queue.remove(entry.runId) !== undefined) throw error;
+    } finally {
+      inserting.delete(entry.runId);
+    }
     if (request.traceContext) opts.runTracer?.setParent(entry.runId, request.traceContext);
     logger.info({ runId: entry.runId, userId: entry.userId, agent: entry.agent }, 'run queued');
-    return queue.add(entry);
+    return position;
   };
 
   // Starts the run now, or queues it: a user with runs waiting queues behind them (first in, first out).
-  const admit = (context: UserExecutionContext, request: StartRequest, input: unknown): StartResult => {
+  const admit = async (context: UserExecutionContext, request: StartRequest, input: unknown): Promise<StartResult> => {
     const { runId, threadId } = context;
     if (queue.size(context.userId) === 0) {
       try {
@@ -222,17 +236,17 @@ export function createRunStarter(opts: RunStarterOptions): RunStarter {
     } else {
       factory.checkStart({ context, agent: request.agent, input });
     }
-    return { runId, threadId, queued: { position: enqueue(context, request, input) } };
+    return { runId, threadId, queued: { position: await enqueue(context, request, input) } };
   };
 
   // Whether anything knows the run a key names (a crash can lose a run before its first commit). A
   // run that just ended may be in neither the factory nor the database until the sink commits it.
-  const knownNow = (runId: string): boolean =>
+  const knownNow = async (runId: string): Promise<boolean> =>
     queue.get(runId) !== undefined ||
-    db.getRunRecord(runId) !== undefined ||
+    (await db.getRunRecord(runId)) !== undefined ||
     factory.activeRuns().some((run) => run.runId === runId);
   const knows = async (runId: string): Promise<boolean> => {
-    if (knownNow(runId)) return true;
+    if (await knownNow(runId)) return true;
     await sink.flush();
     return knownNow(runId);
   };
@@ -249,15 +263,19 @@ export function createRunStarter(opts: RunStarterOptions): RunStarter {
     for (const userId of queue.users()) pump(userId);
     if (at - lastPrune >= PRUNE_EVERY_MS) {
       lastPrune = at;
-      const pruned = db.idempotencyKeys.prune(at - config.idempotencyTtlMs);
-      if (pruned > 0) logger.info({ pruned }, 'pruned expired idempotency keys');
+      db.idempotencyKeys.prune(at - config.idempotencyTtlMs).then(
+        (pruned) => {
+          if (pruned > 0) logger.info({ pruned }, 'pruned expired idempotency keys');
+        },
+        (error: unknown) => logger.warn({ err: error }, 'pruning expired idempotency keys failed'),
+      );
     }
   };
   let lastPrune = Number.NEGATIVE_INFINITY;
 
   // Restore: what was queued before this start waits on, except runs that did start (their row outlived them).
-  for (const record of db.queuedRuns.all()) {
-    if (db.getRunRecord(record.runId) !== undefined) db.queuedRuns.delete(record.runId);
+  for (const record of await db.queuedRuns.all()) {
+    if ((await db.getRunRecord(record.runId)) !== undefined) await db.queuedRuns.delete(record.runId);
     else queue.add(record);
   }
   if (queue.size() > 0) logger.info({ queued: queue.size() }, 'restored queued runs');
@@ -284,7 +302,7 @@ export function createRunStarter(opts: RunStarterOptions): RunStarter {
       const key = request.idempotencyKey;
       const result =
         key === undefined
-          ? admit(context, request, input)
+          ? await admit(context, request, input)
           : await startOnce({
               keys: db.idempotencyKeys,
               userId: context.userId,

@@ -47,9 +47,9 @@ export function gateAgent() {
 }
 
 /** Waits until `condition` holds; throws after `timeoutMs` (a hang guard, not a timing assertion). */
-export async function eventually(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+export async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const started = Date.now();
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() - started > timeoutMs) throw new Error('eventually: the condition never held');
     await new Promise((resolve) => setTimeout(resolve, 5));
   }

@@ -35,7 +35,7 @@ export function queuedRunRecord({ record, position }: QueuedRunInfo): ListedRun 
  * only, then the stored runs, paged as before. The first page holds up to `limit` runs, or all the
  * queued runs and one stored run when more than `limit` are queued.
  */
-export function listRunsWithQueued(
+export async function listRunsWithQueued(
   services: ToolrunServices,
   opts: {
     limit: number;
@@ -44,7 +44,7 @@ export function listRunsWithQueued(
     status?: string | undefined;
     agent?: string | undefined;
   },
-): { items: ListedRun[]; nextCursor: string | null } {
+): Promise<{ items: ListedRun[]; nextCursor: string | null }> {
   const wantsQueued = opts.cursor === undefined && (opts.status === undefined || opts.status === 'queued');
   const queued = wantsQueued
     ? services.starter
@@ -55,7 +55,7 @@ export function listRunsWithQueued(
         .map(queuedRunRecord)
     : [];
   if (opts.status === 'queued') return { items: queued, nextCursor: null };
-  const page: RunPage = services.db.listRuns({
+  const page: RunPage = await services.db.listRuns({
     limit: Math.max(1, opts.limit - queued.length),
     ...(opts.userId === undefined ? {} : { userId: opts.userId }),
     ...(opts.cursor === undefined ? {} : { cursor: opts.cursor }),

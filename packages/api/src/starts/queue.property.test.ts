@@ -14,7 +14,7 @@ const open: ToolrunServices[] = [];
 afterEach(async () => {
   for (const s of open.splice(0)) {
     await s.drain({ graceMs: 0 });
-    s.close();
+    await s.close();
   }
 });
 

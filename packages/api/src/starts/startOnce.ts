@@ -10,8 +10,8 @@ export interface StartedRun {
 
 /**
  * Runs `admit` at most once per `(userId, key)`: the first start claims the key for its run (the
- * claim is a synchronous SQLite transaction, so concurrent starts in this process cannot both
- * win); a repeat with the same agent, input and thread gets that run back; a repeat with anything
+ * claim is atomic in the database, one SQLite transaction or one PostgreSQL `INSERT … ON CONFLICT`,
+ * so concurrent starts, in this process or another on the same database, cannot both win); a repeat with the same agent, input and thread gets that run back; a repeat with anything
  * else is `CONFLICT`. A key whose run nothing knows (lost by a crash before it was durable) is freed
  * and claimed again. A start that fails before its run exists gives the key back.
  */
@@ -26,7 +26,7 @@ export async function startOnce<T extends StartedRun>(opts: {
   ttlMs: number;
   /** Whether the run is known anywhere (queue, active runs, database, after a flush). */
   knows(runId: string): Promise<boolean>;
-  admit(): T;
+  admit(): T | Promise<T>;
   /** How a repeat answers for an earlier run. */
   again(earlier: StartedRun): T;
 }): Promise<T> {
@@ -35,12 +35,12 @@ export async function startOnce<T extends StartedRun>(opts: {
   const record = { userId, key, fingerprint, runId: fresh.runId, threadId: fresh.threadId, createdAt: now };
   // Twice at most: a second lost run in a row would need a second crash.
   for (let attempt = 0; attempt < 3; attempt += 1) {
-    const claim = keys.claim(record, now - opts.ttlMs);
+    const claim = await keys.claim(record, now - opts.ttlMs);
     if (claim.claimed) {
       try {
-        return opts.admit();
+        return await opts.admit();
       } catch (error) {
-        keys.release(userId, key, fresh.runId);
+        await keys.release(userId, key, fresh.runId);
         throw error;
       }
     }
@@ -54,7 +54,7 @@ export async function startOnce<T extends StartedRun>(opts: {
       });
     }
     if (await opts.knows(existing.runId)) return opts.again(existing);
-    keys.release(userId, key, existing.runId);
+    await keys.release(userId, key, existing.runId);
   }
   throw new TRPCError({
     code: 'CONFLICT',

@@ -17,7 +17,7 @@ const dirs: string[] = [];
 afterEach(async () => {
   for (const s of open.splice(0)) {
     await s.drain({ graceMs: 0 });
-    s.close();
+    await s.close();
   }
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
@@ -114,7 +114,7 @@ describe('the per-user run queue', () => {
     gates.release('b');
     await eventually(() => gates.isWaiting('c'));
     gates.release('c');
-    await eventually(() => services.db.getRunRecord(c.runId)?.status === 'completed');
+    await eventually(async () => (await services.db.getRunRecord(c.runId))?.status === 'completed');
     expect(gates.started).toEqual(['a', 'b', 'c']);
     expect(gates.peak.get('alice')).toBe(1);
     const started = (await alice.runs.get({ runId: c.runId })).events[0];
@@ -170,7 +170,7 @@ describe('the per-user run queue', () => {
     const alice = await as('alice');
     await alice.runs.start({ agent: 'gate', input: { key: 'a' } });
     const b = await alice.runs.start({ agent: 'gate', input: { key: 'b' } });
-    await eventually(() => services.db.getRunRecord(b.runId)?.status === 'cancelled');
+    await eventually(async () => (await services.db.getRunRecord(b.runId))?.status === 'cancelled');
     const detail = await alice.runs.get({ runId: b.runId });
     expect(detail.events[1]).toMatchObject({
       type: 'agent_completed',
@@ -189,7 +189,7 @@ describe('the per-user run queue', () => {
     const b = await alice.runs.start({ agent: 'gate', input: { key: 'b' }, idempotencyKey: 'kb' });
     const c = await alice.runs.start({ agent: 'gate', input: { key: 'c' } });
     await first.services.drain({ graceMs: 0 });
-    first.services.close();
+    await first.services.close();
     open.splice(open.indexOf(first.services), 1);
 
     const second = await setup({ database, limits: { maxConcurrentRunsPerUser: 1 } });
@@ -199,13 +199,13 @@ describe('the per-user run queue', () => {
       runId: b.runId,
       threadId: b.threadId,
     });
-    expect(second.services.db.getRunRecord(a.runId)?.status).toBe('interrupted');
+    expect((await second.services.db.getRunRecord(a.runId))?.status).toBe('interrupted');
     await eventually(() => second.gates.isWaiting('b'));
     expect((await again.runs.get({ runId: c.runId })).run).toMatchObject({ queued: { position: 1 } });
     second.gates.release('b');
     await eventually(() => second.gates.isWaiting('c'));
     second.gates.release('c');
-    await eventually(() => second.services.db.getRunRecord(c.runId)?.status === 'completed');
+    await eventually(async () => (await second.services.db.getRunRecord(c.runId))?.status === 'completed');
     expect(second.gates.started).toEqual(['b', 'c']);
   });
 });

@@ -43,9 +43,11 @@ export async function* streamFeed(opts: StreamFeedOptions): AsyncGenerator<Track
       try {
         if (cursor !== undefined) {
           for (;;) {
-            const stored = services.db.feedAfter({ userId, afterEventId: cursor, limit: page });
+            const stored = await services.db.feedAfter({ userId, afterEventId: cursor, limit: page });
             const end = stored.at(-1);
             if (end === undefined) break;
+            // The read is asynchronous (PostgreSQL): the stream may have been stopped meanwhile.
+            if (stop.signal.aborted) return;
             cursor = end.id;
             const events = fresh(stored, delivered);
             const last = events.at(-1);

@@ -42,9 +42,11 @@ export async function* streamRunEvents(opts: StreamRunEventsOptions): AsyncGener
       try {
         // History first: everything committed before (and while) the subscription opened.
         for (;;) {
-          const stored = services.db.eventsAfter(runId, lastSeq, page);
+          const stored = await services.db.eventsAfter(runId, lastSeq, page);
           const last = stored.at(-1);
           if (last === undefined) break;
+          // The read is asynchronous (PostgreSQL): the stream may have been stopped meanwhile.
+          if (stop.signal.aborted) return;
           await opts.whenWritable?.(stop.signal);
           if (stop.signal.aborted) return;
           record(services, principal, stored);
@@ -59,7 +61,7 @@ export async function* streamRunEvents(opts: StreamRunEventsOptions): AsyncGener
           if (first === undefined) continue;
           if (first.seq !== lastSeq + 1) {
             // A gap: the events in between are committed, so the database has them.
-            fresh = services.db.eventsAfter(runId, lastSeq, page);
+            fresh = await services.db.eventsAfter(runId, lastSeq, page);
             record(services, principal, fresh);
           }
           const last = fresh.at(-1);

@@ -28,7 +28,7 @@ let services: ToolrunServices | undefined;
 
 afterEach(async () => {
   await services?.drain({ graceMs: 1_000 });
-  services?.close();
+  await services?.close();
   services = undefined;
 });
 
@@ -69,7 +69,7 @@ describe('streamRunEvents', () => {
     const events = messages.flatMap((m) => m.events);
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
     expect(events.at(-1)?.type).toBe('agent_completed');
-    expect(events).toEqual(s.db.eventsAfter(runId, 0));
+    expect(events).toEqual(await s.db.eventsAfter(runId, 0));
     for (const m of messages) expect(m.id).toBe(m.events.at(-1)?.id);
     expect(s.metrics.snapshot().limitHits.SLOW_CONSUMER ?? 0).toBeGreaterThan(0);
   });
@@ -82,13 +82,13 @@ describe('streamRunEvents', () => {
       received.push(...events);
       const mine = received.length;
       // Let at least three more events queue up (the bound is one), so every message ends in a cut-off.
-      for (let i = 0; i < 1_000 && s.db.getRunRecord(runId)?.status === 'running'; i += 1) {
-        if (s.db.eventsAfter(runId, mine).length >= 3) break;
+      for (let i = 0; i < 1_000 && (await s.db.getRunRecord(runId))?.status === 'running'; i += 1) {
+        if ((await s.db.eventsAfter(runId, mine)).length >= 3) break;
         await new Promise((r) => setImmediate(r));
       }
     }
     expect(s.metrics.snapshot().limitHits.SLOW_CONSUMER ?? 0).toBeGreaterThan(100);
-    expect(received).toEqual(s.db.eventsAfter(runId, 0));
+    expect(received).toEqual(await s.db.eventsAfter(runId, 0));
     expect(received.at(-1)?.type).toBe('agent_completed');
   });
 
@@ -118,7 +118,7 @@ describe('streamRunEvents', () => {
     release();
     const received = [first, await second].flatMap((r) => (r.done ? [] : r.value[1]));
     for await (const [, events] of iterator) received.push(...events);
-    expect(received).toEqual(s.db.eventsAfter(runId, 0));
+    expect(received).toEqual(await s.db.eventsAfter(runId, 0));
   });
 
   it('ends without error, its hub subscription closed, when its signal aborts while waiting to write', async () => {
@@ -155,7 +155,7 @@ describe('streamRunEvents', () => {
     for await (const [, events] of streamRunEvents({ services: s, principal: alice, runId, afterSeq: 10 })) {
       sizes.push(events.length);
     }
-    const total = s.db.eventsAfter(runId, 10).length;
+    const total = (await s.db.eventsAfter(runId, 10)).length;
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(total);
     expect(Math.max(...sizes)).toBe(50);
     expect(sizes.length).toBe(Math.ceil(total / 50));
@@ -206,9 +206,9 @@ describe('streamFeed', () => {
     await reading;
     expect(received.every((e) => e.userId === 'alice')).toBe(true);
     expect(received.filter((e) => e.runId === a1.runId).map((e) => e.seq)).toEqual(
-      s.db.eventsAfter(a1.runId, 2).map((e) => e.seq),
+      (await s.db.eventsAfter(a1.runId, 2)).map((e) => e.seq),
     );
-    expect(received.filter((e) => e.runId === a2.runId)).toEqual(s.db.eventsAfter(a2.runId, 0));
+    expect(received.filter((e) => e.runId === a2.runId)).toEqual(await s.db.eventsAfter(a2.runId, 0));
     expect(s.ledger.counts().crossUserDeliveries).toBe(0);
   });
 });

@@ -47,65 +47,57 @@ export interface ListApprovalsOptions {
   cursor?: string;
 }
 
-/** Approval rows: the dispatcher's {@link ApprovalStore} plus the reads the API and restart need. */
+/** A page of {@link ApprovalsRepository.list}. */
+export interface ApprovalPage {
+  items: ApprovalRecord[];
+  nextCursor: string | null;
+}
+
+/**
+ * Approval rows: the dispatcher's {@link ApprovalStore} plus the reads the API and restart need.
+ * Promise-returning, as on PostgreSQL every one is a round trip.
+ */
 export interface ApprovalsRepository extends ApprovalStore {
+  create(approval: NewApproval): Promise<void>;
+  /** Compare-and-set on `state = 'pending'`: true when this settlement won (the first decision wins). */
+  settle(id: string, settlement: ApprovalSettlement): Promise<boolean>;
+  get(id: string): Promise<ApprovalRecord | undefined>;
+  /** Newest first; keyset cursor on `(createdAt, id)`. */
+  list(opts: ListApprovalsOptions): Promise<ApprovalPage>;
+  /** Runs still `running` with pending approvals, for the dispatcher to resume at start-up. */
+  parkedRuns(): Promise<ParkedRun[]>;
+}
+
+/** The SQLite rows behind {@link ApprovalsRepository}, synchronous (`client.ts` wraps them). */
+export interface SqliteApprovalRows {
   create(approval: NewApproval): void;
-  /** Compare-and-set on `state = 'pending'`: true when this settlement won. */
   settle(id: string, settlement: ApprovalSettlement): boolean;
   get(id: string): ApprovalRecord | undefined;
-  /** Newest first; keyset cursor on `(createdAt, id)`. */
-  list(opts: ListApprovalsOptions): { items: ApprovalRecord[]; nextCursor: string | null };
-  /** Runs still `running` with pending approvals, for the dispatcher to resume at start-up. */
+  list(opts: ListApprovalsOptions): ApprovalPage;
   parkedRuns(): ParkedRun[];
 }
 
-type Row = typeof approvals.$inferSelect;
+/** An `approvals` row (the same columns on both backends). */
+export type ApprovalRow = typeof approvals.$inferSelect;
+type Row = ApprovalRow;
 
 /** Approval rows through drizzle, on the main connection (a decision is one UPDATE). */
-export function createApprovalsRepository(db: DrizzleDb): ApprovalsRepository {
+export function createApprovalsRepository(db: DrizzleDb): SqliteApprovalRows {
   return {
     create(approval) {
-      const input = JSON.stringify(approval.input);
-      const callInput = JSON.stringify(approval.callInput);
-      if (input === undefined || callInput === undefined) {
-        throw new DbError('INVALID_ARGUMENT', 'an approval input must be JSON');
-      }
-      db.insert(approvals)
-        .values({
-          id: approval.id,
-          runId: approval.runId,
-          userId: approval.userId,
-          callId: approval.callId,
-          tool: approval.tool,
-          input,
-          inputHash: createHash('sha256').update(input).digest('hex'),
-          callInput,
-          roles: JSON.stringify(approval.roles),
-          approvers: approval.approvers,
-          state: 'pending',
-          createdAt: approval.createdAt,
-          expiresAt: approval.expiresAt,
-        })
-        .run();
+      db.insert(approvals).values(newApprovalRow(approval)).run();
     },
     settle(id, settlement) {
       const changed = db
         .update(approvals)
-        .set({
-          state: settlement.state,
-          decidedAt: settlement.at,
-          decidedBy: settlement.decidedBy ?? null,
-          reason: settlement.reason ?? null,
-          // Only a pending call can still run: its unredacted input is no longer kept.
-          callInput: null,
-        })
+        .set(settledColumns(settlement))
         .where(and(eq(approvals.id, id), eq(approvals.state, 'pending')))
         .run().changes;
       return changed === 1;
     },
     get(id) {
       const row = db.select().from(approvals).where(eq(approvals.id, id)).get();
-      return row === undefined ? undefined : toRecord(row);
+      return row === undefined ? undefined : toApprovalRecord(row);
     },
     list(opts) {
       const limit = checkLimit(opts.limit ?? 50);
@@ -128,7 +120,7 @@ export function createApprovalsRepository(db: DrizzleDb): ApprovalsRepository {
       const page = rows.slice(0, limit);
       const last = page.at(-1);
       return {
-        items: page.map(toRecord),
+        items: page.map(toApprovalRecord),
         nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.createdAt, last.id) : null,
       };
     },
@@ -140,35 +132,91 @@ export function createApprovalsRepository(db: DrizzleDb): ApprovalsRepository {
         .where(and(eq(approvals.state, 'pending'), eq(runs.status, 'running')))
         .orderBy(asc(runs.startedAt), asc(runs.id), asc(approvals.createdAt), asc(approvals.id))
         .all();
-      const parked = new Map<string, ParkedRun & { pending: ParkedRun['pending'][number][] }>();
-      for (const { approval, run } of rows) {
-        let entry = parked.get(run.id);
-        if (entry === undefined) {
-          entry = {
-            runId: run.id,
-            userId: run.userId,
-            threadId: run.threadId,
-            agent: run.agent,
-            roles: parseRoles(approval.roles),
-            input: run.input,
-            startedAtMs: run.startedAt,
-            lastSeq: run.lastSeq,
-            toolCalls: run.toolCalls,
-            pending: [],
-          };
-          parked.set(run.id, entry);
-        }
-        entry.pending.push({
-          approvalId: approval.id,
-          callId: approval.callId,
-          tool: approval.tool,
-          callInput: approval.callInput === null ? null : parseJson(approval.callInput),
-          expiresAtMs: approval.expiresAt,
-        });
-      }
-      return [...parked.values()];
+      return groupParkedRuns(rows);
     },
   };
+}
+
+/** The row of a new pending approval (both backends). */
+export function newApprovalRow(approval: NewApproval): Row {
+  const input = JSON.stringify(approval.input);
+  const callInput = JSON.stringify(approval.callInput);
+  if (input === undefined || callInput === undefined) {
+    throw new DbError('INVALID_ARGUMENT', 'an approval input must be JSON');
+  }
+  return {
+    id: approval.id,
+    runId: approval.runId,
+    userId: approval.userId,
+    callId: approval.callId,
+    tool: approval.tool,
+    input,
+    inputHash: createHash('sha256').update(input).digest('hex'),
+    callInput,
+    roles: JSON.stringify(approval.roles),
+    approvers: approval.approvers,
+    state: 'pending',
+    createdAt: approval.createdAt,
+    expiresAt: approval.expiresAt,
+    decidedAt: null,
+    decidedBy: null,
+    reason: null,
+  };
+}
+
+/** The columns a settlement sets (both backends' compare-and-set `UPDATE … WHERE state = 'pending'`). */
+export function settledColumns(settlement: ApprovalSettlement) {
+  return {
+    state: settlement.state,
+    decidedAt: settlement.at,
+    decidedBy: settlement.decidedBy ?? null,
+    reason: settlement.reason ?? null,
+    // Only a pending call can still run: its unredacted input is no longer kept.
+    callInput: null,
+  };
+}
+
+/** The run columns {@link groupParkedRuns} reads. */
+export interface ParkedRunRow {
+  id: string;
+  userId: string;
+  threadId: string;
+  agent: string;
+  input: JsonValue;
+  startedAt: number;
+  lastSeq: number;
+  toolCalls: number;
+}
+
+/** Pending approvals joined with their running runs (run start order) → one {@link ParkedRun} per run. */
+export function groupParkedRuns(rows: readonly { approval: Row; run: ParkedRunRow }[]): ParkedRun[] {
+  const parked = new Map<string, ParkedRun & { pending: ParkedRun['pending'][number][] }>();
+  for (const { approval, run } of rows) {
+    let entry = parked.get(run.id);
+    if (entry === undefined) {
+      entry = {
+        runId: run.id,
+        userId: run.userId,
+        threadId: run.threadId,
+        agent: run.agent,
+        roles: parseRoles(approval.roles),
+        input: run.input,
+        startedAtMs: run.startedAt,
+        lastSeq: run.lastSeq,
+        toolCalls: run.toolCalls,
+        pending: [],
+      };
+      parked.set(run.id, entry);
+    }
+    entry.pending.push({
+      approvalId: approval.id,
+      callId: approval.callId,
+      tool: approval.tool,
+      callInput: approval.callInput === null ? null : parseJson(approval.callInput),
+      expiresAtMs: approval.expiresAt,
+    });
+  }
+  return [...parked.values()];
 }
 
 function parseRoles(text: string): Role[] {
@@ -177,7 +225,8 @@ function parseRoles(text: string): Role[] {
   return roles.length > 0 ? roles : ['user'];
 }
 
-function toRecord(row: Row): ApprovalRecord {
+/** A stored row as the API returns it (both backends). */
+export function toApprovalRecord(row: Row): ApprovalRecord {
   return {
     id: row.id,
     runId: row.runId,

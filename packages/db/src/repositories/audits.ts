@@ -39,23 +39,7 @@ export interface AuditsRepository {
 export function createAuditsRepository(db: DrizzleDb, now: () => number): AuditsRepository {
   return {
     insert(audit) {
-      if (audit.ranBy === '') throw new DbError('INVALID_ARGUMENT', 'ranBy must be a non-empty user id');
-      if (!Number.isSafeInteger(audit.violations) || audit.violations < 0) {
-        throw new DbError('INVALID_ARGUMENT', 'violations must be a non-negative integer');
-      }
-      const params = JSON.stringify(audit.params);
-      const report = JSON.stringify(audit.report);
-      if (params === undefined || report === undefined) {
-        throw new DbError('INVALID_ARGUMENT', 'params and report must be JSON');
-      }
-      const row = {
-        id: randomUUID(),
-        ranBy: audit.ranBy,
-        params,
-        report,
-        violations: audit.violations,
-        createdAt: now(),
-      };
+      const row = newAuditRow(audit, now());
       db.insert(isolationAudits).values(row).run();
       return toRecord(row);
     },
@@ -85,7 +69,7 @@ export function createAuditsRepository(db: DrizzleDb, now: () => number): Audits
       const page = rows.slice(0, limit);
       const last = page.at(-1);
       return {
-        items: page.map((row) => ({ ...row, params: parseJson(row.params), createdAt: iso(row.createdAt) })),
+        items: page.map(toSummary),
         nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.createdAt, last.id) : null,
       };
     },
@@ -96,6 +80,26 @@ export function createAuditsRepository(db: DrizzleDb, now: () => number): Audits
   };
 }
 
-function toRecord(row: typeof isolationAudits.$inferSelect): AuditRecord {
+/** Checks a new audit and gives its row ({@link DbError} `INVALID_ARGUMENT` when it cannot be stored). */
+export function newAuditRow(audit: NewAudit, createdAt: number): typeof isolationAudits.$inferSelect {
+  if (audit.ranBy === '') throw new DbError('INVALID_ARGUMENT', 'ranBy must be a non-empty user id');
+  if (!Number.isSafeInteger(audit.violations) || audit.violations < 0) {
+    throw new DbError('INVALID_ARGUMENT', 'violations must be a non-negative integer');
+  }
+  const params = JSON.stringify(audit.params);
+  const report = JSON.stringify(audit.report);
+  if (params === undefined || report === undefined) {
+    throw new DbError('INVALID_ARGUMENT', 'params and report must be JSON');
+  }
+  return { id: randomUUID(), ranBy: audit.ranBy, params, report, violations: audit.violations, createdAt };
+}
+
+/** An audit row as a record. */
+export function toRecord(row: typeof isolationAudits.$inferSelect): AuditRecord {
   return { ...row, params: parseJson(row.params), report: parseJson(row.report), createdAt: iso(row.createdAt) };
+}
+
+/** An audit row without its report, as a listing shows it. */
+export function toSummary(row: Omit<typeof isolationAudits.$inferSelect, 'report'>): AuditSummary {
+  return { ...row, params: parseJson(row.params), createdAt: iso(row.createdAt) };
 }

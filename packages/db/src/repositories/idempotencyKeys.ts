@@ -13,25 +13,35 @@ export interface IdempotencyRecord {
   readonly createdAt: number;
 }
 
-/** `runs.start` idempotency keys, per user. Every method is synchronous, so a claim is atomic in its process. */
+/** The answer of {@link IdempotencyKeyStore.claim}. */
+export type IdempotencyClaim = { claimed: true } | { claimed: false; existing: IdempotencyRecord };
+
+/**
+ * `runs.start` idempotency keys, per user. A claim is atomic on both backends, across processes on
+ * PostgreSQL (one `INSERT … ON CONFLICT`), so concurrent starts with one key cannot both win.
+ */
 export interface IdempotencyKeyStore {
   /**
    * Records `record` unless the user already has a live key with that name: returns the existing
    * record then (`claimed: false`), else `claimed: true`. A record created before `expiredBefore`
    * counts as absent and is replaced.
    */
-  claim(
-    record: IdempotencyRecord,
-    expiredBefore: number,
-  ): { claimed: true } | { claimed: false; existing: IdempotencyRecord };
+  claim(record: IdempotencyRecord, expiredBefore: number): Promise<IdempotencyClaim>;
   /** Forgets the key if it still names `runId` (a start that failed before its run existed). */
-  release(userId: string, key: string, runId: string): void;
+  release(userId: string, key: string, runId: string): Promise<void>;
   /** Deletes keys created before `cutoff`; returns how many. */
+  prune(cutoff: number): Promise<number>;
+}
+
+/** The SQLite rows behind {@link IdempotencyKeyStore}: synchronous, so a claim is one transaction. */
+export interface SqliteIdempotencyKeys {
+  claim(record: IdempotencyRecord, expiredBefore: number): IdempotencyClaim;
+  release(userId: string, key: string, runId: string): void;
   prune(cutoff: number): number;
 }
 
 /** The SQLite {@link IdempotencyKeyStore}: one row per `(user_id, key)`. */
-export function createIdempotencyKeyStore(db: DrizzleDb): IdempotencyKeyStore {
+export function createIdempotencyKeyStore(db: DrizzleDb): SqliteIdempotencyKeys {
   const where = (userId: string, key: string) => and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key));
   return {
     claim(record, expiredBefore) {

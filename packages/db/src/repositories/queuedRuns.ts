@@ -18,15 +18,22 @@ export interface QueuedRunRecord {
 
 /** The durable side of the per-user run queue; the order of arrival is kept by the store. */
 export interface QueuedRunStore {
-  insert(record: QueuedRunRecord): void;
+  insert(record: QueuedRunRecord): Promise<void>;
   /** Whether a row was deleted. */
-  delete(runId: string): boolean;
+  delete(runId: string): Promise<boolean>;
   /** Every queued run, in order of arrival. */
+  all(): Promise<QueuedRunRecord[]>;
+}
+
+/** The SQLite rows behind {@link QueuedRunStore}, synchronous. */
+export interface SqliteQueuedRuns {
+  insert(record: QueuedRunRecord): void;
+  delete(runId: string): boolean;
   all(): QueuedRunRecord[];
 }
 
 /** The SQLite {@link QueuedRunStore}. */
-export function createQueuedRunStore(db: DrizzleDb): QueuedRunStore {
+export function createQueuedRunStore(db: DrizzleDb): SqliteQueuedRuns {
   const columns = {
     runId: queuedRuns.runId,
     userId: queuedRuns.userId,

@@ -36,15 +36,7 @@ export async function pruneHistory(
   db: DrizzleDb,
   opts: PruneOptions & { now: () => number; ensureOpen: () => void },
 ): Promise<PruneResult> {
-  const { olderThanMs } = opts;
-  const batchSize = opts.batchSize ?? 100;
-  if (!Number.isFinite(olderThanMs) || olderThanMs < 0) {
-    throw new DbError('INVALID_ARGUMENT', 'olderThanMs must be a non-negative number');
-  }
-  if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > 1_000) {
-    throw new DbError('INVALID_ARGUMENT', 'batchSize must be an integer from 1 to 1,000');
-  }
-  const cutoff = opts.now() - olderThanMs;
+  const { cutoff, batchSize } = pruneBounds(opts);
   const total: PruneResult = { runs: 0, events: 0 };
   for (;;) {
     opts.signal?.throwIfAborted();
@@ -75,4 +67,17 @@ export async function pruneHistory(
     if (done.runs < batchSize) return total;
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
+}
+
+/** Checks prune options ({@link DbError} `INVALID_ARGUMENT`); gives the cutoff time and the batch size. */
+export function pruneBounds(opts: PruneOptions & { now: () => number }): { cutoff: number; batchSize: number } {
+  const { olderThanMs } = opts;
+  const batchSize = opts.batchSize ?? 100;
+  if (!Number.isFinite(olderThanMs) || olderThanMs < 0) {
+    throw new DbError('INVALID_ARGUMENT', 'olderThanMs must be a non-negative number');
+  }
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > 1_000) {
+    throw new DbError('INVALID_ARGUMENT', 'batchSize must be an integer from 1 to 1,000');
+  }
+  return { cutoff: opts.now() - olderThanMs, batchSize };
 }

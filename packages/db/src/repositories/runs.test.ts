@@ -1,26 +1,18 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { makeRun, RunBuilder, tempDb } from '../../test/fixtures.ts';
-import { openDatabase } from '../client.ts';
+import { describe, expect, it } from 'vitest';
+import { BACKENDS } from '../../test/backends.ts';
+import { makeRun, RunBuilder } from '../../test/fixtures.ts';
 import type { RunRecord } from './runs.ts';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
-});
-function open() {
-  const t = tempDb();
-  const db = openDatabase({ path: t.path });
-  cleanups.push(() => {
-    db.close();
-    t.cleanup();
-  });
-  return { db, sink: db.createPersistentSink() };
-}
 const base = Date.UTC(2026, 3, 1);
 
-describe('listRuns', () => {
+describe.each(BACKENDS)('listRuns on $name', (backend) => {
+  async function open() {
+    const db = await backend.open();
+    return { db, sink: db.createPersistentSink() };
+  }
+
   it('pages newest first with opaque cursors that stay stable while new runs arrive', async () => {
-    const { db, sink } = open();
+    const { db, sink } = await open();
     // 30 runs, several sharing a start millisecond, so the id tiebreak is exercised.
     await Promise.all(
       Array.from({ length: 30 }, (_, i) =>
@@ -29,12 +21,12 @@ describe('listRuns', () => {
         ),
       ),
     );
-    const snapshot = db.listRuns({ userId: 'u1', limit: 100 }).items.map((r) => r.id);
+    const snapshot = (await db.listRuns({ userId: 'u1', limit: 100 })).items.map((r) => r.id);
     expect(snapshot).toHaveLength(30);
     const seen: string[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < 20; page += 1) {
-      const result = db.listRuns({ userId: 'u1', limit: 7, ...(cursor === undefined ? {} : { cursor }) });
+      const result = await db.listRuns({ userId: 'u1', limit: 7, ...(cursor === undefined ? {} : { cursor }) });
       seen.push(...result.items.map((r) => r.id));
       // New runs arrive between pages (newer, and one with a start time equal to the newest seen).
       await sink.write(makeRun({ runId: `new-${page}`, userId: 'u1', startMs: base + 1_000 + page }));
@@ -47,7 +39,7 @@ describe('listRuns', () => {
   });
 
   it('filters by status, agent and user, and combines them', async () => {
-    const { db, sink } = open();
+    const { db, sink } = await open();
     await sink.write(makeRun({ runId: 'a', userId: 'u1', agent: 'research', status: 'completed', startMs: base }));
     await sink.write(makeRun({ runId: 'b', userId: 'u1', agent: 'calculator', status: 'failed', startMs: base + 1 }));
     await sink.write(makeRun({ runId: 'c', userId: 'u2', agent: 'research', status: 'failed', startMs: base + 2 }));
@@ -55,31 +47,31 @@ describe('listRuns', () => {
     running.started('slow');
     await sink.write(running.events);
     const ids = (page: { items: RunRecord[] }) => page.items.map((r) => r.id);
-    expect(ids(db.listRuns({ limit: 10 }))).toEqual(['d', 'c', 'b', 'a']);
-    expect(ids(db.listRuns({ limit: 10, status: 'failed' }))).toEqual(['c', 'b']);
-    expect(ids(db.listRuns({ limit: 10, status: 'running' }))).toEqual(['d']);
-    expect(ids(db.listRuns({ limit: 10, agent: 'research' }))).toEqual(['c', 'a']);
-    expect(ids(db.listRuns({ limit: 10, userId: 'u1' }))).toEqual(['b', 'a']);
-    expect(ids(db.listRuns({ limit: 10, userId: 'u2', status: 'failed', agent: 'research' }))).toEqual(['c']);
-    expect(db.listRuns({ limit: 10, userId: 'u3' })).toEqual({ items: [], nextCursor: null });
+    expect(ids(await db.listRuns({ limit: 10 }))).toEqual(['d', 'c', 'b', 'a']);
+    expect(ids(await db.listRuns({ limit: 10, status: 'failed' }))).toEqual(['c', 'b']);
+    expect(ids(await db.listRuns({ limit: 10, status: 'running' }))).toEqual(['d']);
+    expect(ids(await db.listRuns({ limit: 10, agent: 'research' }))).toEqual(['c', 'a']);
+    expect(ids(await db.listRuns({ limit: 10, userId: 'u1' }))).toEqual(['b', 'a']);
+    expect(ids(await db.listRuns({ limit: 10, userId: 'u2', status: 'failed', agent: 'research' }))).toEqual(['c']);
+    expect(await db.listRuns({ limit: 10, userId: 'u3' })).toEqual({ items: [], nextCursor: null });
   });
 
-  it('refuses a cursor it did not make and a limit out of range', () => {
-    const { db } = open();
+  it('refuses a cursor it did not make and a limit out of range', async () => {
+    const { db } = await open();
     for (const cursor of [
       'garbage!',
       Buffer.from('{"a":1}').toString('base64url'),
       Buffer.from('[1.5,"x"]').toString('base64url'),
     ]) {
-      expect(() => db.listRuns({ limit: 5, cursor })).toThrow(expect.objectContaining({ code: 'INVALID_CURSOR' }));
+      await expect(db.listRuns({ limit: 5, cursor })).rejects.toMatchObject({ code: 'INVALID_CURSOR' });
     }
-    expect(() => db.listRuns({ limit: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
-    expect(() => db.listRuns({ limit: 1_001 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    await expect(db.listRuns({ limit: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(db.listRuns({ limit: 1_001 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 
-  it('getRun returns undefined for an unknown run', () => {
-    const { db } = open();
-    expect(db.getRun('missing')).toBeUndefined();
-    expect(db.getRunRecord('missing')).toBeUndefined();
+  it('getRun returns undefined for an unknown run', async () => {
+    const { db } = await open();
+    expect(await db.getRun('missing')).toBeUndefined();
+    expect(await db.getRunRecord('missing')).toBeUndefined();
   });
 });

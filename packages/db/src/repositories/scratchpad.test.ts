@@ -1,25 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { tempDb } from '../../test/fixtures.ts';
-import { openDatabase } from '../client.ts';
+import { describe, expect, it } from 'vitest';
+import { BACKENDS } from '../../test/backends.ts';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
-});
-function open(now?: () => number) {
-  const t = tempDb();
-  const db = openDatabase({ path: t.path, ...(now === undefined ? {} : { now }) });
-  cleanups.push(() => {
-    db.close();
-    t.cleanup();
-  });
-  return db;
-}
+describe.each(BACKENDS)('scratchpad on $name', (backend) => {
+  const open = (now?: () => number) => backend.open(undefined, now === undefined ? {} : { now });
 
-describe('SQLite scratchpad', () => {
   it('stores, updates, lists and deletes JSON values per user', async () => {
     let clock = Date.UTC(2026, 4, 1);
-    const { scratchpad } = open(() => clock);
+    const { scratchpad } = await open(() => clock);
     await scratchpad.set('alice', 'plan', { steps: ['a', 'b'] });
     await scratchpad.set('alice', 'count', 1);
     clock += 1_000;
@@ -37,7 +24,7 @@ describe('SQLite scratchpad', () => {
   });
 
   it('never lets one user read, list, overwrite or delete another user’s keys', async () => {
-    const { scratchpad } = open();
+    const { scratchpad } = await open();
     await scratchpad.set('alice', 'secret-plan', 'alice only');
     await scratchpad.set('bob', 'secret-plan', 'bob only');
     expect(await scratchpad.get('bob', 'secret-plan')).toBe('bob only');
@@ -50,7 +37,7 @@ describe('SQLite scratchpad', () => {
   });
 
   it('rejects (not throws) an empty user id or key and a key over 256 characters', async () => {
-    const { scratchpad } = open();
+    const { scratchpad } = await open();
     await expect(scratchpad.get('', 'k')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(scratchpad.set('u', '', 1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(scratchpad.set('u', 'k'.repeat(257), 1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });

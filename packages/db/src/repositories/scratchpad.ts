@@ -65,12 +65,14 @@ export function createSqliteScratchpad(db: DrizzleDb, now: () => number): Scratc
   };
 }
 
-function checkUser(userId: string): string {
+/** Checks a scratchpad user id: non-empty ({@link DbError} `INVALID_ARGUMENT`). */
+export function checkUser(userId: string): string {
   if (typeof userId !== 'string' || userId === '') throw new DbError('INVALID_ARGUMENT', 'userId must be non-empty');
   return userId;
 }
 
-function checkKey(key: string): string {
+/** Checks a scratchpad key: 1 to {@link MAX_SCRATCHPAD_KEY_LENGTH} characters. */
+export function checkKey(key: string): string {
   if (typeof key !== 'string' || key === '' || key.length > MAX_SCRATCHPAD_KEY_LENGTH) {
     throw new DbError('INVALID_ARGUMENT', `key must be 1 to ${MAX_SCRATCHPAD_KEY_LENGTH} characters`);
   }

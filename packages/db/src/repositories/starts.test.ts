@@ -1,22 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { tempDb } from '../../test/fixtures.ts';
-import { openDatabase } from '../client.ts';
+import { describe, expect, it } from 'vitest';
+import { BACKENDS } from '../../test/backends.ts';
+import type { IdempotencyRecord } from './idempotencyKeys.ts';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
-});
-function open(path?: string) {
-  const t = path === undefined ? tempDb() : { path, cleanup: () => {} };
-  const db = openDatabase({ path: t.path, writer: 'inline' });
-  cleanups.push(() => {
-    db.close();
-    t.cleanup();
-  });
-  return { db, path: t.path };
-}
-
-const record = (over: Partial<Parameters<ReturnType<typeof openDatabase>['idempotencyKeys']['claim']>[0]> = {}) => ({
+const record = (over: Partial<IdempotencyRecord> = {}): IdempotencyRecord => ({
   userId: 'alice',
   key: 'k-1',
   fingerprint: 'f-1',
@@ -26,40 +12,60 @@ const record = (over: Partial<Parameters<ReturnType<typeof openDatabase>['idempo
   ...over,
 });
 
-describe('idempotency keys', () => {
-  it('lets the first claim of a key win and hands the winner back to every later claim, per user', () => {
-    const { db } = open();
-    expect(db.idempotencyKeys.claim(record(), 0)).toEqual({ claimed: true });
-    const again = db.idempotencyKeys.claim(record({ runId: 'run-2', fingerprint: 'f-2' }), 0);
+describe.each(BACKENDS)('idempotency keys on $name', (backend) => {
+  it('lets the first claim of a key win and hands the winner back to every later claim, per user', async () => {
+    const db = await backend.open(undefined, { writer: 'inline' });
+    expect(await db.idempotencyKeys.claim(record(), 0)).toEqual({ claimed: true });
+    const again = await db.idempotencyKeys.claim(record({ runId: 'run-2', fingerprint: 'f-2' }), 0);
     expect(again).toEqual({ claimed: false, existing: record() });
     // Another user's key of the same name is theirs alone.
-    expect(db.idempotencyKeys.claim(record({ userId: 'bob', runId: 'run-3' }), 0)).toEqual({ claimed: true });
+    expect(await db.idempotencyKeys.claim(record({ userId: 'bob', runId: 'run-3' }), 0)).toEqual({ claimed: true });
   });
 
-  it('treats an expired key as free, releases only the run it names, and prunes old keys', () => {
-    const { db } = open();
-    db.idempotencyKeys.claim(record(), 0);
-    expect(db.idempotencyKeys.claim(record({ runId: 'run-2', createdAt: 9_000 }), 5_000)).toEqual({ claimed: true });
-    db.idempotencyKeys.release('alice', 'k-1', 'run-1');
-    expect(db.idempotencyKeys.claim(record({ runId: 'run-3' }), 0)).toMatchObject({ claimed: false });
-    db.idempotencyKeys.release('alice', 'k-1', 'run-2');
-    expect(db.idempotencyKeys.claim(record({ runId: 'run-4', createdAt: 9_000 }), 0)).toEqual({ claimed: true });
-    expect(db.idempotencyKeys.prune(10_000)).toBe(1);
-    expect(db.idempotencyKeys.claim(record({ runId: 'run-5' }), 0)).toEqual({ claimed: true });
+  it('lets exactly one of many concurrent claims of one key win, the others seeing the winner', async () => {
+    const location = await backend.fresh();
+    // Two handles: on PostgreSQL two leases, as two processes would hold.
+    const [a, b] = [await backend.open(location), await backend.open(location)];
+    const claims = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        (i % 2 === 0 ? a : b).idempotencyKeys.claim(record({ runId: `run-${i}`, fingerprint: `f-${i}` }), 0),
+      ),
+    );
+    const winners = claims.flatMap((c, i) => (c.claimed ? [i] : []));
+    expect(winners).toHaveLength(1);
+    for (const c of claims) if (!c.claimed) expect(c.existing.runId).toBe(`run-${winners[0]}`);
   });
 
-  it('keeps keys across a reopen of the file', () => {
-    const first = open();
-    first.db.idempotencyKeys.claim(record(), 0);
-    first.db.close();
-    const { db } = open(first.path);
-    expect(db.idempotencyKeys.claim(record({ runId: 'run-2' }), 0)).toMatchObject({ existing: { runId: 'run-1' } });
+  it('treats an expired key as free, releases only the run it names, and prunes old keys', async () => {
+    const db = await backend.open();
+    await db.idempotencyKeys.claim(record(), 0);
+    expect(await db.idempotencyKeys.claim(record({ runId: 'run-2', createdAt: 9_000 }), 5_000)).toEqual({
+      claimed: true,
+    });
+    await db.idempotencyKeys.release('alice', 'k-1', 'run-1');
+    expect(await db.idempotencyKeys.claim(record({ runId: 'run-3' }), 0)).toMatchObject({ claimed: false });
+    await db.idempotencyKeys.release('alice', 'k-1', 'run-2');
+    expect(await db.idempotencyKeys.claim(record({ runId: 'run-4', createdAt: 9_000 }), 0)).toEqual({ claimed: true });
+    expect(await db.idempotencyKeys.prune(10_000)).toBe(1);
+    expect(await db.idempotencyKeys.claim(record({ runId: 'run-5' }), 0)).toEqual({ claimed: true });
+  });
+
+  it('keeps keys across a reopen', async () => {
+    const location = await backend.fresh();
+    const first = await backend.open(location);
+    await first.idempotencyKeys.claim(record(), 0);
+    await first.close();
+    const db = await backend.open(location);
+    expect(await db.idempotencyKeys.claim(record({ runId: 'run-2' }), 0)).toMatchObject({
+      existing: { runId: 'run-1' },
+    });
   });
 });
 
-describe('queued runs', () => {
-  it('keeps runs in order of arrival across a reopen, and deletes them one by one', () => {
-    const first = open();
+describe.each(BACKENDS)('queued runs on $name', (backend) => {
+  it('keeps runs in order of arrival across a reopen, and deletes them one by one', async () => {
+    const location = await backend.fresh();
+    const first = await backend.open(location);
     const queued = (runId: string, userId: string) => ({
       runId,
       userId,
@@ -75,13 +81,13 @@ describe('queued runs', () => {
       ['r2', 'bob'],
       ['r3', 'alice'],
     ] as const) {
-      first.db.queuedRuns.insert(queued(runId, userId));
+      await first.queuedRuns.insert(queued(runId, userId));
     }
-    first.db.close();
-    const { db } = open(first.path);
-    expect(db.queuedRuns.all().map((r) => r.runId)).toEqual(['r1', 'r2', 'r3']);
-    expect(db.queuedRuns.delete('r2')).toBe(true);
-    expect(db.queuedRuns.delete('r2')).toBe(false);
-    expect(db.queuedRuns.all()).toEqual([queued('r1', 'alice'), queued('r3', 'alice')]);
+    await first.close();
+    const db = await backend.open(location);
+    expect((await db.queuedRuns.all()).map((r) => r.runId)).toEqual(['r1', 'r2', 'r3']);
+    expect(await db.queuedRuns.delete('r2')).toBe(true);
+    expect(await db.queuedRuns.delete('r2')).toBe(false);
+    expect(await db.queuedRuns.all()).toEqual([queued('r1', 'alice'), queued('r3', 'alice')]);
   });
 });

@@ -1,27 +1,19 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { tempDb } from '../../test/fixtures.ts';
-import { openDatabase } from '../client.ts';
+import { describe, expect, it } from 'vitest';
+import { BACKENDS } from '../../test/backends.ts';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
-});
-
-describe('tool switches', () => {
-  it('keeps every change, reports each tool by its latest one, and survives reopening the file', async () => {
-    const t = tempDb();
-    cleanups.push(t.cleanup);
+describe.each(BACKENDS)('tool switches on $name', (backend) => {
+  it('keeps every change, reports each tool by its latest one, and survives reopening the database', async () => {
+    const location = await backend.fresh();
     let clock = Date.UTC(2026, 11, 3);
-    const db = openDatabase({ path: t.path, now: () => clock });
+    const db = await backend.open(location, { now: () => clock });
     await db.toolSwitches.record({ tool: 'search', enabled: false, reason: 'index rebuild', changedBy: 'root' });
     clock += 1_000;
     await db.toolSwitches.record({ tool: 'calculator', enabled: false, reason: 'bug 12', changedBy: 'root' });
     clock += 1_000;
     await db.toolSwitches.record({ tool: 'search', enabled: true, reason: 'rebuilt', changedBy: 'ops' });
-    db.close();
+    await db.close();
 
-    const reopened = openDatabase({ path: t.path });
-    cleanups.push(() => reopened.close());
+    const reopened = await backend.open(location);
     expect(await reopened.toolSwitches.current()).toEqual([
       expect.objectContaining({ tool: 'calculator', enabled: false, reason: 'bug 12', changedBy: 'root' }),
       expect.objectContaining({ tool: 'search', enabled: true, reason: 'rebuilt', changedBy: 'ops' }),
@@ -32,15 +24,11 @@ describe('tool switches', () => {
       [false, 'root', '2026-12-03T00:00:00.000Z'],
     ]);
     expect(await reopened.toolSwitches.history()).toHaveLength(3);
+    expect(await reopened.toolSwitches.history({ limit: 1 })).toHaveLength(1);
   });
 
   it('refuses an empty tool name and an over-long reason with INVALID_ARGUMENT, writing nothing', async () => {
-    const t = tempDb();
-    const db = openDatabase({ path: t.path });
-    cleanups.push(() => {
-      db.close();
-      t.cleanup();
-    });
+    const db = await backend.open();
     await expect(
       db.toolSwitches.record({ tool: '', enabled: false, reason: 'x', changedBy: 'root' }),
     ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
@@ -48,5 +36,12 @@ describe('tool switches', () => {
       db.toolSwitches.record({ tool: 'search', enabled: false, reason: 'x'.repeat(501), changedBy: 'root' }),
     ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     expect(await db.toolSwitches.history()).toEqual([]);
+  });
+
+  it('refuses every call once closed', async () => {
+    const db = await backend.open();
+    await db.close();
+    await expect(db.toolSwitches.current()).rejects.toMatchObject({ code: 'CLOSED' });
+    await expect(db.approvals.get('a')).rejects.toMatchObject({ code: 'CLOSED' });
   });
 });

@@ -32,17 +32,37 @@ export interface ToolSwitchStore {
 
 type Row = typeof toolSwitchChanges.$inferSelect;
 
-/** The SQLite {@link ToolSwitchStore}: one row per change in `tool_switch_changes`. */
-export function createSqliteToolSwitches(db: DrizzleDb, now: () => number): ToolSwitchStore {
-  const attempt = <T>(fn: () => T): Promise<T> => new Promise<T>((resolve) => resolve(fn()));
-  const toRecord = (row: Row): ToolSwitchRecord => ({
+/** A change's record (both backends). */
+export function toSwitchRecord(row: Row): ToolSwitchRecord {
+  return {
     id: row.id,
     tool: row.tool,
     enabled: row.enabled,
     reason: row.reason,
     changedBy: row.changedBy,
     changedAt: iso(row.changedAt),
-  });
+  };
+}
+
+/** Refuses a tool name or reason out of bounds (both backends). */
+export function checkSwitchChange(change: { tool: string; reason: string }): void {
+  if (change.tool === '' || change.tool.length > 256) {
+    throw new DbError('INVALID_ARGUMENT', 'tool must be a name of 1 to 256 characters');
+  }
+  if (change.reason.length > MAX_SWITCH_REASON_LENGTH) {
+    throw new DbError('INVALID_ARGUMENT', `reason must be at most ${MAX_SWITCH_REASON_LENGTH} characters`);
+  }
+}
+
+/** `history`'s page size: 100 by default, 1 to 1,000 (both backends). */
+export function switchHistoryLimit(limit: number | undefined): number {
+  return Math.min(Math.max(limit ?? 100, 1), 1_000);
+}
+
+/** The SQLite {@link ToolSwitchStore}: one row per change in `tool_switch_changes`. */
+export function createSqliteToolSwitches(db: DrizzleDb, now: () => number): ToolSwitchStore {
+  const attempt = <T>(fn: () => T): Promise<T> => new Promise<T>((resolve) => resolve(fn()));
+  const toRecord = toSwitchRecord;
   return {
     current: () =>
       attempt(() => {
@@ -60,12 +80,7 @@ export function createSqliteToolSwitches(db: DrizzleDb, now: () => number): Tool
       }),
     record: (change) =>
       attempt(() => {
-        if (change.tool === '' || change.tool.length > 256) {
-          throw new DbError('INVALID_ARGUMENT', 'tool must be a name of 1 to 256 characters');
-        }
-        if (change.reason.length > MAX_SWITCH_REASON_LENGTH) {
-          throw new DbError('INVALID_ARGUMENT', `reason must be at most ${MAX_SWITCH_REASON_LENGTH} characters`);
-        }
+        checkSwitchChange(change);
         const row = db
           .insert(toolSwitchChanges)
           .values({ ...change, changedAt: now() })
@@ -75,7 +90,7 @@ export function createSqliteToolSwitches(db: DrizzleDb, now: () => number): Tool
       }),
     history: (opts = {}) =>
       attempt(() => {
-        const limit = Math.min(Math.max(opts.limit ?? 100, 1), 1_000);
+        const limit = switchHistoryLimit(opts.limit);
         const query = db.select().from(toolSwitchChanges);
         const filtered = opts.tool === undefined ? query : query.where(eq(toolSwitchChanges.tool, opts.tool));
         return filtered.orderBy(desc(toolSwitchChanges.id)).limit(limit).all().map(toRecord);

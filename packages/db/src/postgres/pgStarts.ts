@@ -1,0 +1,79 @@
+import { and, asc, eq, lt, sql } from 'drizzle-orm';
+import type { IdempotencyKeyStore } from '../repositories/idempotencyKeys.ts';
+import type { QueuedRunStore } from '../repositories/queuedRuns.ts';
+import type { PgDb } from './pgReads.ts';
+import { idempotencyKeys, queuedRuns } from './schema.ts';
+
+/**
+ * The PostgreSQL {@link IdempotencyKeyStore}. A claim is one `INSERT … ON CONFLICT (user_id, key)
+ * DO UPDATE … WHERE created_at < expiredBefore RETURNING`: a fresh key or an expired one is taken by
+ * exactly one of any number of concurrent starts, in any number of processes; the others get no row
+ * back and read the winner's record.
+ */
+export function createPgIdempotencyKeys(db: PgDb): IdempotencyKeyStore {
+  const where = (userId: string, key: string) => and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key));
+  return {
+    async claim(record, expiredBefore) {
+      // The key may be released between a lost claim and the read of the winner: then try again.
+      for (let attempt = 0; attempt < 5; attempt += 1) {
+        const won = await db
+          .insert(idempotencyKeys)
+          .values({ ...record })
+          .onConflictDoUpdate({
+            target: [idempotencyKeys.userId, idempotencyKeys.key],
+            set: {
+              fingerprint: sql`excluded.fingerprint`,
+              runId: sql`excluded.run_id`,
+              threadId: sql`excluded.thread_id`,
+              createdAt: sql`excluded.created_at`,
+            },
+            setWhere: lt(idempotencyKeys.createdAt, expiredBefore),
+          })
+          .returning({ runId: idempotencyKeys.runId });
+        if (won.length === 1) return { claimed: true };
+        const [existing] = await db.select().from(idempotencyKeys).where(where(record.userId, record.key));
+        if (existing !== undefined) return { claimed: false, existing };
+      }
+      throw new Error(`idempotency key ${record.key} kept changing under five claims in a row`);
+    },
+    async release(userId, key, runId) {
+      await db.delete(idempotencyKeys).where(and(where(userId, key), eq(idempotencyKeys.runId, runId)));
+    },
+    async prune(cutoff) {
+      const deleted = await db
+        .delete(idempotencyKeys)
+        .where(lt(idempotencyKeys.createdAt, cutoff))
+        .returning({ key: idempotencyKeys.key });
+      return deleted.length;
+    },
+  };
+}
+
+/** The PostgreSQL {@link QueuedRunStore}: rows in order of arrival (`pos`, a sequence). */
+export function createPgQueuedRuns(db: PgDb): QueuedRunStore {
+  const columns = {
+    runId: queuedRuns.runId,
+    userId: queuedRuns.userId,
+    threadId: queuedRuns.threadId,
+    roles: queuedRuns.roles,
+    agent: queuedRuns.agent,
+    input: queuedRuns.input,
+    enqueuedAt: queuedRuns.enqueuedAt,
+    deadlineAt: queuedRuns.deadlineAt,
+  };
+  return {
+    async insert(record) {
+      await db.insert(queuedRuns).values({ ...record });
+    },
+    async delete(runId) {
+      const deleted = await db
+        .delete(queuedRuns)
+        .where(eq(queuedRuns.runId, runId))
+        .returning({ runId: queuedRuns.runId });
+      return deleted.length > 0;
+    },
+    async all() {
+      return db.select(columns).from(queuedRuns).orderBy(asc(queuedRuns.pos));
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export type { TestPostgres } from './startPostgres.ts';
+export { startPostgres } from './startPostgres.ts';
