@@ -270,12 +270,14 @@ export function handMadeJwt(
 
 /**
  * Runs an example script (`examples/*.ts`) as a user would, with `node --import tsx`, against
- * `baseUrl` (as `TOOLRUN_URL`); resolves with its exit code and everything it printed.
+ * `baseUrl` (as `TOOLRUN_URL`); resolves with its exit code and everything it printed. Killed past
+ * `timeoutMs` (default 30 s).
  */
 export async function runExample(
   file: string,
   cwd: string,
   baseUrl: string,
+  timeoutMs = 30_000,
 ): Promise<{ code: number | null; output: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', file], {
     cwd,
@@ -291,7 +293,7 @@ export async function runExample(
   });
   const code = await within(
     new Promise<number | null>((resolve) => child.once('exit', resolve)),
-    30_000,
+    timeoutMs,
     'the example',
   ).finally(() => {
     if (child.exitCode === null) child.kill('SIGKILL');

@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, within } from '../helpers.ts';
+import { runExample, startTestServer } from '../helpers.ts';
 
 const SERVER_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../../examples/mcpClient.ts', import.meta.url));
@@ -24,23 +23,7 @@ describe("the root README's MCP client example", () => {
   });
 
   it("works as pasted: lists alice's tools, calls a tool and an agent with progress", async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', EXAMPLE], {
-      cwd: SERVER_ROOT,
-      env: { ...process.env, TOOLRUN_URL: server.url },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const code = await within(
-      new Promise<number | null>((resolve) => child.once('exit', resolve)),
-      60_000,
-      'the MCP example',
-    );
+    const { code, output } = await runExample(EXAMPLE, SERVER_ROOT, server.url, 60_000);
     expect(code, output).toBe(0);
     expect(output).toContain('calculator');
     expect(output).toContain('agent__research');
