@@ -6,7 +6,16 @@ import { type RunningServer, startServer } from '@toolrun/server';
 import { createTRPCClient, httpBatchLink } from '@trpc/client';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIST, ensureBuilt, launchBrowser, openAs, readTimeline, screenshot, type UserTab } from './browser.ts';
+import {
+  DIST,
+  ensureBuilt,
+  launchBrowser,
+  openAs,
+  readTimeline,
+  screenshot,
+  startRunFromPage,
+  type UserTab,
+} from './browser.ts';
 
 // The real server (SQLite in a temp folder, ephemeral port) serving the built console, and Debian's
 // headless Chromium: the Live page following every run of the user over one runs.feed stream (SSE),
@@ -54,25 +63,7 @@ afterAll(async () => {
 
 const card = (page: Page, runId: string) => page.locator(`[data-testid="run-card"][data-run-id="${runId}"]`);
 
-/** Starts `agent` from the Live page's form and returns the new run's id. */
-async function startFromPage(page: Page, agent: string, input: string): Promise<string> {
-  const form = page.getByTestId('start-form');
-  await form.getByLabel('Agent').selectOption(agent);
-  await form.getByLabel('Input (JSON)').fill(input);
-  const before = await page
-    .getByTestId('run-card')
-    .evaluateAll((cards) => cards.map((c) => c.getAttribute('data-run-id')));
-  await form.getByRole('button', { name: 'Start run' }).click();
-  let runId: string | null = null;
-  await expect
-    .poll(async () => {
-      runId = await page.getByTestId('run-card').first().getAttribute('data-run-id');
-      return runId !== null && !before.includes(runId);
-    })
-    .toBe(true);
-  if (runId === null) throw new Error('no new run card');
-  return runId;
-}
+const startFromPage = (page: Page, agent: string, input: string) => startRunFromPage(page, server.url, agent, input);
 
 interface Bar {
   callId: string;
