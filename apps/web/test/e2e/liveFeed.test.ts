@@ -65,6 +65,19 @@ const card = (page: Page, runId: string) => page.locator(`[data-testid="run-card
 
 const startFromPage = (page: Page, agent: string, input: string) => startRunFromPage(page, server.url, agent, input);
 
+/** Another client of alice's (a script, the CLI), with a token of its own. */
+async function aliceElsewhere() {
+  const login = await fetch(`${server.url}/trpc/auth.login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ userId: 'alice' }),
+  });
+  const { token } = ((await login.json()) as { result: { data: { token: string } } }).result.data;
+  return createTRPCClient<AppRouter>({
+    links: [httpBatchLink({ url: `${server.url}/trpc`, headers: { authorization: `Bearer ${token}` } })],
+  });
+}
+
 interface Bar {
   callId: string;
   tool: string;
@@ -83,15 +96,7 @@ describe('the Live page over one runs.feed stream', () => {
     const input = '{ "steps": 8, "delayMs": 300 }';
     const fromPage = [await startFromPage(page, 'slow', input), await startFromPage(page, 'slow', input)];
     // Eight more from another client of alice's (a script, the CLI): the page follows all her runs.
-    const login = await fetch(`${server.url}/trpc/auth.login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ userId: 'alice' }),
-    });
-    const { token } = ((await login.json()) as { result: { data: { token: string } } }).result.data;
-    const other = createTRPCClient<AppRouter>({
-      links: [httpBatchLink({ url: `${server.url}/trpc`, headers: { authorization: `Bearer ${token}` } })],
-    });
+    const other = await aliceElsewhere();
     const elsewhere = await Promise.all(
       Array.from({ length: 8 }, () => other.runs.start.mutate({ agent: 'slow', input: { steps: 8, delayMs: 300 } })),
     );
@@ -188,5 +193,27 @@ describe('the Live page over one runs.feed stream', () => {
     await page.getByTestId('replay-row').first().waitFor();
     expect(await page.getByTestId('replay-row').count()).toBeGreaterThan(4);
     expect(alice.errors).toEqual([]);
+  });
+
+  it('draws at most 12 cards, newest first, and lists the older runs below as "and N more"', async () => {
+    const { page } = alice;
+    const other = await aliceElsewhere();
+    // Eleven runs so far; two more make thirteen.
+    const newest: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      newest.unshift((await other.runs.start.mutate({ agent: 'calculator', input: {} })).runId);
+    }
+    await page.goto(`${server.url}/#/live`);
+    for (const runId of newest) await card(page, runId).and(page.locator('[data-status="completed"]')).waitFor();
+    expect(await page.getByTestId('run-card').count()).toBe(12);
+    const cards = await page
+      .getByTestId('run-card')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-run-id')));
+    expect(cards.slice(0, 2)).toEqual(newest);
+    const more = page.getByTestId('more-runs');
+    expect(await more.getByRole('heading').textContent()).toBe('and 1 more');
+    expect(await more.getByTestId('more-run').count()).toBe(1);
+    // Still the one stream.
+    expect(streams).toEqual(['/trpc/runs.feed']);
   });
 });
