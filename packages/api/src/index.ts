@@ -40,6 +40,7 @@ export { appRouter } from './root.ts';
 export { DEFAULT_PROBE_AGENT } from './routers/audit.ts';
 export type { StartToolRunOptions, ToolRunHandle } from './runs/startToolRun.ts';
 export { startToolRun } from './runs/startToolRun.ts';
+export { CANARY_USER_ID, isServiceIdentity, SERVICE_USER_IDS } from './serviceIdentities.ts';
 export type {
   ServicesConfig,
   ToolrunServices,

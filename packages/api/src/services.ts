@@ -235,6 +235,8 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
   const toolSwitches = await createToolSwitchboard(db.toolSwitches);
   const fixedTools = [...tools, ...(opts.extraTools ?? [])];
   const toolSources = opts.toolSources;
+  // Each tool call's trace context (`ctx.traceContext`), when runs are traced.
+  const traceContextOf = runTracer?.traceContextOf?.bind(runTracer);
   const factory = createDispatcherFactory({
     tools: [...fixedTools, ...(toolSources?.tools() ?? [])],
     agents,
@@ -245,6 +247,7 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
       ...(opts.approvalTimeoutMs === undefined ? {} : { defaultTimeoutMs: opts.approvalTimeoutMs }),
     },
     toolSwitch: toolSwitches,
+    ...(traceContextOf === undefined ? {} : { tracing: { traceContextOf } }),
     ...(opts.limits === undefined ? {} : { limits: opts.limits }),
     ...(opts.clock === undefined ? {} : { clock: opts.clock }),
     ...(opts.ids === undefined ? {} : { ids: opts.ids }),

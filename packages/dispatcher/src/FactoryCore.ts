@@ -6,7 +6,7 @@ import { CircuitBreaker } from './limits/CircuitBreaker.ts';
 import type { DispatcherLimits } from './limits/limits.ts';
 import { RunDeadlines } from './limits/RunDeadlines.ts';
 import { TokenBucket } from './limits/TokenBucket.ts';
-import type { Clock, DispatcherMetrics, EventSink, IdSource, ToolSwitch } from './ports.ts';
+import type { CallTracing, Clock, DispatcherMetrics, EventSink, IdSource, ToolSwitch } from './ports.ts';
 import { type BookedScope, ScopeLeakWatch } from './ScopeLeakWatch.ts';
 import type { InternalToolRegistry } from './toolRegistry.ts';
 
@@ -70,6 +70,7 @@ export class FactoryCore implements RunHost {
     readonly clock: Clock,
     readonly ids: IdSource,
     readonly toolSwitch: ToolSwitch | undefined = undefined,
+    readonly tracing: CallTracing | undefined = undefined,
   ) {}
 
   stats(): FactoryStats {

@@ -8,6 +8,7 @@ import type { FactoryCore } from './FactoryCore.ts';
 import { formatIssues } from './formatIssues.ts';
 import { type HeartbeatTarget, HeartbeatWatch } from './heartbeat/HeartbeatWatch.ts';
 import type { CircuitBreaker } from './limits/CircuitBreaker.ts';
+import type { TraceContext } from './ports.ts';
 import { callIdFor, mintedBy } from './randomIds.ts';
 import { redactWith } from './redact.ts';
 import type { SubAgentCall } from './SubAgentCall.ts';
@@ -55,6 +56,11 @@ class ToolCallContext implements ToolRunContext {
   // reads it pays for the binding.
   get heartbeat(): (details?: HeartbeatDetails) => void {
     return this.#call.boundHeartbeat;
+  }
+
+  // Asked only when a tool reads it: a call whose tool passes no trace context on pays nothing.
+  get traceContext(): TraceContext | undefined {
+    return this.#call.core.tracing?.traceContextOf({ runId: this.context.runId, callId: this.callId });
   }
 }
 

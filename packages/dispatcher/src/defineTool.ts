@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { UserExecutionContext } from './context.ts';
 import type { JsonValue } from './events.ts';
+import type { TraceContext } from './ports.ts';
 
 /**
  * What a tool passes to `ctx.heartbeat`: anything JSON. With a string `message` (and an optional
@@ -29,6 +30,12 @@ export interface ToolRunContext {
    * (`agent_thinking` with `progress`, at most one per second per call). A no-op once the call ended.
    */
   heartbeat(details?: HeartbeatDetails): void;
+  /**
+   * The call's W3C trace context when the server traces runs (`undefined` otherwise): the
+   * `execute_tool` span of this call in the run's trace. Pass it on to a downstream service (as MCP
+   * tool sources do, in `_meta` and the `traceparent` header) so that its spans join the run's trace.
+   */
+  readonly traceContext?: TraceContext | undefined;
 }
 
 /**

@@ -11,7 +11,7 @@ import type { AgentCompletedEvent, ApprovalInfo, JsonValue } from './events.ts';
 import { FactoryCore, type FactoryStats } from './FactoryCore.ts';
 import { type DispatcherLimits, type DispatcherLimitsInput, resolveLimits } from './limits/limits.ts';
 import { noopMetrics } from './noopMetrics.ts';
-import type { Clock, DispatcherMetrics, EventSink, IdSource, ToolSwitch } from './ports.ts';
+import type { CallTracing, Clock, DispatcherMetrics, EventSink, IdSource, ToolSwitch } from './ports.ts';
 import { randomIds } from './randomIds.ts';
 import { launchAgentRun, prepareAgentRun } from './runAgent.ts';
 import { openScope, type RequestScopedToolDispatcher } from './scopedDispatcher.ts';
@@ -39,6 +39,8 @@ export interface DispatcherFactoryOptions {
   readonly ids?: IdSource;
   /** The admin kill switch per tool; every tool is enabled when absent. */
   readonly toolSwitch?: ToolSwitch;
+  /** Each tool call's trace context (`ctx.traceContext`), when the server traces runs. */
+  readonly tracing?: CallTracing;
   /** Human approval of tool calls: the store and the default deadline (README, "Approvals"). */
   readonly approvals?: ApprovalOptions;
 }
@@ -164,6 +166,7 @@ export function createDispatcherFactory(opts: DispatcherFactoryOptions): Dispatc
     opts.clock ?? systemClock,
     opts.ids ?? randomIds,
     opts.toolSwitch,
+    opts.tracing,
   );
   const desk = attachApprovalDesk(core, opts.approvals);
   const approvals: FactoryApprovals = Object.freeze({

@@ -106,7 +106,16 @@ export { createMemorySink } from './memorySink.ts';
 export type { InMemoryMetrics, MetricsSnapshot } from './metrics.ts';
 export { createInMemoryMetrics, DURATION_BUCKETS_MS } from './metrics.ts';
 export { noopMetrics } from './noopMetrics.ts';
-export type { Clock, DispatcherMetrics, EventSink, IdSource, LateResult, ToolSwitch } from './ports.ts';
+export type {
+  CallTracing,
+  Clock,
+  DispatcherMetrics,
+  EventSink,
+  IdSource,
+  LateResult,
+  ToolSwitch,
+  TraceContext,
+} from './ports.ts';
 export type { OrderingRule, OrderingViolation, RunPhase } from './RunStateMachine.ts';
 export { ORDERING_RULES, RunStateMachine } from './RunStateMachine.ts';
 export { randomIds } from './randomIds.ts';

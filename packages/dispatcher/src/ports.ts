@@ -75,3 +75,20 @@ export interface ToolSwitch {
   /** Why `tool` is disabled, or `undefined` while it is enabled. On the hot path: keep it a lookup. */
   disabledReason(tool: string): string | undefined;
 }
+
+/** W3C trace context: the `traceparent` of a span (and the trace's `tracestate`, if any). */
+export interface TraceContext {
+  readonly traceparent: string;
+  readonly tracestate?: string | undefined;
+}
+
+/**
+ * Where a tool call's trace context comes from, when the server traces runs: the span that stands for
+ * the call (`execute_tool <tool>` in the run's trace), so that what the tool calls downstream (an MCP
+ * server) joins the run's trace as its child. The dispatcher asks only when a tool reads
+ * `ctx.traceContext`; it knows nothing of OpenTelemetry.
+ */
+export interface CallTracing {
+  /** The call's trace context, or `undefined` when the run is not traced. */
+  traceContextOf(call: { readonly runId: string; readonly callId: string }): TraceContext | undefined;
+}

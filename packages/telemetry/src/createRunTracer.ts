@@ -2,6 +2,7 @@ import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api';
 import { context as contextApi, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { RunEvent, ToolCompletedEvent, ToolExecutingEvent } from '@toolrun/dispatcher';
 import { parseTraceParent } from './parseTraceParent.ts';
+import { type DerivedSpanIds, spanIdOfCall, spanIdOfRun, traceIdOfRun } from './runTraceIds.ts';
 import { SUB_AGENT_PREFIX, spanAttributes } from './spanAttributes.ts';
 
 /** Options of {@link createRunTracer}. */
@@ -17,6 +18,12 @@ export interface RunTracerOptions {
   readonly maxOpenRuns?: number;
   /** Tool calls remembered per run; past it later calls get no span. Default 1,000. */
   readonly maxCallsPerRun?: number;
+  /**
+   * The tracer provider's `idGenerator`: with it, spans get ids derived from run and call ids, and
+   * {@link RunTracer.traceContextOf} gives a running call its span's `traceparent`. Without it, spans
+   * get the provider's ids and `traceContextOf` gives nothing.
+   */
+  readonly ids?: DerivedSpanIds;
 }
 
 /** Turns runs' committed events into OpenTelemetry traces. */
@@ -25,6 +32,15 @@ export interface RunTracer {
   observe(events: readonly RunEvent[]): void;
   /** The W3C `traceparent` (and `tracestate`) of the request that started `runId`: its trace's parent. */
   setParent(runId: string, carrier: { traceparent: string; tracestate?: string | undefined }): void;
+  /**
+   * The W3C trace context of a call's span while the call runs (the span itself is exported when the
+   * run ends, with this very id): what a tool passes downstream so that the spans there join the
+   * run's trace as children of its `execute_tool` span. `undefined` without `ids`.
+   */
+  traceContextOf(call: {
+    readonly runId: string;
+    readonly callId: string;
+  }): { traceparent: string; tracestate?: string | undefined } | undefined;
   /** Runs started and not yet finished: for tests and `/metrics`. */
   openRuns(): number;
   /** Runs dropped because more than `maxOpenRuns` were open. */
@@ -62,6 +78,18 @@ export function createRunTracer(opts: RunTracerOptions): RunTracer {
   const maxOpenRuns = opts.maxOpenRuns ?? 10_000;
   const maxCalls = opts.maxCallsPerRun ?? 1_000;
   const content = opts.recordContent ?? false;
+  const ids = opts.ids;
+  // One span, with the ids derived for it when the provider takes them from `ids`.
+  const startSpan = (
+    runId: string,
+    spanId: string,
+    name: string,
+    options: Parameters<Tracer['startSpan']>[1],
+    parent: Context,
+  ): Span =>
+    ids === undefined
+      ? opts.tracer.startSpan(name, options, parent)
+      : ids.startWith({ traceId: traceIdOfRun(runId), spanId }, () => opts.tracer.startSpan(name, options, parent));
   // Insertion order is age order: the first key is the oldest run.
   const runs = new Map<string, OpenRun>();
   let dropped = 0;
@@ -83,7 +111,9 @@ export function createRunTracer(opts: RunTracerOptions): RunTracer {
   const finish = (run: OpenRun, completed: RunEvent & { type: 'agent_completed' }): void => {
     const started = run.started;
     if (started === undefined) return;
-    const root = opts.tracer.startSpan(
+    const root = startSpan(
+      started.runId,
+      spanIdOfRun(started.runId),
       `invoke_agent ${started.agent}`,
       {
         kind: SpanKind.INTERNAL,
@@ -106,7 +136,9 @@ export function createRunTracer(opts: RunTracerOptions): RunTracer {
         ? `invoke_agent ${call.executing.tool.slice(SUB_AGENT_PREFIX.length)}`
         : `execute_tool ${call.executing.tool}`;
       const attributes: Attributes = spanAttributes.call(call.executing, call.completed, content);
-      const span = opts.tracer.startSpan(
+      const span = startSpan(
+        started.runId,
+        spanIdOfCall(started.runId, callId),
         name,
         { kind: SpanKind.INTERNAL, startTime: Date.parse(call.executing.at), attributes },
         parent,
@@ -166,6 +198,17 @@ export function createRunTracer(opts: RunTracerOptions): RunTracer {
       if (parent === undefined) return;
       // Only a run still open, or about to be seen: the start may be committed after this call.
       runOf(runId).parent = parent;
+    },
+    traceContextOf({ runId, callId }) {
+      if (ids === undefined) return undefined;
+      const parent = runs.get(runId)?.parent;
+      const remote = parent === undefined ? undefined : trace.getSpanContext(parent);
+      const traceId = remote?.traceId ?? traceIdOfRun(runId);
+      // The run's spans are sampled as their parent is (the SDK's default sampler follows the parent).
+      const flags = remote === undefined ? '01' : (remote.traceFlags & 1).toString(16).padStart(2, '0');
+      const traceparent = `00-${traceId}-${spanIdOfCall(runId, callId)}-${flags}`;
+      const tracestate = remote?.traceState?.serialize();
+      return tracestate === undefined || tracestate === '' ? { traceparent } : { traceparent, tracestate };
     },
     openRuns: () => runs.size,
     droppedRuns: () => dropped,

@@ -5,3 +5,5 @@
 export type { RunTracer, RunTracerOptions } from './createRunTracer.ts';
 export { createRunTracer } from './createRunTracer.ts';
 export { parseTraceParent } from './parseTraceParent.ts';
+export type { SpanIdGenerator } from './runTraceIds.ts';
+export { DerivedSpanIds, spanIdOfCall, spanIdOfRun, traceIdOfRun } from './runTraceIds.ts';

@@ -1,9 +1,13 @@
+import { CANARY_USER_ID } from '@toolrun/api';
 import type { Logger } from 'pino';
 import type { CanaryResult } from './runCanary.ts';
 import { runCanary } from './runCanary.ts';
 
-/** The canary's service identity: its runs are its own, invisible to users and pruned after each check. */
-export const CANARY_USER_ID = 'toolrun-canary';
+/**
+ * The canary's service identity (defined in `@toolrun/api`, whose all-users views leave it out): its
+ * runs are its own, invisible to users and admins' listings, and pruned after each check.
+ */
+export { CANARY_USER_ID };
 
 /** Options of {@link startCanary}. */
 export interface CanaryOptions {

@@ -3,7 +3,7 @@ import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/expo
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { RunTracer } from '@toolrun/telemetry';
-import { createRunTracer } from '@toolrun/telemetry';
+import { createRunTracer, DerivedSpanIds } from '@toolrun/telemetry';
 
 /** How traces leave the server; see `env.ts` (`OTEL_*`, `TOOLRUN_TRACE_CONTENT`). */
 export interface TracingOptions {
@@ -34,10 +34,14 @@ export function startTracing(opts: TracingOptions): Tracing {
   const config = { url: opts.endpoint };
   const exporter =
     opts.protocol === 'http/json' ? new OTLPJsonTraceExporter(config) : new OTLPProtoTraceExporter(config);
+  // Span ids derived from run and call ids: a tool call knows its span's id while it runs (the span is
+  // built at the run's end), and passes it on as `traceparent` (MCP tool sources do).
+  const ids = new DerivedSpanIds();
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': opts.serviceName }),
     spanProcessors: [new BatchSpanProcessor(exporter)],
+    idGenerator: ids,
   });
-  const runTracer = createRunTracer({ tracer: provider.getTracer('toolrun'), recordContent: opts.recordContent });
+  const runTracer = createRunTracer({ tracer: provider.getTracer('toolrun'), recordContent: opts.recordContent, ids });
   return { runTracer, shutdown: () => provider.shutdown() };
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '../helpers.ts';
-import { createClient, eventually, login, startTestServer } from '../helpers.ts';
+import { collect, createClient, eventually, login, startTestServer } from '../helpers.ts';
 
 let server: Awaited<ReturnType<typeof startTestServer>>;
 let admin: Client;
@@ -56,5 +56,72 @@ describe('the golden-path canary', () => {
     await eventually(async () => ((await health()).body.canary.ok === true ? true : undefined));
     const all = await admin.runs.list.query({ limit: 100, scope: 'all' });
     expect(all.items.filter((r) => r.userId === 'toolrun-canary').length).toBeLessThanOrEqual(1);
+  });
+
+  it("keeps the canary's runs out of the admin's all-users run list and feed (live and replayed), while /healthz and /metrics keep its figures", async () => {
+    const canary = createClient(server.url, {
+      transport: 'sse',
+      token: await login(server.url, 'toolrun-canary'),
+    }).client;
+    const alice = createClient(server.url, { transport: 'sse', token: await login(server.url, 'alice') }).client;
+    const feed = collect((callbacks) => admin.runs.feed.subscribe({ scope: 'all' }, callbacks));
+    try {
+      // A long run of the canary's identity: stored and live while the admin looks (the canary's own
+      // runs are pruned as soon as they end, so they would only show for a few ms).
+      const { runId: canaryRun } = await canary.runs.start.mutate({
+        agent: 'slow',
+        input: { steps: 40, delayMs: 100 },
+      });
+      await eventually(async () =>
+        (await canary.runs.get.query({ runId: canaryRun })).events.length >= 3 ? true : undefined,
+      );
+      const { runId: aliceRun } = await alice.runs.start.mutate({
+        agent: 'calculator',
+        input: { question: 'What is 2+2?' },
+      });
+      await eventually(() =>
+        feed.events().some((e) => e.runId === aliceRun && e.type === 'agent_completed') ? true : undefined,
+      );
+      // Meanwhile the canary's slow run went on emitting (and the canary itself checked, every second).
+      await eventually(async () =>
+        (await canary.runs.get.query({ runId: canaryRun })).events.length >= 6 ? true : undefined,
+      );
+      const seen = feed.events();
+      expect(seen.filter((e) => e.userId === 'toolrun-canary')).toEqual([]);
+      expect(seen.some((e) => e.userId === 'alice')).toBe(true);
+
+      // Replayed from the database after an early event: the same rule.
+      const first = seen[0]?.id;
+      expect(first).toBeDefined();
+      const replay = collect((callbacks) =>
+        admin.runs.feed.subscribe({ scope: 'all', lastEventId: first ?? '' }, callbacks),
+      );
+      try {
+        const aliceEvents = seen.filter((e) => e.runId === aliceRun).length;
+        await eventually(() =>
+          replay.events().filter((e) => e.runId === aliceRun).length >= aliceEvents - 1 ? true : undefined,
+        );
+        expect(replay.events().filter((e) => e.userId === 'toolrun-canary')).toEqual([]);
+      } finally {
+        replay.unsubscribe();
+      }
+
+      const all = await admin.runs.list.query({ limit: 100, scope: 'all' });
+      expect(all.items.map((r) => r.id)).toContain(aliceRun);
+      expect(all.items.filter((r) => r.userId === 'toolrun-canary')).toEqual([]);
+      // Asked for by name, the identity's runs are still there for an admin.
+      const named = await admin.runs.list.query({ limit: 100, userId: 'toolrun-canary' });
+      expect(named.items.map((r) => r.id)).toContain(canaryRun);
+      await canary.runs.cancel.mutate({ runId: canaryRun });
+
+      // The canary's figures stay where they belong.
+      const h = await eventually(async () => ((await health()).body.canary.ok === true ? await health() : undefined));
+      expect(h.body.canary.at).toBeDefined();
+      expect(await (await fetch(`${server.url}/metrics`)).text()).toMatch(
+        /^toolrun_canary_checks_total\{verdict="ok"\} [1-9]/m,
+      );
+    } finally {
+      feed.unsubscribe();
+    }
   });
 });

@@ -2,6 +2,7 @@ import { QueryClient } from '@tanstack/react-query';
 import { createContext, useContext } from 'react';
 import { describeError } from './describeError.ts';
 import { LiveRunsStore } from './liveRunsStore.ts';
+import { RunsFeed } from './runsFeed.ts';
 import type { Identity, Transport } from './sessionStore.ts';
 import { type ConsoleClient, createConsoleClient, type SocketState } from './trpc.ts';
 
@@ -14,7 +15,9 @@ export interface Session {
   readonly transport: Transport;
   readonly client: ConsoleClient;
   readonly queryClient: QueryClient;
-  /** `undefined` while signed out. */
+  /** The one `runs.feed` subscription of this session: every run of the user; `undefined` while signed out. */
+  readonly feed: RunsFeed | undefined;
+  /** The user's runs, live from {@link feed}; `undefined` while signed out. */
   readonly liveRuns: LiveRunsStore | undefined;
   readonly socket: { get(): SocketState; subscribe(listener: () => void): () => void };
   dispose(): void;
@@ -56,22 +59,31 @@ function createSession(identity: Identity | undefined, transport: Transport): Se
       mutations: { retry: false },
     },
   });
-  const liveRuns =
+  // One stream for everything live (run cards, approvals): over SSE each stream is an HTTP/1.1
+  // connection, and browsers allow six per server.
+  const feed =
     identity === undefined
       ? undefined
+      : new RunsFeed({ subscribe: (input, observer) => client.runs.feed.subscribe(input, observer) });
+  const liveRuns =
+    feed === undefined || identity === undefined
+      ? undefined
       : new LiveRunsStore({
+          feed,
           userId: identity.userId,
           storage: globalThis.sessionStorage,
-          // Browsers allow six HTTP/1.1 connections per server; leave one for the approvals feed
-          // (features/approvals) and two for queries and mutations.
-          maxStreams: transport === 'sse' ? 3 : undefined,
-          subscribe: (input, observer) => client.runs.events.subscribe(input, observer),
+          loadRun: async (runId) => {
+            const { run, events } = await client.runs.get.query({ runId });
+            return { agent: run.agent, threadId: run.threadId, events };
+          },
         });
+  feed?.start();
   return {
     identity,
     transport,
     client,
     queryClient,
+    feed,
     liveRuns,
     socket: {
       get: () => socketState,
@@ -82,6 +94,7 @@ function createSession(identity: Identity | undefined, transport: Transport): Se
     },
     dispose: () => {
       liveRuns?.dispose();
+      feed?.dispose();
       queryClient.clear();
       close();
     },

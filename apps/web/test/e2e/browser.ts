@@ -109,3 +109,26 @@ export async function readTimeline(
     return { seqs, rows };
   });
 }
+
+/**
+ * Starts `agent` from the Live page's form (with `input`, JSON text, instead of the prefilled one)
+ * and returns the new run's id, read from the card that appears first (the newest).
+ */
+export async function startRunFromPage(page: Page, baseUrl: string, agent: string, input?: string): Promise<string> {
+  await page.goto(`${baseUrl}/#/live`);
+  const form = page.getByTestId('start-form');
+  await form.getByLabel('Agent').selectOption(agent);
+  if (input !== undefined) await form.getByLabel('Input (JSON)').fill(input);
+  const before = await page
+    .getByTestId('run-card')
+    .evaluateAll((cards) => cards.map((c) => (c as HTMLElement).dataset.runId));
+  await form.getByRole('button', { name: 'Start run' }).click();
+  const first = page.getByTestId('run-card').first();
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const runId = await first.getAttribute('data-run-id');
+    if (runId !== null && !before.includes(runId)) return runId;
+    if (Date.now() > deadline) throw new Error(`no new run card appeared for ${agent}`);
+    await page.waitForTimeout(50);
+  }
+}

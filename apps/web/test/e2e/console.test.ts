@@ -5,7 +5,16 @@ import { type RunningServer, startServer } from '@toolrun/server';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bigRun } from './bigRun.ts';
-import { DIST, ensureBuilt, launchBrowser, openAs, readTimeline, screenshot, type UserTab } from './browser.ts';
+import {
+  DIST,
+  ensureBuilt,
+  launchBrowser,
+  openAs,
+  readTimeline,
+  screenshot,
+  startRunFromPage,
+  type UserTab,
+} from './browser.ts';
 import { type DropProxy, startDropProxy } from './dropProxy.ts';
 
 // The real server (SQLite file in a temp folder, ephemeral port) serving the built console, and
@@ -37,26 +46,7 @@ afterAll(async () => {
 });
 
 /** Starts `agent` from the live page with `input` (JSON text) and returns the new run's id. */
-async function startRun(page: Page, agent: string, input?: string): Promise<string> {
-  await page.goto(`${base}/#/live`);
-  const form = page.getByTestId('start-form');
-  await form.getByLabel('Agent').selectOption(agent);
-  if (input !== undefined) await form.getByLabel('Input (JSON)').fill(input);
-  const before = await page
-    .getByTestId('run-card')
-    .evaluateAll((cards) => cards.map((c) => (c as HTMLElement).dataset.runId));
-  await form.getByRole('button', { name: 'Start run' }).click();
-  const first = page.locator('[data-testid="run-card"]').first();
-  let runId: string | null = null;
-  await expect
-    .poll(async () => {
-      runId = await first.getAttribute('data-run-id');
-      return runId !== null && !before.includes(runId);
-    })
-    .toBe(true);
-  if (runId === null) throw new Error('no new run card appeared');
-  return runId;
-}
+const startRun = (page: Page, agent: string, input?: string) => startRunFromPage(page, base, agent, input);
 
 function card(page: Page, runId: string) {
   return page.locator(`[data-testid="run-card"][data-run-id="${runId}"]`);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type RunningServer, startServer } from '@toolrun/server';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIST, ensureBuilt, launchBrowser, openAs, screenshot } from './browser.ts';
+import { DIST, ensureBuilt, launchBrowser, openAs, screenshot, startRunFromPage } from './browser.ts';
 
 // A real server with a concurrent-run limit of 1 per user, serving the built console, and Debian's
 // headless Chromium: the queue and a stalled tool as a user sees them.
@@ -32,25 +32,7 @@ afterAll(async () => {
   if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function startRun(page: Page, agent: string, input: string): Promise<string> {
-  await page.goto(`${server.url}/#/live`);
-  const form = page.getByTestId('start-form');
-  await form.getByLabel('Agent').selectOption(agent);
-  await form.getByLabel('Input (JSON)').fill(input);
-  const before = await page
-    .getByTestId('run-card')
-    .evaluateAll((cards) => cards.map((c) => (c as HTMLElement).dataset.runId));
-  await form.getByRole('button', { name: 'Start run' }).click();
-  let runId: string | null = null;
-  await expect
-    .poll(async () => {
-      runId = await page.locator('[data-testid="run-card"]').first().getAttribute('data-run-id');
-      return runId !== null && !before.includes(runId);
-    })
-    .toBe(true);
-  if (runId === null) throw new Error('no new run card appeared');
-  return runId;
-}
+const startRun = (page: Page, agent: string, input: string) => startRunFromPage(page, server.url, agent, input);
 
 const card = (page: Page, runId: string) => page.locator(`[data-testid="run-card"][data-run-id="${runId}"]`);
 

@@ -114,9 +114,10 @@ export async function createRunStarter(opts: RunStarterOptions): Promise<RunStar
     queuedMs?: number,
     trace?: TraceCarrier | null,
   ): void => {
+    // Before the run starts: its first tool call may ask for its trace context (`ctx.traceContext`),
+    // and the tracer must know the parent by the run's end.
+    if (trace) opts.runTracer?.setParent(context.runId, trace);
     const handle = factory.startRun({ context, agent, input, ...(queuedMs === undefined ? {} : { queuedMs }) });
-    // At once, before the run's first event is committed: the tracer must know the parent by its end.
-    if (trace) opts.runTracer?.setParent(handle.runId, trace);
     const log = logger.child({ correlationId: context.correlationId, runId: handle.runId });
     log.info({ agent, userId: context.userId, ...(queuedMs === undefined ? {} : { queuedMs }) }, 'run started');
     handle.done.then(

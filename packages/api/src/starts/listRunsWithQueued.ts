@@ -1,4 +1,5 @@
 import type { RunPage, RunRecord } from '@toolrun/db';
+import { isServiceIdentity, SERVICE_USER_IDS } from '../serviceIdentities.ts';
 import type { ToolrunServices } from '../services.ts';
 import type { QueuedRunInfo } from './createRunStarter.ts';
 
@@ -50,6 +51,8 @@ export async function listRunsWithQueued(
     ? services.starter
         .listQueued(opts.userId)
         .filter((q) => opts.agent === undefined || q.record.agent === opts.agent)
+        // The all-users view leaves service identities (the canary) out.
+        .filter((q) => opts.userId !== undefined || !isServiceIdentity(q.record.userId))
         .reverse()
         .sort((a, b) => b.record.enqueuedAt - a.record.enqueuedAt)
         .map(queuedRunRecord)
@@ -57,7 +60,7 @@ export async function listRunsWithQueued(
   if (opts.status === 'queued') return { items: queued, nextCursor: null };
   const page: RunPage = await services.db.listRuns({
     limit: Math.max(1, opts.limit - queued.length),
-    ...(opts.userId === undefined ? {} : { userId: opts.userId }),
+    ...(opts.userId === undefined ? { excludeUserIds: SERVICE_USER_IDS } : { userId: opts.userId }),
     ...(opts.cursor === undefined ? {} : { cursor: opts.cursor }),
     ...(opts.status === undefined ? {} : { status: opts.status as RunRecord['status'] }),
     ...(opts.agent === undefined ? {} : { agent: opts.agent }),

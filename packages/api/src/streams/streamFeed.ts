@@ -4,6 +4,7 @@ import type { TrackedEnvelope } from '@trpc/server';
 import { tracked } from '@trpc/server';
 import type { Principal } from '../auth/createAuth.ts';
 import type { WhenWritable } from '../context.ts';
+import { isServiceIdentity } from '../serviceIdentities.ts';
 import type { ToolrunServices } from '../services.ts';
 import { abortOn } from './abortOn.ts';
 
@@ -11,7 +12,10 @@ import { abortOn } from './abortOn.ts';
 export interface StreamFeedOptions {
   services: ToolrunServices;
   principal: Principal;
-  /** `'all'` (admins only, checked by the caller): every user's events, each recorded as an admin view. */
+  /**
+   * `'all'` (admins only, checked by the caller): every user's events, each recorded as an admin view,
+   * except those of service identities (the canary's runs, see `serviceIdentities.ts`).
+   */
   scope: 'own' | 'all';
   /** Resume after this event (already checked to parse); live events only when absent. */
   afterEventId?: string | undefined;
@@ -35,6 +39,7 @@ export async function* streamFeed(opts: StreamFeedOptions): AsyncGenerator<Track
   const stop = abortOn([opts.signal, services.signal]);
   // Last seq delivered per run: the duplicate filter between history and live events.
   const delivered = new Map<string, number>();
+  const fresh = scope === 'all' ? freshOfUsers : freshOf;
   let cursor = opts.afterEventId;
   try {
     for (;;) {
@@ -87,7 +92,7 @@ export async function* streamFeed(opts: StreamFeedOptions): AsyncGenerator<Track
 }
 
 /** The events of `events` not delivered yet, marking them delivered. */
-function fresh(events: readonly RunEvent[], delivered: Map<string, number>): RunEvent[] {
+function freshOf(events: readonly RunEvent[], delivered: Map<string, number>): RunEvent[] {
   const out: RunEvent[] = [];
   for (const event of events) {
     const last = delivered.get(event.runId) ?? 0;
@@ -96,6 +101,14 @@ function fresh(events: readonly RunEvent[], delivered: Map<string, number>): Run
     out.push(event);
   }
   return out;
+}
+
+/** {@link freshOf} for an all-users view: service identities' events (the canary's) are left out. */
+function freshOfUsers(events: readonly RunEvent[], delivered: Map<string, number>): RunEvent[] {
+  const out = freshOf(events, delivered);
+  return out.some((event) => isServiceIdentity(event.userId))
+    ? out.filter((event) => !isServiceIdentity(event.userId))
+    : out;
 }
 
 function record(services: ToolrunServices, principal: Principal, scope: 'own' | 'all', events: readonly RunEvent[]) {

@@ -1,5 +1,5 @@
 import type { ErrorInfo, JsonValue, RunEvent } from '@toolrun/dispatcher';
-import { and, asc, desc, eq, gt, lt, or, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, lt, notInArray, or, type SQL } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { iso, isoOrNull, parseJson } from '../drizzleDb.ts';
 import { DbError } from '../errors.ts';
@@ -33,6 +33,9 @@ export function createPgReads(db: PgDb): PgReads {
       const limit = checkLimit(opts.limit);
       const conditions: (SQL | undefined)[] = [];
       if (opts.userId !== undefined) conditions.push(eq(runs.userId, opts.userId));
+      if (opts.excludeUserIds !== undefined && opts.excludeUserIds.length > 0) {
+        conditions.push(notInArray(runs.userId, [...opts.excludeUserIds]));
+      }
       if (opts.status !== undefined) conditions.push(eq(runs.status, opts.status));
       if (opts.agent !== undefined) conditions.push(eq(runs.agent, opts.agent));
       if (opts.cursor !== undefined) {

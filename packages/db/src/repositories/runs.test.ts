@@ -56,6 +56,18 @@ describe.each(BACKENDS)('listRuns on $name', (backend) => {
     expect(await db.listRuns({ limit: 10, userId: 'u3' })).toEqual({ items: [], nextCursor: null });
   });
 
+  it('leaves out the runs of excluded users (service identities in the all-users view), page after page', async () => {
+    const { db, sink } = await open();
+    for (let i = 0; i < 6; i += 1) {
+      await sink.write(makeRun({ runId: `r${i}`, userId: i % 2 === 0 ? 'u1' : 'svc', startMs: base + i }));
+    }
+    const first = await db.listRuns({ limit: 2, excludeUserIds: ['svc'] });
+    expect(first.items.map((r) => r.id)).toEqual(['r4', 'r2']);
+    const second = await db.listRuns({ limit: 2, excludeUserIds: ['svc'], cursor: first.nextCursor ?? '' });
+    expect(second.items.map((r) => r.id)).toEqual(['r0']);
+    expect((await db.listRuns({ limit: 10, excludeUserIds: [] })).items).toHaveLength(6);
+  });
+
   it('refuses a cursor it did not make and a limit out of range', async () => {
     const { db } = await open();
     for (const cursor of [

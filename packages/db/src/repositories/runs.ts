@@ -1,5 +1,5 @@
 import type { ErrorInfo, JsonValue } from '@toolrun/dispatcher';
-import { and, desc, eq, lt, or, type SQL } from 'drizzle-orm';
+import { and, desc, eq, lt, notInArray, or, type SQL } from 'drizzle-orm';
 import { type DrizzleDb, iso, isoOrNull } from '../drizzleDb.ts';
 import { checkLimit, decodeCursor, encodeCursor } from '../paging.ts';
 import { type RunRecordStatus, runs } from '../schema.ts';
@@ -26,6 +26,8 @@ export interface RunRecord {
 /** Filters and page of {@link RunsRepository.list}. Newest runs first. */
 export interface ListRunsOptions {
   userId?: string;
+  /** Leaves these users' runs out (the all-users view hides service identities such as the canary). */
+  excludeUserIds?: readonly string[];
   status?: RunRecordStatus;
   agent?: string;
   /** 1 to 1,000. */
@@ -57,6 +59,9 @@ export function createRunsRepository(db: DrizzleDb): RunsRepository {
       const limit = checkLimit(opts.limit);
       const conditions: (SQL | undefined)[] = [];
       if (opts.userId !== undefined) conditions.push(eq(runs.userId, opts.userId));
+      if (opts.excludeUserIds !== undefined && opts.excludeUserIds.length > 0) {
+        conditions.push(notInArray(runs.userId, [...opts.excludeUserIds]));
+      }
       if (opts.status !== undefined) conditions.push(eq(runs.status, opts.status));
       if (opts.agent !== undefined) conditions.push(eq(runs.agent, opts.agent));
       if (opts.cursor !== undefined) {

@@ -2,7 +2,7 @@ import { useSyncExternalStore } from 'react';
 import { type Session, useSession } from '../../lib/session.ts';
 import { ApprovalsStore, type ConsoleApproval } from './approvalsStore.ts';
 
-// The store of the current session: one `runs.feed` per tab, for the header badge and the timelines.
+// The store of the current session, on the session's one `runs.feed`: the header badge and the timelines.
 let current: { session: Session; store: ApprovalsStore | undefined } | undefined;
 
 /**
@@ -13,13 +13,16 @@ let current: { session: Session; store: ApprovalsStore | undefined } | undefined
 function storeFor(session: Session): ApprovalsStore | undefined {
   if (current?.session === session) return current.store;
   current?.store?.dispose();
-  const { client } = session;
+  const { client, feed } = session;
   const store =
-    session.identity === undefined
+    feed === undefined
       ? undefined
       : new ApprovalsStore({
           listPending: async () => (await client.approvals.list.query({ status: 'pending', limit: 100 })).items,
-          subscribeFeed: (observer) => client.runs.feed.subscribe({}, observer),
+          // The session's one feed, shared with the live runs.
+          subscribeFeed: (observer) => ({
+            unsubscribe: feed.listen({ onEvents: (data) => observer.onData({ data }) }),
+          }),
           decide: (input) => client.approvals.decide.mutate(input),
         });
   store?.start();

@@ -1,16 +1,22 @@
 import { useQuery } from '@tanstack/react-query';
 import { ErrorText } from '../../components/ErrorText.tsx';
+import { StatusBadge } from '../../components/StatusBadge.tsx';
 import { formatDateTime } from '../../lib/format.ts';
+import { routeHref } from '../../lib/hashRoute.ts';
 import { useSession } from '../../lib/session.ts';
 import { useTRPC } from '../../lib/trpc.ts';
 import { useLiveRuns } from '../../lib/useLiveRuns.ts';
 import { RunCard } from './RunCard.tsx';
 import { StartRunForm } from './StartRunForm.tsx';
 
+/** Cards drawn at most; the older runs are listed in one line each below them. */
+export const MAX_RUN_CARDS = 12;
+
 /**
- * Start runs and watch them unfold: one card per followed run, several at once, each with its
- * stream state. Runs of this user that are still running elsewhere (another tab, before a reload)
- * can be followed too.
+ * Start runs and watch them unfold: a card per run of the user (started here, in another tab or by any
+ * client), all fed by the session's one `runs.feed` stream, newest first; past {@link MAX_RUN_CARDS}
+ * the older ones are listed ("and N more"). Runs that were already running before this page connected
+ * can be followed from the list on the left.
  */
 export function LivePage() {
   const trpc = useTRPC();
@@ -28,7 +34,10 @@ export function LivePage() {
     <section className="stack" aria-labelledby="live-title">
       <div className="page-head">
         <h2 id="live-title">Live</h2>
-        <p>Runs stream their five events as they happen; a dropped stream resumes from the last event id.</p>
+        <p>
+          Every run of yours streams its five events as they happen, all over one feed; a dropped feed resumes from its
+          last event id.
+        </p>
       </div>
       <div className="grid2">
         <div className="stack">
@@ -71,7 +80,34 @@ export function LivePage() {
           {runs.length === 0 ? (
             <div className="panel empty">No runs followed yet. Start one on the left.</div>
           ) : (
-            runs.map((run) => <RunCard key={run.runId} run={run} />)
+            runs.slice(0, MAX_RUN_CARDS).map((run) => <RunCard key={run.runId} run={run} />)
+          )}
+          {runs.length > MAX_RUN_CARDS && (
+            <section className="panel stack" data-testid="more-runs" aria-label="older runs">
+              <h3>and {runs.length - MAX_RUN_CARDS} more</h3>
+              <table>
+                <tbody>
+                  {runs.slice(MAX_RUN_CARDS).map((r) => (
+                    <tr key={r.runId} data-testid="more-run" data-run-id={r.runId}>
+                      <td>
+                        <a className="mono small" href={routeHref({ page: 'run', runId: r.runId })}>
+                          {r.runId}
+                        </a>
+                      </td>
+                      <td>{r.agent}</td>
+                      <td>
+                        <StatusBadge status={r.timeline.completed?.status ?? 'running'} />
+                      </td>
+                      <td>
+                        <button type="button" onClick={() => session.liveRuns?.dismiss(r.runId)}>
+                          Dismiss
+                        </button>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </section>
           )}
         </div>
       </div>

@@ -7,10 +7,15 @@ import { routeHref } from '../../lib/hashRoute.ts';
 import type { LiveRun } from '../../lib/liveRunsStore.ts';
 import { useSession } from '../../lib/session.ts';
 import { useTRPC } from '../../lib/trpc.ts';
+import { WaterfallView } from '../waterfall/WaterfallView.tsx';
 import { TimelineRowView } from './TimelineRowView.tsx';
 import { useQueuePosition } from './useQueuePosition.ts';
 
-/** One followed run: its header (status, stream state, cancel) and its live timeline. */
+/**
+ * One followed run: its header (status, feed state, cancel), its waterfall growing as the calls start
+ * and end, and its live timeline; the stored run's page (the event table and the replay) is one click
+ * away on its id or "Events".
+ */
 export function RunCard(props: { run: LiveRun }) {
   const { run } = props;
   const trpc = useTRPC();
@@ -53,7 +58,9 @@ export function RunCard(props: { run: LiveRun }) {
           <StatusBadge
             status={run.link}
             title={
-              run.drops > 0 ? `the stream dropped ${run.drops}× and resumed from the last event id` : 'stream state'
+              run.drops > 0
+                ? `the feed dropped ${run.drops}× while this run was open and resumed from its last event id`
+                : 'state of the live feed for this run'
             }
             label={
               run.drops > 0 && run.link !== 'reconnecting'
@@ -67,6 +74,9 @@ export function RunCard(props: { run: LiveRun }) {
           {done !== undefined ? ` · ${formatMs(done.durationMs)}` : ''}
         </span>
         <span className="spacer" />
+        <a className="small" href={routeHref({ page: 'run', runId: run.runId })} data-testid="events-link">
+          Events
+        </a>
         <button
           type="button"
           className="danger"
@@ -84,9 +94,14 @@ export function RunCard(props: { run: LiveRun }) {
         </button>
       </header>
       {run.error !== undefined && (
-        <ErrorText error={new Error(run.error)} prefix={run.link === 'failed' ? 'Stream refused' : 'Stream dropped'} />
+        <ErrorText error={new Error(run.error)} prefix={run.link === 'failed' ? 'Refused' : 'Feed dropped'} />
       )}
       <ErrorText error={cancel.error} prefix="Cancel failed" />
+      {timeline.toolRows.size > 0 && (
+        <section className="run-waterfall" aria-label={`waterfall of ${run.runId}`}>
+          <WaterfallView events={timeline.events} />
+        </section>
+      )}
       <div className="timeline" data-testid="timeline">
         {timeline.rows.length === 0 ? (
           <div className="empty">{run.link === 'failed' ? 'No events.' : 'Waiting for the first event…'}</div>

@@ -1,17 +1,12 @@
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { type AnyTool, DispatchError, defineTool, type JsonValue } from '@toolrun/dispatcher';
 import type { SourceConfig } from '../config/loadMcpConfig.ts';
+import type { McpCall } from '../connection/callOnSession.ts';
 import { ajvInput, createSchemaCompiler } from './compileInputSchema.ts';
 import { namespacedName } from './namespacedName.ts';
 
 /** How a source's tool reaches its server: the caller's user picks the process of a per-user source. */
-export type CallMcpTool = (call: {
-  userId: string;
-  tool: string;
-  args: Record<string, unknown>;
-  signal: AbortSignal;
-  timeoutMs: number;
-}) => Promise<CallToolResult>;
+export type CallMcpTool = (call: McpCall & { readonly userId: string }) => Promise<CallToolResult>;
 
 /** A source's tools as registry definitions, or every reason they cannot be. */
 export type ToolDefinitionsResult = { tools: AnyTool[] } | { problems: string[] };
@@ -22,7 +17,7 @@ const MAX_ERROR_TEXT = 2_000;
  * Turns a server's listed tools into Toolrun tools named `<source>__<tool>`: input validated by ajv
  * against the tool's own JSON Schema (listed as is), access, timeout and sensitive keys from the
  * configuration, and a `run` that calls the server with the call's signal (a cancel or timeout sends
- * `notifications/cancelled`). A result with `isError` fails the call (`TOOL_FAILED`, the server's
+ * `notifications/cancelled`) and its trace context (`_meta.traceparent`) when runs are traced. A result with `isError` fails the call (`TOOL_FAILED`, the server's
  * text); otherwise the output is `structuredContent` when present, else `{ content }`.
  */
 export function toToolDefinitions(
@@ -68,8 +63,15 @@ export function toToolDefinitions(
         access: settings.access ?? source.access,
         timeoutMs,
         ...(settings.sensitive === undefined ? {} : { sensitive: settings.sensitive }),
-        async run(args, { context, signal }) {
-          const result = await call({ userId: context.userId, tool: mcpName, args, signal, timeoutMs });
+        async run(args, { context, signal, traceContext }) {
+          const result = await call({
+            userId: context.userId,
+            tool: mcpName,
+            args,
+            signal,
+            timeoutMs,
+            trace: traceContext,
+          });
           if (result.isError === true) throw new DispatchError('TOOL_FAILED', errorText(result, mcpName));
           return (result.structuredContent ?? { content: result.content }) as JsonValue;
         },

@@ -3,7 +3,7 @@ import { DispatchError } from '@toolrun/dispatcher';
 import type { SourceConfig } from '../config/loadMcpConfig.ts';
 import type { SourceState } from '../sourceHealth.ts';
 import { backoffMs } from './backoff.ts';
-import { callOnSession, classify, SessionLost } from './callOnSession.ts';
+import { callOnSession, classify, type McpCall, SessionLost } from './callOnSession.ts';
 import { listAllTools, type McpSession, openSession, type SessionTarget } from './openSession.ts';
 
 /** What a source tells its owner. */
@@ -48,7 +48,7 @@ export class SharedSource {
     return this.#connect();
   }
 
-  async call(call: { tool: string; args: Record<string, unknown>; signal: AbortSignal; timeoutMs: number }) {
+  async call(call: McpCall) {
     for (let attempt = 0; ; attempt += 1) {
       const session = this.#session;
       if (this.state !== 'ready' || session === undefined) throw this.#unavailable();

@@ -4,6 +4,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { type Tool, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { fetchWithTraceHeaders } from './fetchWithTraceHeaders.ts';
 
 /** Where one session goes: a URL with headers, or a process (its `{userId}` already substituted). */
 export type SessionTarget =
@@ -48,6 +49,8 @@ export async function openSession(
   if (target.transport === 'http') {
     transport = new StreamableHTTPClientTransport(new URL(target.url), {
       requestInit: { headers: { ...target.headers } },
+      // A traced call's `traceparent` also goes out as an HTTP header.
+      fetch: fetchWithTraceHeaders,
     });
   } else {
     if (target.cwd !== undefined) await mkdir(target.cwd, { recursive: true, mode: 0o700 });

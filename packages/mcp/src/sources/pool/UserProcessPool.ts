@@ -2,7 +2,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { DispatchError } from '@toolrun/dispatcher';
 import type { StdioSourceConfig } from '../config/loadMcpConfig.ts';
 import { backoffMs } from '../connection/backoff.ts';
-import { callOnSession, SessionLost } from '../connection/callOnSession.ts';
+import { callOnSession, type McpCall, SessionLost } from '../connection/callOnSession.ts';
 import { type McpSession, openSession, type SessionTarget } from '../connection/openSession.ts';
 import { encodeUserId, substituteUserId } from './substituteUserId.ts';
 
@@ -55,10 +55,7 @@ export class UserProcessPool {
     return [...this.#processes.values()].map((p) => ({ userId: p.userId, pid: p.session?.pid }));
   }
 
-  async call(
-    userId: string,
-    call: { tool: string; args: Record<string, unknown>; signal: AbortSignal; timeoutMs: number },
-  ): Promise<CallToolResult> {
+  async call(userId: string, call: McpCall): Promise<CallToolResult> {
     const process = this.#reserve(userId);
     try {
       const session = process.session ?? (await (process.starting as Promise<McpSession>));
