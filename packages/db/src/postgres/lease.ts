@@ -16,7 +16,7 @@ export interface Lease {
 /**
  * Takes a lease under a fresh random key. When this process dies, its connection closes and
  * PostgreSQL releases the lock at once, which is how another process's crash recovery knows that
- * the runs this one owns are orphans (see `recoverPostgres`): no clock, no heartbeat.
+ * the runs this one owns are orphans (see `closeOrphanedRuns`): no clock, no heartbeat.
  */
 export async function acquireLease(connectionString: string): Promise<Lease> {
   const client = new pg.Client({ connectionString, application_name: 'toolrun-lease' });
