@@ -200,7 +200,8 @@ export async function openPostgresDatabase(opts: OpenPostgresOptions): Promise<P
       if (closed || !lease.alive()) return false;
       try {
         const result = await pool.query<{ one: number }>('SELECT 1 AS one');
-        return result.rows[0]?.one === 1;
+        // Asked again after the round trip: a cut lease connection may only be noticed meanwhile.
+        return result.rows[0]?.one === 1 && lease.alive();
       } catch {
         return false;
       }
