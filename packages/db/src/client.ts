@@ -205,6 +205,7 @@ export function openDatabase(opts: OpenDatabaseOptions): SqliteDatabase {
       current: () => (closed ? closedPromise() : toolSwitches.current()),
       record: (change) => (closed ? closedPromise() : toolSwitches.record(change)),
       history: (historyOpts) => (closed ? closedPromise() : toolSwitches.history(historyOpts)),
+      watch: (onChange) => toolSwitches.watch(onChange),
     },
     idempotencyKeys: {
       async claim(record, expiredBefore) {

@@ -98,7 +98,7 @@ export async function openPostgresDatabase(opts: OpenPostgresOptions): Promise<P
   const audits = createPgAudits(db, now);
   const scratchpad = createPgScratchpad(db, now);
   const approvals = createPgApprovals(db, lease.owner);
-  const toolSwitches = createPgToolSwitches(db, now);
+  const toolSwitches = createPgToolSwitches(db, now, (channel, onNotify) => lease.listen(channel, onNotify));
   const keys = createPgIdempotencyKeys(db);
   const queued = createPgQueuedRuns(db);
   let pipeline: CommitPipeline | undefined;
@@ -181,6 +181,7 @@ export async function openPostgresDatabase(opts: OpenPostgresOptions): Promise<P
       current: guarded(toolSwitches.current),
       record: guarded(toolSwitches.record),
       history: guarded(toolSwitches.history),
+      watch: (onChange) => toolSwitches.watch(onChange),
     },
     idempotencyKeys: {
       claim: guarded(keys.claim),
