@@ -234,6 +234,11 @@ export function openDatabase(opts: OpenDatabaseOptions): SqliteDatabase {
         ensureOpen();
         return queued.all();
       },
+      // One process per file: the whole queue is this process's.
+      async claim() {
+        ensureOpen();
+        return queued.all();
+      },
     },
     async prune(pruneOpts) {
       ensureOpen();

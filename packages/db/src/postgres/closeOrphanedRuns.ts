@@ -4,18 +4,13 @@ import { createEventWriter } from '../eventWriter.ts';
 import { interruptionEvents, parkedCalls, RECOVERY_CANCEL_REASON } from '../recovery.ts';
 import { createRunStateCache } from '../runStateCache.ts';
 import { executeBatch } from './executeBatch.ts';
+import { LIVE_OWNERS } from './lease.ts';
 import { LOCK_NAMESPACE } from './migratePostgres.ts';
 import { PG_NOW_MS } from './pgClock.ts';
 import { createPgRunStates } from './pgRunStates.ts';
 
 /** The second key of the reaper's transaction-level advisory lock (lease keys are positive, migrations 0). */
 const REAPER_LOCK = -1;
-
-/** The owners whose lease lock some session holds: live processes. */
-const LIVE_OWNERS = `SELECT l.objid::bigint FROM pg_locks l
-  WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
-    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-    AND l.classid = $1::bigint::oid`;
 
 /**
  * Which runs are orphans, and how to take them:
@@ -82,7 +77,6 @@ export async function closeOrphanedRuns(opts: {
        WHERE r.status = 'running' AND ${orphaned}
        ORDER BY r.started_at, r.id
        FOR UPDATE OF r${opts.sweep === 'reap' ? ' SKIP LOCKED' : ''}`,
-      [LOCK_NAMESPACE],
     );
     if (orphans.rows.length === 0) {
       await client.query('COMMIT');

@@ -2,6 +2,15 @@ import { randomInt } from 'node:crypto';
 import pg from 'pg';
 import { LOCK_NAMESPACE } from './migratePostgres.ts';
 
+/**
+ * SQL: the lease keys some session on this database holds right now, i.e. the `owner`s whose process
+ * lives (`owner::bigint NOT IN (…)` finds a dead one's rows).
+ */
+export const LIVE_OWNERS = `SELECT l.objid::bigint FROM pg_locks l
+  WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+    AND l.classid = ${LOCK_NAMESPACE}::bigint::oid`;
+
 /** A process's lease: a session advisory lock held on a connection of its own for as long as it lives. */
 export interface Lease {
   /** The lock's second key, stored as `runs.owner` in every run this process starts. */

@@ -100,7 +100,7 @@ export async function openPostgresDatabase(opts: OpenPostgresOptions): Promise<P
   const approvals = createPgApprovals(db, lease.owner);
   const toolSwitches = createPgToolSwitches(db, now, (channel, onNotify) => lease.listen(channel, onNotify));
   const keys = createPgIdempotencyKeys(db);
-  const queued = createPgQueuedRuns(db);
+  const queued = createPgQueuedRuns(db, lease.owner);
   let pipeline: CommitPipeline | undefined;
   const runLeases: PgRunLeases | undefined =
     leaseMs === undefined
@@ -192,6 +192,7 @@ export async function openPostgresDatabase(opts: OpenPostgresOptions): Promise<P
       insert: guarded(queued.insert),
       delete: guarded(queued.delete),
       all: guarded(queued.all),
+      claim: guarded(queued.claim),
     },
     ...(runLeases === undefined
       ? {}
