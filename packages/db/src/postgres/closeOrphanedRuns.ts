@@ -75,9 +75,11 @@ export async function closeOrphanedRuns(opts: {
               r.last_seq AS "lastSeq", r.tool_calls AS "toolCalls"
        FROM runs r
        WHERE r.status = 'running' AND ${orphaned}
-       ORDER BY r.started_at, r.id
+       ORDER BY r.id
        FOR UPDATE OF r${opts.sweep === 'reap' ? ' SKIP LOCKED' : ''}`,
     );
+    // Locked in id order, as commits lock runs (no deadlock with a commit's fencing); closed in start order.
+    orphans.rows.sort((a, b) => Number(a.startedAt) - Number(b.startedAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     if (orphans.rows.length === 0) {
       await client.query('COMMIT');
       return { events: [], adopted: [] };
