@@ -135,7 +135,7 @@ export function openDatabase(opts: OpenDatabaseOptions): SqliteDatabase {
           pipeline = createCommitPipeline({ writer, committer, overflow: inline() });
         }
       }
-      return pipeline.createSink(sinkOpts.onCommitted);
+      return pipeline.createSink(sinkOpts);
     },
     // The reads are synchronous here; `async` makes them the promises the interface promises, and
     // turns a thrown DbError into a rejection as PostgreSQL's would be.
@@ -205,6 +205,7 @@ export function openDatabase(opts: OpenDatabaseOptions): SqliteDatabase {
       current: () => (closed ? closedPromise() : toolSwitches.current()),
       record: (change) => (closed ? closedPromise() : toolSwitches.record(change)),
       history: (historyOpts) => (closed ? closedPromise() : toolSwitches.history(historyOpts)),
+      watch: (onChange) => toolSwitches.watch(onChange),
     },
     idempotencyKeys: {
       async claim(record, expiredBefore) {
@@ -230,6 +231,11 @@ export function openDatabase(opts: OpenDatabaseOptions): SqliteDatabase {
         return queued.delete(runId);
       },
       async all() {
+        ensureOpen();
+        return queued.all();
+      },
+      // One process per file: the whole queue is this process's.
+      async claim() {
         ensureOpen();
         return queued.all();
       },

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import {
   bigint,
   bigserial,
@@ -43,9 +44,16 @@ export const runs = pgTable(
     lastSeq: integer('last_seq').notNull(),
     /** The advisory-lock key the writing process holds while it lives; see `postgres/lease.ts`. */
     owner: integer('owner').notNull(),
+    /**
+     * With run leases on (`runLeaseMs`): until when (epoch ms on PostgreSQL's clock) `owner` holds
+     * the run; renewed by the owner, past it the run is fenced and reaped. Null without leases.
+     */
+    leaseExpiresAt: ms('lease_expires_at'),
   },
   (t) => [
     index('runs_started_idx').on(t.startedAt, t.id),
+    // Renewal (by owner) and the reaper (by expiry) look only at running runs.
+    index('runs_running_owner_idx').on(t.owner, t.leaseExpiresAt).where(sql`status = 'running'`),
     index('runs_user_started_idx').on(t.userId, t.startedAt, t.id),
     index('runs_user_status_started_idx').on(t.userId, t.status, t.startedAt, t.id),
     index('runs_status_started_idx').on(t.status, t.startedAt, t.id),
@@ -208,6 +216,11 @@ export const queuedRuns = pgTable(
     input: text('input').notNull(),
     enqueuedAt: ms('enqueued_at').notNull(),
     deadlineAt: ms('deadline_at').notNull(),
+    /**
+     * The lease key of the process that queued (or last claimed) the row: only it, or a process that
+     * finds it dead, restores the row at start. 0: a row from before owners, anyone's to claim.
+     */
+    owner: integer('owner').notNull().default(0),
   },
   (t) => [uniqueIndex('queued_runs_run_idx').on(t.runId), index('queued_runs_user_idx').on(t.userId, t.pos)],
 );
