@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { WebSocket } from 'ws';
 import { WebSocketServer } from 'ws';
+import { createDeliveryLatency, type DeliveryLatency } from './deliveryLatency.ts';
 import type { HealthReport } from './operations/healthReport.ts';
 import { applyServerLimits } from './security/applyServerLimits.ts';
 import { createClientErrorLog } from './security/clientErrorLog.ts';
@@ -85,6 +86,7 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
     clientErrors,
   });
   const wsUsers = createWsConnectionCap(security.maxWsConnectionsPerUser);
+  const latency = createDeliveryLatency(opts.registry);
   const contextOf = (req: IncomingMessage, info: TRPCRequestInfo) =>
     createContext({
       services,
@@ -108,6 +110,9 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
           basePath: `${TRPC_PATH}/`,
           createContext: contextOf,
           onError,
+          onDelivered: (data) => {
+            if (Array.isArray(data)) latency.delivered('sse', data);
+          },
           ...(opts.stalledAfterMs === undefined ? {} : { stalledAfterMs: opts.stalledAfterMs }),
         })
       : undefined;
@@ -177,6 +182,7 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
     },
     onError,
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
+    experimental_encoder: timedJsonEncoder(latency),
   });
   server.on('upgrade', (req, socket, head) => {
     if (!gate.upgrade(req, socket)) return;
@@ -201,6 +207,35 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
   });
 
   return { server, wss, mcp, broadcastReconnect: () => handler.broadcastReconnectNotification() };
+}
+
+/**
+ * tRPC's JSON encoder, which also times the events of each subscription message: the adapter calls
+ * `encode` and hands the text to `ws.send` at once, so this is the moment the message reaches the socket.
+ */
+function timedJsonEncoder(latency: DeliveryLatency): { encode(data: unknown): string; decode(data: unknown): unknown } {
+  return {
+    encode(data) {
+      const text = JSON.stringify(data);
+      const events = trackedEventsOf(data);
+      if (events !== undefined) latency.delivered('ws', events);
+      return text;
+    },
+    decode(data) {
+      if (typeof data !== 'string') throw new Error('expected a JSON text frame');
+      return JSON.parse(data);
+    },
+  };
+}
+
+/** The events of a tracked subscription message (`{ result: { type: 'data', data: { id, data: events } } }`). */
+function trackedEventsOf(message: unknown): readonly unknown[] | undefined {
+  if (typeof message !== 'object' || message === null || !('result' in message)) return undefined;
+  const result = message.result;
+  if (typeof result !== 'object' || result === null || !('id' in result) || !('data' in result)) return undefined;
+  const tracked = result.data;
+  if (typeof tracked !== 'object' || tracked === null || !('data' in tracked)) return undefined;
+  return Array.isArray(tracked.data) ? tracked.data : undefined;
 }
 
 function pathname(req: IncomingMessage): string {

@@ -30,6 +30,8 @@ export interface LeanSseOptions<TContext> {
    * is stuck; `EventSource` reconnects and resumes with `Last-Event-ID`). Default 30 s.
    */
   stalledAfterMs?: number;
+  /** Called with a tracked message's payload right after its frame is handed to the socket (delivery latency). */
+  onDelivered?: (data: unknown) => void;
 }
 
 /** Default of {@link LeanSseOptions.stalledAfterMs}. */
@@ -51,6 +53,7 @@ export function createLeanSseHandler<TContext>(
   const supported = sse.enabled !== false && sse.emitAndEndImmediately !== true && sse.maxDurationMs === undefined;
   const connectedFrame = `event: connected\ndata: ${JSON.stringify(sse.client ?? {})}\n\n\n`;
   const stalledAfterMs = opts.stalledAfterMs ?? DEFAULT_STALLED_AFTER_MS;
+  const onDelivered = opts.onDelivered;
 
   return (req, res) => {
     if (!supported || req.method !== 'GET') return false;
@@ -246,7 +249,9 @@ export function createLeanSseHandler<TContext>(
           frame = `data: ${JSON.stringify(serialize(value))}\nid: \n\n\nevent: restore-id\ndata: \nid: ${lastEventId}\n\n\n`;
         }
         lastWrite = Date.now();
-        if (!res.write(frame)) {
+        const flowing = res.write(frame);
+        if (onDelivered !== undefined && isTrackedEnvelope(value)) onDelivered(value[1]);
+        if (!flowing) {
           waitingForDrain = true;
           await drained(res, stalledAfterMs);
           waitingForDrain = false;

@@ -60,18 +60,26 @@ export type HostReply =
  */
 export type TransportName = 'raw-ws' | 'trpc-ws' | 'trpc-sse' | 'trpc-sse-stock' | 'trpc-ws-inline-db';
 
+/**
+ * How a client process reads tRPC streams: the official tRPC client (`wsLink`, `httpSubscriptionLink`
+ * with the `eventsource` polyfill) or a lean reader of the same wire format (the bench's default:
+ * it costs the client a fraction of the CPU, so the latency measured is the server's and the network's).
+ */
+export type ClientReader = 'lean' | 'official';
+
 /** Parent → client. */
 export type ClientRequest =
   | {
       type: 'stream';
       transport: TransportName;
+      reader: ClientReader;
       url: string;
       users: StreamUser[];
       perRun: number;
       /** How long to wait for every run to complete after `go`. */
       deadlineMs: number;
     }
-  | { type: 'idle'; transport: TransportName; url: string; users: StreamUser[] }
+  | { type: 'idle'; transport: TransportName; reader: ClientReader; url: string; users: StreamUser[] }
   | { type: 'go'; at: number }
   | { type: 'close' };
 
@@ -96,6 +104,13 @@ export type ClientReply =
       firstAt: number | null;
       lastAt: number | null;
       latency: LatencySummary;
+      /**
+       * The client's own time per message: from reading its bytes off the socket to having handled it
+       * (parse included). Only where the reader knows when it read (lean readers, raw ws); else absent.
+       */
+      processing?: LatencySummary;
+      /** Every latency sample (ms, emit to receipt), for merging the results of several client processes. */
+      samples: Float64Array;
       errors: number;
       firstError?: string;
       cpuUserUs: number;

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { emitTimes } from './emitTimes.ts';
+import { runAgent } from './runAgent.ts';
+import { contextFor, testAgents, testFactory } from './testSupport.ts';
+
+const planner = testAgents.find((a) => a.name === 'planner');
+
+async function runPlanner(): Promise<{ events: ReturnType<ReturnType<typeof testFactory>['sink']['events']> }> {
+  if (planner === undefined) throw new Error('planner missing');
+  const { factory, sink } = testFactory();
+  const context = contextFor('alice');
+  {
+    await using scope = factory.forRequest(context);
+    await runAgent(scope, planner, { n: 1 });
+  }
+  await factory.drain({ graceMs: 1_000 });
+  return { events: sink.events(context.runId) };
+}
+
+describe('emitTimes', () => {
+  it('records nothing until asked: a process without a reader pays no map entry per event', async () => {
+    expect(emitTimes.recording).toBe(false);
+    const { events } = await runPlanner();
+    expect(events.length).toBeGreaterThan(4);
+    for (const event of events) expect(emitTimes.of(event)).toBeUndefined();
+  });
+
+  it('once recording, gives every emitted event its monotonic emit time, in seq order', async () => {
+    emitTimes.record();
+    expect(emitTimes.recording).toBe(true);
+    const before = performance.now();
+    const { events } = await runPlanner();
+    const after = performance.now();
+    const times = events.map((event) => emitTimes.of(event));
+    for (const time of times) {
+      expect(time).toBeGreaterThanOrEqual(before);
+      expect(time).toBeLessThanOrEqual(after);
+    }
+    for (let i = 1; i < times.length; i += 1) expect(times[i]).toBeGreaterThanOrEqual(times[i - 1] ?? 0);
+    // A copy (an event read back from storage) is not a live event: it has no emit time.
+    const copy = { ...events[0] } as (typeof events)[number];
+    expect(emitTimes.of(copy)).toBeUndefined();
+  });
+});
