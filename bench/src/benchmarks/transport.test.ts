@@ -29,6 +29,7 @@ function result(transport: TransportName, users: number, mode: 'max' | 'rate', o
     clientCpuUsPerEvent: 20,
     serverLoopDelayP99Ms: 5,
     clientLoopDelayP99Ms: 5,
+    serverGc: { count: 1, totalMs: 2, maxMs: 2 },
     connectFailures: 0,
     errors: 0,
     timedOut: false,

@@ -48,6 +48,8 @@ export type HostReply =
       subscriptions: number;
       /** Event-loop delay since the last reset (ms): how long ready work waited behind other work. */
       loopDelay: { p50: number; p99: number; max: number };
+      /** Garbage-collection pauses since the last reset (`resetLoopDelay`), in ms. */
+      gc: { count: number; totalMs: number; maxMs: number };
     }
   | { type: 'cleaned'; id: number; activeRuns: number }
   | { type: 'profileStopped'; id: number; path: string }

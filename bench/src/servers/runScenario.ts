@@ -42,6 +42,8 @@ export interface ScenarioResult {
   /** p99 event-loop delay (ms) while measuring: work waiting behind a commit, a GC or a saturated loop. */
   serverLoopDelayP99Ms: number;
   clientLoopDelayP99Ms: number;
+  /** The server's garbage-collection pauses while measuring: how many, their total and the longest (ms). */
+  serverGc: { count: number; totalMs: number; maxMs: number };
   connectFailures: number;
   errors: number;
   firstError?: string;
@@ -168,6 +170,7 @@ export async function runScenario(opts: {
       clientCpuUsPerEvent: per(result.cpuUserUs + result.cpuSystemUs),
       serverLoopDelayP99Ms: after.loopDelay.p99,
       clientLoopDelayP99Ms: result.loopDelay.p99,
+      serverGc: after.gc,
       connectFailures: ready.reduce((n, r) => n + r.failed, 0),
       errors: result.errors,
       ...(result.firstError === undefined ? {} : { firstError: result.firstError }),

@@ -77,9 +77,10 @@ export abstract class RunChannel extends RunStateMachine {
     const system = clock === systemClock;
     const reading = system ? (Number.isNaN(mono) ? performance.now() : mono) : Number.NaN;
     const wall = system ? systemWallClockAt(reading) : clock.now();
-    const event = Object.freeze(stamp(body, `${this.runId}:${seq}`, seq, this, isoTime(wall)));
+    const stamped = stamp(body, `${this.runId}:${seq}`, seq, this, isoTime(wall));
     // The server's delivery histogram measures from here (see emitTimes.ts); off, this is one check.
-    if (emitTimes.recording) emitTimes.note(event, system ? reading : performance.now());
+    if (emitTimes.recording) emitTimes.note(stamped, system ? reading : performance.now());
+    const event = Object.freeze(stamped);
     this.metrics.eventEmitted(event.type);
     // A one-item literal when the queue is empty: a push would reserve room for 17 events.
     if (this.#queue === undefined) this.#queue = [event];

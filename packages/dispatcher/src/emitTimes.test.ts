@@ -40,5 +40,10 @@ describe('emitTimes', () => {
     // A copy (an event read back from storage) is not a live event: it has no emit time.
     const copy = { ...events[0] } as (typeof events)[number];
     expect(emitTimes.of(copy)).toBeUndefined();
+    // Invisible to every reader of the event: its JSON, its keys, deep equality; and it stays frozen.
+    expect(JSON.stringify(events[0])).toBe(JSON.stringify(copy));
+    expect(Reflect.ownKeys(copy)).toEqual(Object.keys(events[0] ?? {}));
+    expect(events[0]).toStrictEqual(copy);
+    expect(Object.isFrozen(events[0])).toBe(true);
   });
 });

@@ -6,15 +6,21 @@ export interface EmitTimes {
   readonly recording: boolean;
   /** Starts recording emit times, for the rest of the process's life. */
   record(): void;
-  /** @internal Called by the run's channel as it emits `event`, with the monotonic reading of that instant. */
+  /**
+   * @internal Called by the run's channel on the event it is about to freeze, with the monotonic
+   * reading of that instant.
+   */
   note(event: RunEvent, monotonicMs: number): void;
   /** The monotonic time (`performance.now()`) `event` was emitted at, when it was recorded. */
   of(event: RunEvent): number | undefined;
 }
 
-// Keyed by the event object itself: the hub, the subscriptions and the transports pass on the very
-// objects the run emitted, while an event read back from the database is a new object (no entry).
-const times = new WeakMap<RunEvent, number>();
+// A non-enumerable symbol property of the event itself: JSON, spreads, structured clones and deep
+// equality all skip it, so the event is the same event to every reader; the hub, the subscriptions
+// and the transports pass on the very objects the run emitted, while an event read back from the
+// database is a new object (no time). One property store per event: a WeakMap entry cost several
+// times more (an identity hash per frozen event, ephemeron work in every GC).
+const EMITTED_AT = Symbol('toolrun.emittedAt');
 
 /**
  * When each live event was emitted, on the process's monotonic clock, so a transport can measure
@@ -32,10 +38,10 @@ export const emitTimes: EmitTimes = {
     state.recording = true;
   },
   note(event, monotonicMs) {
-    times.set(event, monotonicMs);
+    Object.defineProperty(event, EMITTED_AT, { value: monotonicMs });
   },
   of(event) {
-    return times.get(event);
+    return (event as { [EMITTED_AT]?: number })[EMITTED_AT];
   },
 };
 const state = emitTimes as { recording: boolean };
