@@ -6,9 +6,13 @@ export type DeliveryTransport = 'ws' | 'sse';
 
 const TRANSPORTS: readonly DeliveryTransport[] = ['ws', 'sse'];
 
-/** Seconds. Fine below 10 ms, where the delivery target lies, then coarse up to the SLOW_CONSUMER range. */
+/**
+ * Seconds. Fine below 10 ms, where the delivery target lies, and about 1.5× apart above, so that a
+ * quantile interpolated within a bucket stays within a third of the truth up to 10 s.
+ */
 export const DELIVERY_BUCKETS_SECONDS: readonly number[] = [
-  0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+  0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.035, 0.05, 0.075, 0.1, 0.15, 0.2,
+  0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 7.5, 10,
 ];
 
 /** The metric's name in `/metrics`. */

@@ -1,41 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { TransportName } from '../servers/protocol.ts';
 import type { ScenarioResult } from '../servers/runScenario.ts';
+import { scenarioResult as result } from '../servers/scenarioResult.fixture.ts';
 import { transportFigures } from './transport.ts';
-
-function result(transport: TransportName, users: number, mode: 'max' | 'rate', over: Partial<ScenarioResult> = {}) {
-  return {
-    transport,
-    users,
-    mode,
-    offered: mode === 'rate' ? 20_000 : null,
-    expected: 100,
-    received: 100,
-    messages: 100,
-    eventsPerSec: 10_000,
-    p50Ms: 1,
-    p99Ms: 5,
-    maxMs: 6,
-    serverP50Ms: 0.5,
-    serverP99Ms: 2,
-    clientP50Ms: 0.05,
-    clientP99Ms: 0.5,
-    queueP50Ms: 0.45,
-    queueP99Ms: 2.5,
-    reader: 'lean',
-    clientProcesses: 1,
-    deadlineMs: 8_000,
-    serverCpuUsPerEvent: 30,
-    clientCpuUsPerEvent: 20,
-    serverLoopDelayP99Ms: 5,
-    clientLoopDelayP99Ms: 5,
-    serverGc: { count: 1, totalMs: 2, maxMs: 2 },
-    connectFailures: 0,
-    errors: 0,
-    timedOut: false,
-    ...over,
-  } satisfies ScenarioResult;
-}
 
 describe('transportFigures', () => {
   const results: ScenarioResult[] = [
