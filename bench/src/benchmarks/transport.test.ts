@@ -36,6 +36,28 @@ describe('transportFigures', () => {
     expect(figures.some((f) => f.id.startsWith('transport.p99.trpc-sse-stock'))).toBe(false);
   });
 
+  it('judges issue 21 in the same run: p99 at the light rate within 4× raw ws, server CPU within 1.5× raw ws', () => {
+    const light = transportFigures(
+      [
+        result('raw-ws', 1_000, 'max', { serverCpuUsPerEvent: 20 }),
+        result('trpc-ws', 1_000, 'max', { serverCpuUsPerEvent: 29 }),
+        result('trpc-sse', 1_000, 'max', { serverCpuUsPerEvent: 31 }),
+        result('raw-ws', 1_000, 'rate', { offered: 2_000, p99Ms: 2 }),
+        result('trpc-ws', 1_000, 'rate', { offered: 2_000, p99Ms: 8 }),
+        result('trpc-sse', 1_000, 'rate', { offered: 2_000, p99Ms: 9 }),
+      ],
+      [1_000],
+      [20_000, 2_000],
+      ['raw-ws', 'trpc-ws', 'trpc-sse'],
+    );
+    const find = (id: string) => light.find((f) => f.id === id);
+    expect(find('transport.p99.trpc-ws.1000.2000')).toMatchObject({ ratio: 4, met: true });
+    expect(find('transport.p99.trpc-sse.1000.2000')).toMatchObject({ ratio: 4.5, met: false });
+    expect(find('transport.serverCpu.trpc-ws.1000')).toMatchObject({ ratio: 1.45, met: true });
+    expect(find('transport.serverCpu.trpc-sse.1000')).toMatchObject({ ratio: 1.55, met: false });
+    expect(find('transport.serverCpu.raw-ws.1000')?.target).toBeUndefined();
+  });
+
   it('reports a scenario that did not run as not measured, never as met', () => {
     const partial = transportFigures([result('raw-ws', 1, 'max')], [1], [20_000]);
     const trpc = partial.find((f) => f.id === 'transport.max.trpc-ws.1');
