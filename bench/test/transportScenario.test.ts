@@ -30,6 +30,15 @@ afterAll(async () => {
   await Promise.all([...hosts.values()].map((host) => host.close()));
 }, 60_000);
 
+/** A small scenario over tRPC wsLink on the Toolrun host. */
+function onToolrunWs(
+  opts: Pick<Parameters<typeof runScenario>[0], 'users' | 'mode' | 'plan' | 'offered' | 'clients'>,
+): ReturnType<typeof runScenario> {
+  const host = hosts.get('toolrun');
+  if (host === undefined) throw new Error('no host');
+  return runScenario({ ctx, host, transport: 'trpc-ws', deadlineMs: 20_000, ...opts });
+}
+
 const CASES: [TransportName, ClientReader][] = [
   ['raw-ws', 'lean'],
   ['trpc-ws', 'lean'],
@@ -75,17 +84,11 @@ describe('a transport scenario', () => {
   );
 
   it('deals the users out among several client processes and merges what they measured', async () => {
-    const host = hosts.get('toolrun');
-    if (host === undefined) throw new Error('no host');
-    const result = await runScenario({
-      ctx,
-      host,
-      transport: 'trpc-ws',
+    const result = await onToolrunWs({
       users: 5,
       mode: 'max',
       plan: { perRun: 10, burst: 5 },
       offered: null,
-      deadlineMs: 20_000,
       clients: 2,
     });
     expect(result).toMatchObject({ clientProcesses: 2, expected: 50, received: 50, errors: 0, timedOut: false });
@@ -93,17 +96,11 @@ describe('a transport scenario', () => {
   }, 60_000);
 
   it('paces a fixed rate and reports the server CPU it cost', async () => {
-    const host = hosts.get('toolrun');
-    if (host === undefined) throw new Error('no host');
-    const result = await runScenario({
-      ctx,
-      host,
-      transport: 'trpc-ws',
+    const result = await onToolrunWs({
       users: 2,
       mode: 'rate',
       plan: { perRun: 10, ratePerRun: 200, burst: 1 },
       offered: 400,
-      deadlineMs: 20_000,
     });
     expect(result).toMatchObject({ expected: 20, received: 20, timedOut: false });
     expect(result.serverCpuUsPerEvent).toBeGreaterThan(0);

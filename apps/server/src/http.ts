@@ -12,7 +12,8 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { WebSocket } from 'ws';
 import { WebSocketServer } from 'ws';
-import { createDeliveryLatency, type DeliveryLatency } from './deliveryLatency.ts';
+import { createDeliveryLatency } from './deliveryLatency.ts';
+import { liveEventsJson } from './liveEventsJson.ts';
 import type { HealthReport } from './operations/healthReport.ts';
 import { applyServerLimits } from './security/applyServerLimits.ts';
 import { createClientErrorLog } from './security/clientErrorLog.ts';
@@ -27,6 +28,7 @@ import { createConsoleHandler } from './serveConsole.ts';
 import type { SseMode } from './sseSubscriptions.ts';
 import { createLeanSseHandler } from './sseSubscriptions.ts';
 import { wsBackpressure } from './wsBackpressure.ts';
+import { createWsEncoder } from './wsEncoder.ts';
 
 /** Options of {@link createHttpServer}. */
 export interface HttpServerOptions {
@@ -113,6 +115,8 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
           onDelivered: (data) => {
             if (Array.isArray(data)) latency.delivered('sse', data);
           },
+          // The router has no transformer: a payload's data is its JSON as it is.
+          encodeTracked: (data) => (Array.isArray(data) ? liveEventsJson(data) : undefined),
           ...(opts.stalledAfterMs === undefined ? {} : { stalledAfterMs: opts.stalledAfterMs }),
         })
       : undefined;
@@ -182,7 +186,7 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
     },
     onError,
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
-    experimental_encoder: timedJsonEncoder(latency),
+    experimental_encoder: createWsEncoder(latency),
   });
   server.on('upgrade', (req, socket, head) => {
     if (!gate.upgrade(req, socket)) return;
@@ -207,35 +211,6 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
   });
 
   return { server, wss, mcp, broadcastReconnect: () => handler.broadcastReconnectNotification() };
-}
-
-/**
- * tRPC's JSON encoder, which also times the events of each subscription message: the adapter calls
- * `encode` and hands the text to `ws.send` at once, so this is the moment the message reaches the socket.
- */
-function timedJsonEncoder(latency: DeliveryLatency): { encode(data: unknown): string; decode(data: unknown): unknown } {
-  return {
-    encode(data) {
-      const text = JSON.stringify(data);
-      const events = trackedEventsOf(data);
-      if (events !== undefined) latency.delivered('ws', events);
-      return text;
-    },
-    decode(data) {
-      if (typeof data !== 'string') throw new Error('expected a JSON text frame');
-      return JSON.parse(data);
-    },
-  };
-}
-
-/** The events of a tracked subscription message (`{ result: { type: 'data', data: { id, data: events } } }`). */
-function trackedEventsOf(message: unknown): readonly unknown[] | undefined {
-  if (typeof message !== 'object' || message === null || !('result' in message)) return undefined;
-  const result = message.result;
-  if (typeof result !== 'object' || result === null || !('id' in result) || !('data' in result)) return undefined;
-  const tracked = result.data;
-  if (typeof tracked !== 'object' || tracked === null || !('data' in tracked)) return undefined;
-  return Array.isArray(tracked.data) ? tracked.data : undefined;
 }
 
 function pathname(req: IncomingMessage): string {

@@ -19,21 +19,27 @@ export function subscribeLean(opts: {
   target: SubscriptionTarget;
   handlers: SubscriptionHandlers;
 }): OpenSubscription {
-  const path = opts.target === 'run' ? 'runs.events' : 'runs.feed';
-  const input = opts.target === 'run' ? { runId: opts.user.runId } : {};
-  return opts.protocol === 'ws'
-    ? leanWs(opts.url, path, input, opts.user.token, opts.handlers)
-    : leanSse(opts.url, path, input, opts.user.token, opts.handlers);
+  const call: LeanCall = {
+    url: opts.url,
+    path: opts.target === 'run' ? 'runs.events' : 'runs.feed',
+    input: opts.target === 'run' ? { runId: opts.user.runId } : {},
+    token: opts.user.token,
+    handlers: opts.handlers,
+  };
+  return opts.protocol === 'ws' ? leanWs(call) : leanSse(call);
+}
+
+/** One subscription call: the procedure, its input, the caller's token and where messages go. */
+interface LeanCall {
+  url: string;
+  path: string;
+  input: object;
+  token: string;
+  handlers: SubscriptionHandlers;
 }
 
 /** tRPC's WebSocket protocol: connection params first, one `subscription` request, JSON-RPC replies. */
-function leanWs(
-  url: string,
-  path: string,
-  input: object,
-  token: string,
-  handlers: SubscriptionHandlers,
-): OpenSubscription {
+function leanWs({ url, path, input, token, handlers }: LeanCall): OpenSubscription {
   const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/trpc?connectionParams=1`);
   socket.on('open', () => {
     socket.send(JSON.stringify({ method: 'connectionParams', data: { token } }));
@@ -76,13 +82,7 @@ function leanWs(
 }
 
 /** tRPC's SSE frames: `data:` (and `id:`) lines of one JSON message each, `event:` for the rest. */
-function leanSse(
-  url: string,
-  path: string,
-  input: object,
-  token: string,
-  handlers: SubscriptionHandlers,
-): OpenSubscription {
+function leanSse({ url, path, input, token, handlers }: LeanCall): OpenSubscription {
   const query =
     `input=${encodeURIComponent(JSON.stringify(input))}` +
     `&connectionParams=${encodeURIComponent(JSON.stringify({ token }))}`;

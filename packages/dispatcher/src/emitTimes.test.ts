@@ -46,4 +46,17 @@ describe('emitTimes', () => {
     expect(events[0]).toStrictEqual(copy);
     expect(Object.isFrozen(events[0])).toBe(true);
   });
+
+  it("keeps a live event's JSON for the transports, and nothing for an event that is not live", async () => {
+    emitTimes.record();
+    const { events } = await runPlanner();
+    const [first] = events;
+    if (first === undefined) throw new Error('no events');
+    expect(emitTimes.json(first)).toBeUndefined();
+    emitTimes.keepJson(first, JSON.stringify(first));
+    expect(emitTimes.json(first)).toBe(JSON.stringify(first));
+    const copy = { ...first };
+    emitTimes.keepJson(copy, JSON.stringify(copy));
+    expect(emitTimes.json(copy)).toBeUndefined();
+  });
 });

@@ -13,14 +13,31 @@ export interface EmitTimes {
   note(event: RunEvent, monotonicMs: number): void;
   /** The monotonic time (`performance.now()`) `event` was emitted at, when it was recorded. */
   of(event: RunEvent): number | undefined;
+  /**
+   * Keeps `text`, which must be exactly `JSON.stringify(event)`, with a recorded live event, so
+   * that the transports send the text the database row was written with instead of serialising the
+   * event again. A no-op for an event without an emit time.
+   */
+  keepJson(event: RunEvent, text: string): void;
+  /** The text kept by {@link EmitTimes.keepJson}, if any. */
+  json(event: RunEvent): string | undefined;
+}
+
+/** What a live event carries, unseen: its emit time and, once its row is written, its JSON. */
+interface LiveMark {
+  readonly at: number;
+  json: string | undefined;
 }
 
 // A non-enumerable symbol property of the event itself: JSON, spreads, structured clones and deep
 // equality all skip it, so the event is the same event to every reader; the hub, the subscriptions
 // and the transports pass on the very objects the run emitted, while an event read back from the
-// database is a new object (no time). One property store per event: a WeakMap entry cost several
-// times more (an identity hash per frozen event, ephemeron work in every GC).
-const EMITTED_AT = Symbol('toolrun.emittedAt');
+// database is a new object (no mark). One small object and one property store per event: a WeakMap
+// entry cost several times more (an identity hash per frozen event, ephemeron work in every GC).
+// The mark is set before the event is frozen and stays writable itself (freezing is shallow).
+const MARK = Symbol('toolrun.liveMark');
+
+const markOf = (event: RunEvent): LiveMark | undefined => (event as { [MARK]?: LiveMark })[MARK];
 
 /**
  * When each live event was emitted, on the process's monotonic clock, so a transport can measure
@@ -38,10 +55,18 @@ export const emitTimes: EmitTimes = {
     state.recording = true;
   },
   note(event, monotonicMs) {
-    Object.defineProperty(event, EMITTED_AT, { value: monotonicMs });
+    const mark: LiveMark = { at: monotonicMs, json: undefined };
+    Object.defineProperty(event, MARK, { value: mark });
   },
   of(event) {
-    return (event as { [EMITTED_AT]?: number })[EMITTED_AT];
+    return markOf(event)?.at;
+  },
+  keepJson(event, text) {
+    const mark = markOf(event);
+    if (mark !== undefined) mark.json = text;
+  },
+  json(event) {
+    return markOf(event)?.json;
   },
 };
 const state = emitTimes as { recording: boolean };
