@@ -142,7 +142,8 @@ async function stream(request: Extract<ClientRequest, { type: 'stream' }>): Prom
           if (measuring && completedRuns === request.users.length) finish(false);
         }
       }
-      if (measuring && readKnown) processing.push(epochMs() - receivedAt);
+      // Every message counts, as every event does: a fast server can deliver before the client hears `go`.
+      if (readKnown) processing.push(epochMs() - receivedAt);
     },
     onRunComplete() {},
   });
