@@ -46,6 +46,7 @@ async function main(): Promise<void> {
     benchRoot: BENCH_ROOT,
     profile: cli.profile,
     buildWeb: cli.buildWeb,
+    users: cli.users,
     log: (message) => process.stderr.write(`${message}\n`),
   };
   if (typeof (globalThis as { gc?: unknown }).gc !== 'function') {
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
     machine,
     benchmarks,
   };
-  const full = !cli.quick && cli.only.length === 0;
+  const full = !cli.quick && cli.only.length === 0 && cli.users.length === 0;
   const written = writeResults(join(BENCH_ROOT, 'results'), results, { name: full ? 'latest' : 'partial' });
   console.log(`\n${textTable(results)}\n`);
   const s = summary(results);

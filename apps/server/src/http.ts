@@ -12,6 +12,8 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { WebSocket } from 'ws';
 import { WebSocketServer } from 'ws';
+import { createDeliveryLatency } from './deliveryLatency.ts';
+import { liveEventsJson } from './liveEventsJson.ts';
 import type { HealthReport } from './operations/healthReport.ts';
 import { applyServerLimits } from './security/applyServerLimits.ts';
 import { createClientErrorLog } from './security/clientErrorLog.ts';
@@ -26,6 +28,7 @@ import { createConsoleHandler } from './serveConsole.ts';
 import type { SseMode } from './sseSubscriptions.ts';
 import { createLeanSseHandler } from './sseSubscriptions.ts';
 import { wsBackpressure } from './wsBackpressure.ts';
+import { createWsEncoder } from './wsEncoder.ts';
 
 /** Options of {@link createHttpServer}. */
 export interface HttpServerOptions {
@@ -85,6 +88,7 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
     clientErrors,
   });
   const wsUsers = createWsConnectionCap(security.maxWsConnectionsPerUser);
+  const latency = createDeliveryLatency(opts.registry);
   const contextOf = (req: IncomingMessage, info: TRPCRequestInfo) =>
     createContext({
       services,
@@ -108,6 +112,11 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
           basePath: `${TRPC_PATH}/`,
           createContext: contextOf,
           onError,
+          onDelivered: (data) => {
+            if (Array.isArray(data)) latency.delivered('sse', data);
+          },
+          // The router has no transformer: a payload's data is its JSON as it is.
+          encodeTracked: (data) => (Array.isArray(data) ? liveEventsJson(data) : undefined),
           ...(opts.stalledAfterMs === undefined ? {} : { stalledAfterMs: opts.stalledAfterMs }),
         })
       : undefined;
@@ -177,6 +186,7 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
     },
     onError,
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
+    experimental_encoder: createWsEncoder(latency),
   });
   server.on('upgrade', (req, socket, head) => {
     if (!gate.upgrade(req, socket)) return;

@@ -30,6 +30,14 @@ export interface LeanSseOptions<TContext> {
    * is stuck; `EventSource` reconnects and resumes with `Last-Event-ID`). Default 30 s.
    */
   stalledAfterMs?: number;
+  /** Called with a tracked message's payload right after its frame is handed to the socket (delivery latency). */
+  onDelivered?: (data: unknown) => void;
+  /**
+   * The `data:` text of a tracked message's payload, when the caller has it cheaper than
+   * serialising (`undefined`: serialise). Only for a router without a transformer: the text
+   * replaces `JSON.stringify(serialize(payload))`.
+   */
+  encodeTracked?: (data: unknown) => string | undefined;
 }
 
 /** Default of {@link LeanSseOptions.stalledAfterMs}. */
@@ -51,6 +59,8 @@ export function createLeanSseHandler<TContext>(
   const supported = sse.enabled !== false && sse.emitAndEndImmediately !== true && sse.maxDurationMs === undefined;
   const connectedFrame = `event: connected\ndata: ${JSON.stringify(sse.client ?? {})}\n\n\n`;
   const stalledAfterMs = opts.stalledAfterMs ?? DEFAULT_STALLED_AFTER_MS;
+  const onDelivered = opts.onDelivered;
+  const encodeTracked = opts.encodeTracked;
 
   return (req, res) => {
     if (!supported || req.method !== 'GET') return false;
@@ -238,7 +248,8 @@ export function createLeanSseHandler<TContext>(
         let frame: string;
         if (isTrackedEnvelope(value)) {
           lastEventId = value[0];
-          frame = `data: ${JSON.stringify(serialize(value[1]))}\nid: ${value[0]}\n\n\n`;
+          const text = encodeTracked?.(value[1]) ?? JSON.stringify(serialize(value[1]));
+          frame = `data: ${text}\nid: ${value[0]}\n\n\n`;
         } else if (lastEventId === null) {
           frame = `data: ${JSON.stringify(serialize(value))}\n\n\n`;
         } else {
@@ -246,7 +257,9 @@ export function createLeanSseHandler<TContext>(
           frame = `data: ${JSON.stringify(serialize(value))}\nid: \n\n\nevent: restore-id\ndata: \nid: ${lastEventId}\n\n\n`;
         }
         lastWrite = Date.now();
-        if (!res.write(frame)) {
+        const flowing = res.write(frame);
+        if (onDelivered !== undefined && isTrackedEnvelope(value)) onDelivered(value[1]);
+        if (!flowing) {
           waitingForDrain = true;
           await drained(res, stalledAfterMs);
           waitingForDrain = false;

@@ -46,7 +46,7 @@ export const idleBenchmark: Benchmark = {
         for (const step of steps) {
           const client = startClient({
             benchRoot: ctx.benchRoot,
-            job: { type: 'idle', transport, url: host.url, users: users.slice(opened, step) },
+            job: { type: 'idle', transport, reader: 'official', url: host.url, users: users.slice(opened, step) },
             readyTimeoutMs: 180_000,
           });
           clients.push(client);

@@ -1,32 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { TransportName } from '../servers/protocol.ts';
 import type { ScenarioResult } from '../servers/runScenario.ts';
+import { scenarioResult as result } from '../servers/scenarioResult.fixture.ts';
 import { transportFigures } from './transport.ts';
-
-function result(transport: TransportName, users: number, mode: 'max' | 'rate', over: Partial<ScenarioResult> = {}) {
-  return {
-    transport,
-    users,
-    mode,
-    offered: mode === 'rate' ? 20_000 : null,
-    expected: 100,
-    received: 100,
-    messages: 100,
-    eventsPerSec: 10_000,
-    p50Ms: 1,
-    p99Ms: 5,
-    maxMs: 6,
-    deadlineMs: 8_000,
-    serverCpuUsPerEvent: 30,
-    clientCpuUsPerEvent: 20,
-    serverLoopDelayP99Ms: 5,
-    clientLoopDelayP99Ms: 5,
-    connectFailures: 0,
-    errors: 0,
-    timedOut: false,
-    ...over,
-  } satisfies ScenarioResult;
-}
 
 describe('transportFigures', () => {
   const results: ScenarioResult[] = [
@@ -59,6 +34,28 @@ describe('transportFigures', () => {
     // tRPC's stock SSE writer (compared on throughput only).
     expect(figures.some((f) => f.id.endsWith('.2000'))).toBe(false);
     expect(figures.some((f) => f.id.startsWith('transport.p99.trpc-sse-stock'))).toBe(false);
+  });
+
+  it('judges issue 21 in the same run: p99 at the light rate within 4× raw ws, server CPU within 1.5× raw ws', () => {
+    const light = transportFigures(
+      [
+        result('raw-ws', 1_000, 'max', { serverCpuUsPerEvent: 20 }),
+        result('trpc-ws', 1_000, 'max', { serverCpuUsPerEvent: 29 }),
+        result('trpc-sse', 1_000, 'max', { serverCpuUsPerEvent: 31 }),
+        result('raw-ws', 1_000, 'rate', { offered: 2_000, p99Ms: 2 }),
+        result('trpc-ws', 1_000, 'rate', { offered: 2_000, p99Ms: 8 }),
+        result('trpc-sse', 1_000, 'rate', { offered: 2_000, p99Ms: 9 }),
+      ],
+      [1_000],
+      [20_000, 2_000],
+      ['raw-ws', 'trpc-ws', 'trpc-sse'],
+    );
+    const find = (id: string) => light.find((f) => f.id === id);
+    expect(find('transport.p99.trpc-ws.1000.2000')).toMatchObject({ ratio: 4, met: true });
+    expect(find('transport.p99.trpc-sse.1000.2000')).toMatchObject({ ratio: 4.5, met: false });
+    expect(find('transport.serverCpu.trpc-ws.1000')).toMatchObject({ ratio: 1.45, met: true });
+    expect(find('transport.serverCpu.trpc-sse.1000')).toMatchObject({ ratio: 1.55, met: false });
+    expect(find('transport.serverCpu.raw-ws.1000')?.target).toBeUndefined();
   });
 
   it('reports a scenario that did not run as not measured, never as met', () => {

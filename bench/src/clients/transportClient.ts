@@ -3,7 +3,14 @@ import type { RunEvent } from '@toolrun/api';
 import { percentile } from '../harness/stats.ts';
 import { loopDelayOf } from '../servers/hostRuntime.ts';
 import { emittedAtOf, epochMs } from '../servers/payload.ts';
-import type { ClientReply, ClientRequest, StreamUser, TransportName } from '../servers/protocol.ts';
+import type {
+  ClientReader,
+  ClientReply,
+  ClientRequest,
+  LatencySummary,
+  StreamUser,
+  TransportName,
+} from '../servers/protocol.ts';
 import { type OpenSubscription, type SubscriptionTarget, subscribe } from './transports.ts';
 
 /**
@@ -34,12 +41,14 @@ function noteError(error: unknown): void {
 /** Opens every subscription, at most {@link CONNECT_CONCURRENCY} connecting at once. */
 async function connectAll(opts: {
   transport: TransportName;
+  reader: ClientReader;
   url: string;
   users: readonly StreamUser[];
   target: SubscriptionTarget;
   /** A subscription counts as live at its first message (run) or when it starts (feed). */
   liveOn: 'message' | 'started';
-  onMessage(events: readonly RunEvent[], receivedAt: number): void;
+  /** `readAt`: when the reader read the message's bytes, if it knows (else the time of the callback). */
+  onMessage(events: readonly RunEvent[], receivedAt: number, readKnown: boolean): void;
   onRunComplete(): void;
 }): Promise<{ connected: number; failed: number }> {
   let connected = 0;
@@ -65,6 +74,7 @@ async function connectAll(opts: {
         subscriptions.push(
           subscribe({
             transport: opts.transport,
+            reader: opts.reader,
             url: opts.url,
             user,
             target: opts.target,
@@ -72,13 +82,13 @@ async function connectAll(opts: {
               onStarted() {
                 if (opts.liveOn === 'started') settle(true);
               },
-              onMessage(events) {
-                const receivedAt = epochMs();
+              onMessage(events, readAt) {
+                const receivedAt = readAt ?? epochMs();
                 if (!live && opts.liveOn === 'message') {
                   live = true;
                   settle(true);
                 }
-                opts.onMessage(events, receivedAt);
+                opts.onMessage(events, receivedAt, readAt !== undefined);
               },
               onError(error) {
                 noteError(error);
@@ -100,6 +110,8 @@ async function connectAll(opts: {
 
 async function stream(request: Extract<ClientRequest, { type: 'stream' }>): Promise<void> {
   const latencies = new Float64Array(Math.max(1, request.users.length * request.perRun));
+  // The client's own time per message, from reading its bytes to having handled it.
+  const processing: number[] = [];
   let received = 0;
   let messages = 0;
   let completedRuns = 0;
@@ -112,11 +124,12 @@ async function stream(request: Extract<ClientRequest, { type: 'stream' }>): Prom
   });
   const ready = await connectAll({
     transport: request.transport,
+    reader: request.reader,
     url: request.url,
     users: request.users,
     target: 'run',
     liveOn: 'message',
-    onMessage(events, receivedAt) {
+    onMessage(events, receivedAt, readKnown) {
       messages += 1;
       for (const event of events) {
         if (event.type === 'agent_thinking') {
@@ -129,6 +142,8 @@ async function stream(request: Extract<ClientRequest, { type: 'stream' }>): Prom
           if (measuring && completedRuns === request.users.length) finish(false);
         }
       }
+      // Every message counts, as every event does: a fast server can deliver before the client hears `go`.
+      if (readKnown) processing.push(epochMs() - receivedAt);
     },
     onRunComplete() {},
   });
@@ -146,7 +161,8 @@ async function stream(request: Extract<ClientRequest, { type: 'stream' }>): Prom
   loop.disable();
   // Events that never arrived count as infinitely late: a percentile that lands on them is Infinity.
   const expected = request.users.length * request.perRun;
-  const values = Array.from(latencies.subarray(0, Math.min(received, latencies.length)));
+  const measured = latencies.slice(0, Math.min(received, latencies.length));
+  const values = Array.from(measured);
   for (let i = values.length; i < expected; i += 1) values.push(Number.POSITIVE_INFINITY);
   send({
     type: 'result',
@@ -155,13 +171,9 @@ async function stream(request: Extract<ClientRequest, { type: 'stream' }>): Prom
     messages,
     firstAt,
     lastAt,
-    latency: {
-      count: values.length,
-      p50: percentile(values, 50),
-      p90: percentile(values, 90),
-      p99: percentile(values, 99),
-      max: values.reduce((a, b) => Math.max(a, b), Number.NaN),
-    },
+    latency: summarize(values),
+    ...(processing.length === 0 ? {} : { processing: summarize(processing) }),
+    samples: measured,
     errors,
     ...(firstError === undefined ? {} : { firstError }),
     cpuUserUs: cpu.user,
@@ -171,9 +183,21 @@ async function stream(request: Extract<ClientRequest, { type: 'stream' }>): Prom
   });
 }
 
+/** Percentiles of `values` (ms). */
+function summarize(values: readonly number[]): LatencySummary {
+  return {
+    count: values.length,
+    p50: percentile(values, 50),
+    p90: percentile(values, 90),
+    p99: percentile(values, 99),
+    max: values.reduce((a, b) => Math.max(a, b), Number.NaN),
+  };
+}
+
 async function idle(request: Extract<ClientRequest, { type: 'idle' }>): Promise<void> {
   const ready = await connectAll({
     transport: request.transport,
+    reader: request.reader,
     url: request.url,
     users: request.users,
     target: 'feed',

@@ -2,12 +2,17 @@ import type { AppRouter, RunEvent } from '@toolrun/api';
 import { createTRPCClient, createWSClient, httpSubscriptionLink, wsLink } from '@trpc/client';
 import { EventSource } from 'eventsource';
 import WebSocket from 'ws';
-import type { StreamUser, TransportName } from '../servers/protocol.ts';
+import { epochMs } from '../servers/payload.ts';
+import type { ClientReader, StreamUser, TransportName } from '../servers/protocol.ts';
+import { subscribeLean } from './leanReaders.ts';
 
-/** A subscription's callbacks; `onMessage` gets the events of one message. */
+/**
+ * A subscription's callbacks; `onMessage` gets the events of one message and, from the lean readers
+ * and raw ws, `readAt`: the epoch time its bytes were read, before any parsing.
+ */
 export interface SubscriptionHandlers {
   onStarted(): void;
-  onMessage(events: readonly RunEvent[]): void;
+  onMessage(events: readonly RunEvent[], readAt?: number): void;
   onError(error: unknown): void;
   onComplete(): void;
 }
@@ -21,24 +26,33 @@ export interface OpenSubscription {
 }
 
 /**
- * Subscribes `user` over `transport`: tRPC `runs.events` (or `runs.feed`) over SSE
- * (`httpSubscriptionLink` with the `eventsource` polyfill) or WebSocket (`wsLink` with `ws`, one
- * socket per user), or the raw ws baseline (one JSON event per message).
+ * Subscribes `user` over `transport`: tRPC `runs.events` (or `runs.feed`) over SSE or WebSocket (one
+ * socket per user), or the raw ws baseline (one JSON event per message). tRPC is read by the
+ * official client (`reader: 'official'`: `httpSubscriptionLink` with the `eventsource` polyfill,
+ * `wsLink` with `ws`) or by a lean reader of the same wire format (`'lean'`, see leanReaders.ts).
  */
 export function subscribe(opts: {
   transport: TransportName;
+  reader: ClientReader;
   url: string;
   user: StreamUser;
   target: SubscriptionTarget;
   handlers: SubscriptionHandlers;
 }): OpenSubscription {
   const { transport, url, user, handlers } = opts;
+  if (opts.reader === 'lean' && transport !== 'raw-ws') {
+    const protocol = transport === 'trpc-ws' || transport === 'trpc-ws-inline-db' ? 'ws' : 'sse';
+    return subscribeLean({ protocol, url, user, target: opts.target, handlers });
+  }
   switch (transport) {
     case 'raw-ws': {
       const query = `user=${encodeURIComponent(user.userId)}&token=${encodeURIComponent(user.token)}`;
       const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/?${query}`);
       socket.on('open', () => handlers.onStarted());
-      socket.on('message', (data: Buffer) => handlers.onMessage([JSON.parse(data.toString('utf8')) as RunEvent]));
+      socket.on('message', (data: Buffer) => {
+        const readAt = epochMs();
+        handlers.onMessage([JSON.parse(data.toString('utf8')) as RunEvent], readAt);
+      });
       socket.on('error', (error) => handlers.onError(error));
       socket.on('close', () => handlers.onComplete());
       return { close: () => socket.terminate() };

@@ -49,7 +49,7 @@ describe('selectBenchmarks', () => {
 
 describe('parseCli', () => {
   it('defaults to a full run that builds the console', () => {
-    expect(parseCli([])).toEqual({ quick: false, only: [], profile: false, buildWeb: true, help: false });
+    expect(parseCli([])).toEqual({ quick: false, only: [], profile: false, buildWeb: true, users: [], help: false });
   });
 
   it('reads --quick, repeated --only, --profile and --no-build-web', () => {
@@ -59,8 +59,15 @@ describe('parseCli', () => {
       only: ['dispatch', 'scope'],
       profile: true,
       buildWeb: false,
+      users: [],
       help: false,
     });
+  });
+
+  it('reads --users as user counts for the transport benchmark, and refuses anything else', () => {
+    expect(parseCli(['--users', '1000']).users).toEqual([1000]);
+    expect(parseCli(['--users', '1,100']).users).toEqual([1, 100]);
+    expect(() => parseCli(['--users', 'many'])).toThrow("--users takes user counts, not 'many'");
   });
 
   it('refuses an unknown option', () => {

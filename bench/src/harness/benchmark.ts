@@ -14,6 +14,8 @@ export interface BenchContext {
   readonly profile: boolean;
   /** Build the console before measuring it (otherwise read what `apps/web/dist` holds). */
   readonly buildWeb: boolean;
+  /** Transport benchmark: only these user counts (absent or empty: all). */
+  readonly users?: readonly number[];
   /** A progress line on stderr. */
   log(message: string): void;
 }

@@ -6,10 +6,12 @@ export interface CliOptions {
   only: string[];
   profile: boolean;
   buildWeb: boolean;
+  /** Transport benchmark: only these user counts (empty: all). */
+  users: number[];
   help: boolean;
 }
 
-export const USAGE = `Usage: pnpm bench [--quick] [--only <name>[,<name>…]] [--profile] [--no-build-web]
+export const USAGE = `Usage: pnpm bench [--quick] [--only <name>[,<name>…]] [--profile] [--no-build-web] [--users <n>[,<n>…]]
 
   --quick            seconds instead of minutes: fewer repetitions, smaller loads
   --only <names>     run only these benchmarks (comma-separated or repeated)
@@ -17,6 +19,7 @@ export const USAGE = `Usage: pnpm bench [--quick] [--only <name>[,<name>…]] [-
                      the server process, heap snapshots of parked runs) into results/profiles/ and put
                      the hottest functions in the results' details (figures stay unprofiled)
   --no-build-web     measure apps/web/dist as it is instead of building the console first
+  --users <counts>   transport benchmark: only these user counts (of 1, 100, 1000), e.g. --users 1000
 A full run of every benchmark writes results/latest.{json,md}; any other run results/partial.{json,md}.
 The process always exits 0: missed targets are reported, not fatal.`;
 
@@ -29,6 +32,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
       only: { type: 'string', multiple: true, default: [] },
       profile: { type: 'boolean', default: false },
       'no-build-web': { type: 'boolean', default: false },
+      users: { type: 'string', multiple: true, default: [] },
       help: { type: 'boolean', short: 'h', default: false },
     },
     allowPositionals: false,
@@ -39,6 +43,16 @@ export function parseCli(argv: readonly string[]): CliOptions {
     only: values.only ?? [],
     profile: values.profile === true,
     buildWeb: values['no-build-web'] !== true,
+    users: parseUsers(values.users ?? []),
     help: values.help === true,
   };
+}
+
+function parseUsers(values: readonly string[]): number[] {
+  const counts = values.flatMap((v) => v.split(',')).map((v) => v.trim());
+  return counts.map((v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--users takes user counts, not '${v}'`);
+    return n;
+  });
 }

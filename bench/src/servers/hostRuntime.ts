@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import type { HostReply, HostRequest } from './protocol.ts';
 
 /** What a host does for the requests that differ between hosts. */
@@ -26,6 +26,16 @@ export function serveHost(handlers: HostHandlers): void {
   let session: Session | undefined;
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
+  // Garbage-collection pauses since the last reset: a pause holds every delivery behind it.
+  let pauses = { count: 0, totalMs: 0, maxMs: 0 };
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      pauses.count += 1;
+      pauses.totalMs += entry.duration;
+      pauses.maxMs = Math.max(pauses.maxMs, entry.duration);
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   let closing = false;
   const shutdown = async () => {
     if (closing) return;
@@ -56,7 +66,7 @@ export function serveHost(handlers: HostHandlers): void {
           }
           const cpu = process.cpuUsage();
           const mem = process.memoryUsage();
-          return {
+          const reply: HostReply = {
             type: 'stats',
             id: request.id,
             rssBytes: mem.rss,
@@ -65,7 +75,14 @@ export function serveHost(handlers: HostHandlers): void {
             cpuSystemUs: cpu.system,
             subscriptions: handlers.subscriptions(),
             loopDelay: loopDelayOf(loop, request.resetLoopDelay === true),
+            gc: {
+              count: pauses.count,
+              totalMs: Math.round(pauses.totalMs * 10) / 10,
+              maxMs: Math.round(pauses.maxMs * 10) / 10,
+            },
           };
+          if (request.resetLoopDelay === true) pauses = { count: 0, totalMs: 0, maxMs: 0 };
+          return reply;
         }
         case 'profileStart':
           session = new Session();

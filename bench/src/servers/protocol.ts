@@ -48,6 +48,8 @@ export type HostReply =
       subscriptions: number;
       /** Event-loop delay since the last reset (ms): how long ready work waited behind other work. */
       loopDelay: { p50: number; p99: number; max: number };
+      /** Garbage-collection pauses since the last reset (`resetLoopDelay`), in ms. */
+      gc: { count: number; totalMs: number; maxMs: number };
     }
   | { type: 'cleaned'; id: number; activeRuns: number }
   | { type: 'profileStopped'; id: number; path: string }
@@ -60,18 +62,26 @@ export type HostReply =
  */
 export type TransportName = 'raw-ws' | 'trpc-ws' | 'trpc-sse' | 'trpc-sse-stock' | 'trpc-ws-inline-db';
 
+/**
+ * How a client process reads tRPC streams: the official tRPC client (`wsLink`, `httpSubscriptionLink`
+ * with the `eventsource` polyfill) or a lean reader of the same wire format (the bench's default:
+ * it costs the client a fraction of the CPU, so the latency measured is the server's and the network's).
+ */
+export type ClientReader = 'lean' | 'official';
+
 /** Parent → client. */
 export type ClientRequest =
   | {
       type: 'stream';
       transport: TransportName;
+      reader: ClientReader;
       url: string;
       users: StreamUser[];
       perRun: number;
       /** How long to wait for every run to complete after `go`. */
       deadlineMs: number;
     }
-  | { type: 'idle'; transport: TransportName; url: string; users: StreamUser[] }
+  | { type: 'idle'; transport: TransportName; reader: ClientReader; url: string; users: StreamUser[] }
   | { type: 'go'; at: number }
   | { type: 'close' };
 
@@ -96,6 +106,13 @@ export type ClientReply =
       firstAt: number | null;
       lastAt: number | null;
       latency: LatencySummary;
+      /**
+       * The client's own time per message: from reading its bytes off the socket to having handled it
+       * (parse included). Only where the reader knows when it read (lean readers, raw ws); else absent.
+       */
+      processing?: LatencySummary;
+      /** Every latency sample (ms, emit to receipt), for merging the results of several client processes. */
+      samples: Float64Array;
       errors: number;
       firstError?: string;
       cpuUserUs: number;

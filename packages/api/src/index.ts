@@ -10,7 +10,7 @@ export type {
   RunStatus,
   ToolCallStatus,
 } from '@toolrun/dispatcher';
-export { findOrderingViolations } from '@toolrun/dispatcher';
+export { emitTimes, findOrderingViolations } from '@toolrun/dispatcher';
 export type { AuthErrorCode } from './auth/AuthError.ts';
 export { AUTH_ERROR_CODES, AuthError, isAuthError } from './auth/AuthError.ts';
 export type {

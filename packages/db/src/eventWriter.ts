@@ -1,4 +1,4 @@
-import type { RunEvent } from '@toolrun/dispatcher';
+import { emitTimes, type RunEvent } from '@toolrun/dispatcher';
 import { DbError } from './errors.ts';
 import type { RunState, RunStateCache } from './runStateCache.ts';
 import type { SqlValue, WriteBatch } from './writeBatch.js';
@@ -133,6 +133,8 @@ function createDraft(cache: RunStateCache): BatchDraft {
     const { runId, seq } = event;
     const state = stateOf(runId, local);
     const data = json(event);
+    // The transports send this same text rather than serialising the event again (issue 21).
+    emitTimes.keepJson(event, data);
     bytes += data.length;
     if (state === undefined) {
       if (seq !== 1) throw new DbError('OUT_OF_ORDER', `${event.id}: run ${runId} has no events yet; expected seq 1`);

@@ -17,9 +17,11 @@ export interface SinkStats {
 }
 
 /**
- * The dispatcher's {@link EventSink} backed by SQLite, with group commit: every write that arrives
- * before the event loop's next check phase (the same tick and its microtasks, across runs) goes
- * into one transaction. `write()` resolves after that transaction has committed; `onCommitted`
+ * The dispatcher's {@link EventSink} backed by SQLite, with group commit: the writes that arrive
+ * together go into one transaction. Committing on the event loop (inline), that is every write before
+ * the loop's next check phase; with an asynchronous committer (the writer thread, PostgreSQL), every
+ * write of the tick and its microtasks when the committer is idle, else every write that arrived while
+ * the previous transaction committed. `write()` resolves after that transaction has committed; `onCommitted`
  * receives the committed events (in commit order) before any of those promises resolves.
  */
 export interface PersistentSink extends EventSink {
@@ -253,10 +255,12 @@ export function createCommitPipeline(opts: CommitPipelineOptions): CommitPipelin
       for (const w of waiting) if (w.target <= settled) w.resolve();
     }
     if (queue.length === 0 || closed) return;
-    // Someone waits for the rest: go on at once (a thread commit answers later, so this never recurses
-    // deeply; inline, flush() loops itself). Otherwise take one batch per turn so a deep queue does not
-    // hold the event loop, and late writes of this turn join the next transaction.
-    if (flushWaiters.length > 0 && !batch.sync) start();
+    // An asynchronous commit answered: the writes that queued meanwhile go on at once, as the next
+    // group (a thread commit answers later, so this never recurses deeply). Waiting for the check phase
+    // would hold every one of them for the rest of this loop turn. A synchronous commit (inline, or a
+    // batch too big for the thread) takes one batch per turn so a deep queue does not hold the event
+    // loop, and late writes of this turn join the next transaction; flush() loops itself.
+    if (!batch.sync) start();
     else schedule();
   };
 
@@ -303,6 +307,28 @@ export function createCommitPipeline(opts: CommitPipelineOptions): CommitPipelin
     });
   };
 
+  /**
+   * A write arrived. With an asynchronous committer that is idle, the group is what arrives in this
+   * tick and its microtasks so far (the dispatcher hands every run's events over in one flush), and it
+   * leaves for the writer thread once they have run: the thread commits while this loop goes on with
+   * the rest of its phase, and the commit's answer can be delivered in this turn's poll phase instead of
+   * the next one. While a commit is in flight, writes wait for its answer (finish starts them).
+   * An inline committer commits on this thread: it keeps grouping a whole turn (`schedule`).
+   */
+  let kicked = false;
+  const kick = (): void => {
+    if (committer.sync) {
+      schedule();
+      return;
+    }
+    if (kicked || inFlight !== undefined || finishing) return;
+    kicked = true;
+    queueMicrotask(() => {
+      kicked = false;
+      start();
+    });
+  };
+
   /** Commits everything queued before returning (inline committer only). */
   const drainSync = (): void => {
     while (queue.length > 0 && inFlight === undefined && !finishing) start();
@@ -345,7 +371,7 @@ export function createCommitPipeline(opts: CommitPipelineOptions): CommitPipelin
           return new Promise<void>((resolve, reject) => {
             queue.push({ sink, events, resolve, reject });
             enqueued += 1;
-            schedule();
+            kick();
           });
         },
         flush,

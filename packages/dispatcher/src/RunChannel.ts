@@ -1,3 +1,4 @@
+import { emitTimes } from './emitTimes.ts';
 import type { JsonValue, RunEvent, RunEventBody } from './events.ts';
 import { isoTime } from './isoTime.ts';
 import type { Clock, DispatcherMetrics, EventSink } from './ports.ts';
@@ -73,8 +74,13 @@ export abstract class RunChannel extends RunStateMachine {
     // With the system clock every `at` comes from the monotonic clock (one source: never a step
     // back between two events), from the caller's reading when it has one.
     const clock = this.clock;
-    const wall = clock === systemClock ? systemWallClockAt(Number.isNaN(mono) ? performance.now() : mono) : clock.now();
-    const event = Object.freeze(stamp(body, `${this.runId}:${seq}`, seq, this, isoTime(wall)));
+    const system = clock === systemClock;
+    const reading = system ? (Number.isNaN(mono) ? performance.now() : mono) : Number.NaN;
+    const wall = system ? systemWallClockAt(reading) : clock.now();
+    const stamped = stamp(body, `${this.runId}:${seq}`, seq, this, isoTime(wall));
+    // The server's delivery histogram measures from here (see emitTimes.ts); off, this is one check.
+    if (emitTimes.recording) emitTimes.note(stamped, system ? reading : performance.now());
+    const event = Object.freeze(stamped);
     this.metrics.eventEmitted(event.type);
     // A one-item literal when the queue is empty: a push would reserve room for 17 events.
     if (this.#queue === undefined) this.#queue = [event];

@@ -45,6 +45,8 @@ export type {
 export { defineTool } from './defineTool.ts';
 export type { CrossUserDelivery, DeliveryLedger, DeliveryReport } from './deliveryLedger.ts';
 export { createDeliveryLedger } from './deliveryLedger.ts';
+export type { EmitTimes } from './emitTimes.ts';
+export { emitTimes } from './emitTimes.ts';
 export type { DispatchErrorCode } from './errors.ts';
 export { DISPATCH_ERROR_CODES, DispatchError, isDispatchError, toDispatchError } from './errors.ts';
 export type { EventHub, EventPrincipal, EventSubscription, SubscribeOptions } from './eventHub.ts';

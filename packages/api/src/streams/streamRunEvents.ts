@@ -66,7 +66,10 @@ export async function* streamRunEvents(opts: StreamRunEventsOptions): AsyncGener
           }
           const last = fresh.at(-1);
           if (last === undefined) continue;
-          await opts.whenWritable?.(stop.signal);
+          // Awaited only when the connection is full: an `await undefined` costs every message a
+          // microtask turn behind everything else queued (issue 21).
+          const full = opts.whenWritable?.(stop.signal);
+          if (full !== undefined) await full;
           if (stop.signal.aborted) return;
           lastSeq = last.seq;
           yield tracked(last.id, fresh);
