@@ -23,6 +23,8 @@ import {
 } from '@toolrun/dispatcher';
 import type { Auth, AuthOptions } from './auth/createAuth.ts';
 import { createAuth } from './auth/createAuth.ts';
+import type { ClusterPorts } from './cluster/ClusterPorts.ts';
+import { watchedHub } from './cluster/watchedHub.ts';
 import type { SubscriptionCaps, SubscriptionOwner } from './limits/subscriptionCounter.ts';
 import { createSubscriptionCounter, DEFAULT_SUBSCRIPTION_CAPS } from './limits/subscriptionCounter.ts';
 import type { Logger } from './logger.ts';
@@ -67,6 +69,11 @@ export interface ServicesConfig {
   readonly maxRunInputBytes: number;
   /** Most events in one subscription message while replaying history. */
   readonly replayPageSize: number;
+  /**
+   * Live feeds read their events from the database in commit order whenever the hub has new ones
+   * (cluster mode: several processes commit, and their events reach the hub in no common order).
+   */
+  readonly feedFromDatabase: boolean;
 }
 
 /** Options of {@link createToolrunServices}. */
@@ -107,6 +114,8 @@ export interface ToolrunServicesOptions {
   approvalTimeoutMs?: number;
   /** Follows every committed event, e.g. to export traces (`@toolrun/telemetry`'s `RunTracer` fits). */
   runTracer?: RunTracerPort;
+  /** Cluster mode (`@toolrun/cluster`): where runs go and how events cross processes; single mode when absent. */
+  cluster?: ClusterPorts;
 }
 
 /** Everything the router needs, wired once per process and shared by every request. */
@@ -145,12 +154,25 @@ export interface ToolrunServices {
   drain(opts: { graceMs: number }): Promise<void>;
   /** Ends open subscriptions and closes the database (the file, or the pool). Call after {@link ToolrunServices.drain}. */
   close(): Promise<void>;
+  /**
+   * Cancels a run wherever it executes (this process, or a worker of the cluster); false when nothing
+   * runs it. The run still ends with its events.
+   */
+  cancelRun(runId: string, reason: string): Promise<boolean>;
+  /**
+   * Asks every open subscription to read what it may have missed from the database (a cluster's live
+   * path lost events, e.g. Redis restarted). Cheap when nothing was missed.
+   */
+  resync(): void;
+  /** Calls `listener` on each {@link ToolrunServices.resync}; returns the unsubscribe function. */
+  onResync(listener: () => void): () => void;
 }
 
 export const DEFAULT_SERVICES_CONFIG: ServicesConfig = {
   exposeStackTraces: false,
   maxRunInputBytes: 65_536,
   replayPageSize: 500,
+  feedFromDatabase: false,
 };
 
 /**
@@ -195,20 +217,30 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
     snapshot: () => inMemory.snapshot(),
   };
   const ledger = createDeliveryLedger({ metrics });
-  const hub = createEventHub({
+  const cluster = opts.cluster;
+  const localHub = createEventHub({
     ledger,
     metrics,
     ...(opts.maxQueuedEvents === undefined ? {} : { maxQueuedEvents: opts.maxQueuedEvents }),
   });
+  const watch = cluster?.watchSubscriptions;
+  const hub = watch === undefined ? localHub : watchedHub(localHub, (userId) => watch(userId));
   const runTracer = opts.runTracer;
+  const toHub = cluster?.publishToHub ?? true;
   const sink = db.createPersistentSink({
     onCommitted:
-      runTracer === undefined
+      runTracer === undefined && cluster?.onCommitted === undefined
         ? (events) => hub.publish(events)
         : (events) => {
-            hub.publish(events);
+            if (toHub) hub.publish(events);
             try {
-              runTracer.observe(events);
+              cluster?.onCommitted?.(events);
+            } catch (error) {
+              // The database has the events: a live path's fault costs latency, never an event.
+              logger.error({ err: error }, 'publishing committed events failed');
+            }
+            try {
+              runTracer?.observe(events);
             } catch (error) {
               // A tracing fault must never cost a delivery.
               logger.error({ err: error }, 'tracing failed');
@@ -259,7 +291,7 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
     }
   });
   await resumeParkedRuns(factory, db, logger);
-  const starter = await createRunStarter({
+  const starterDeps = {
     factory,
     db,
     sink,
@@ -267,7 +299,9 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
     logger,
     runTracer,
     config: { ...DEFAULT_STARTS_CONFIG, ...opts.starts },
-  });
+  };
+  const starter = await (cluster?.createStarter?.(starterDeps) ?? createRunStarter(starterDeps));
+  const resyncListeners = new Set<() => void>();
 
   const closing = new AbortController();
   // Every open subscription listens to this one shutdown signal: that is by design, not a leak,
@@ -287,7 +321,11 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
     logger,
     toolSwitches,
     runTracer,
-    config: { ...DEFAULT_SERVICES_CONFIG, ...opts.config },
+    config: {
+      ...DEFAULT_SERVICES_CONFIG,
+      ...(cluster?.feedFromDatabase === undefined ? {} : { feedFromDatabase: cluster.feedFromDatabase }),
+      ...opts.config,
+    },
     signal: closing.signal,
     toolSources,
     subscriptions: () => subscriptions.counts(),
@@ -307,6 +345,15 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
       unsubscribe?.();
       void toolSources?.close();
       await db.close();
+    },
+    cancelRun: (runId, reason) =>
+      cluster?.cancelRun?.(runId, reason) ?? Promise.resolve(factory.cancelRun(runId, reason)),
+    resync() {
+      for (const listener of resyncListeners) listener();
+    },
+    onResync(listener) {
+      resyncListeners.add(listener);
+      return () => resyncListeners.delete(listener);
     },
   };
 }

@@ -47,8 +47,7 @@ export async function listRunsWithQueued(
 ): Promise<{ items: ListedRun[]; nextCursor: string | null }> {
   const wantsQueued = opts.cursor === undefined && (opts.status === undefined || opts.status === 'queued');
   const queued = wantsQueued
-    ? services.starter
-        .listQueued(opts.userId)
+    ? (await services.starter.listQueued(opts.userId))
         .filter((q) => opts.agent === undefined || q.record.agent === opts.agent)
         .reverse()
         .sort((a, b) => b.record.enqueuedAt - a.record.enqueuedAt)
