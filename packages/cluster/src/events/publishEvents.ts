@@ -1,0 +1,67 @@
+import type { RunEvent } from '@toolrun/dispatcher';
+import type { Redis } from 'ioredis';
+import type { ClusterLogger } from '../ClusterLogger.ts';
+import type { ClusterKeys } from '../redis/keys.ts';
+
+/** Options of {@link createEventPublisher}. */
+export interface EventPublisherOptions {
+  /** A connection that fails fast while Redis is down (see `connectRedis`'s `queueWhileDown: false`). */
+  readonly redis: Redis;
+  readonly keys: ClusterKeys;
+  readonly logger: ClusterLogger;
+  /** Entries kept per stream, approximately (`XADD … MAXLEN ~`); default 10,000. */
+  readonly maxLen?: number;
+}
+
+/**
+ * Publishes committed events to Redis Streams: one entry per user and batch on the user's stream, and
+ * one per batch on the every-user stream, each stream trimmed (`MAXLEN ~`). Called after the database
+ * commit, so everything a reader gets from Redis is durable; a failed publish (Redis down) is logged
+ * and counted, never retried: readers fill the gap from PostgreSQL.
+ */
+export function createEventPublisher(opts: EventPublisherOptions): {
+  publish(events: readonly RunEvent[]): void;
+  /** Batches Redis refused (down or failing). */
+  failures(): number;
+} {
+  const maxLen = String(opts.maxLen ?? 10_000);
+  let failures = 0;
+  return {
+    publish(events) {
+      if (events.length === 0) return;
+      const byUser = new Map<string, RunEvent[]>();
+      for (const event of events) {
+        const list = byUser.get(event.userId);
+        if (list === undefined) byUser.set(event.userId, [event]);
+        else list.push(event);
+      }
+      const pipeline = opts.redis.pipeline();
+      for (const [userId, list] of byUser) {
+        pipeline.xadd(opts.keys.userEvents(userId), 'MAXLEN', '~', maxLen, '*', 'e', JSON.stringify(list));
+      }
+      pipeline.xadd(opts.keys.allEvents, 'MAXLEN', '~', maxLen, '*', 'e', JSON.stringify(events));
+      pipeline.exec().then(
+        (results) => {
+          const failed = results?.find(([error]) => error !== null);
+          if (failed !== undefined) {
+            failures += 1;
+            opts.logger.warn(
+              { err: failed[0] },
+              'publishing events to redis failed; readers fill the gap from the database',
+            );
+          }
+        },
+        (error: unknown) => {
+          failures += 1;
+          if (failures === 1 || failures % 1000 === 0) {
+            opts.logger.warn(
+              { err: error, failures },
+              'publishing events to redis failed; readers fill the gap from the database',
+            );
+          }
+        },
+      );
+    },
+    failures: () => failures,
+  };
+}
