@@ -135,7 +135,7 @@ export function openDatabase(opts: OpenDatabaseOptions): SqliteDatabase {
           pipeline = createCommitPipeline({ writer, committer, overflow: inline() });
         }
       }
-      return pipeline.createSink(sinkOpts.onCommitted);
+      return pipeline.createSink(sinkOpts);
     },
     // The reads are synchronous here; `async` makes them the promises the interface promises, and
     // turns a thrown DbError into a rejection as PostgreSQL's would be.

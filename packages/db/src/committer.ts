@@ -9,8 +9,12 @@ import { createBatchExecutor, type WriteBatch } from './writeBatch.js';
 export interface Committer {
   /** Whether `done` is called before `commit` returns. */
   readonly sync: boolean;
-  /** Writes the batch in one transaction; `done(error)` once it has committed or rolled back. */
-  commit(batch: WriteBatch, done: (error?: unknown) => void): void;
+  /**
+   * Writes the batch in one transaction; `done(error)` once it has committed or rolled back. A
+   * committer that fences (PostgreSQL with run leases) may leave out every row of runs whose lease
+   * this process lost and commit the rest: `done(undefined, fenced)` names those runs.
+   */
+  commit(batch: WriteBatch, done: (error?: unknown, fenced?: ReadonlySet<string>) => void): void;
   /** Blocks this thread until the commit in flight (if any) has called `done`. */
   settleSync(): void;
   /** Releases the committer (the writer thread closes its connection); nothing may be in flight. */

@@ -1,5 +1,5 @@
 import type { RunEvent } from '@toolrun/dispatcher';
-import type { PersistentSink } from './persistentSink.ts';
+import type { PersistentSink, PersistentSinkOptions } from './persistentSink.ts';
 import type { ApprovalsRepository } from './repositories/approvals.ts';
 import type { AuditRecord, AuditSummary, NewAudit } from './repositories/audits.ts';
 import type { FeedOptions } from './repositories/events.ts';
@@ -51,7 +51,7 @@ export interface ToolrunDatabase {
   /** Events appended by crash recovery at open (empty after a clean shutdown). */
   readonly recovered: RunEvent[];
   /** The dispatcher's event sink (group commit); see {@link PersistentSink}. */
-  createPersistentSink(opts?: { onCommitted?: (events: readonly RunEvent[]) => void }): PersistentSink;
+  createPersistentSink(opts?: PersistentSinkOptions): PersistentSink;
   /** The run's events after `afterSeq`, in seq order: the replay path, exact. */
   eventsAfter(runId: string, afterSeq: number, limit?: number): Promise<RunEvent[]>;
   /** A user's events (everyone's when `userId` is null) after an event id, in global commit order. */
@@ -78,6 +78,29 @@ export interface ToolrunDatabase {
   healthy(): Promise<boolean>;
   /** The backend's settings, for diagnostics and tests. */
   settings(): Promise<DatabaseSettings>;
+  /**
+   * Per-run leases for several processes on one database: present on PostgreSQL opened with
+   * `runLeaseMs` only (see README "Cluster support").
+   */
+  readonly runLeases?: RunLeases;
   /** Commits what the sinks hold, then closes (the file, or the pool). Idempotent. */
   close(): Promise<void>;
+}
+
+/**
+ * Per-run leases (PostgreSQL with `runLeaseMs`): each run this process starts is held for `ttlMs`
+ * on PostgreSQL's clock and renewed every `ttlMs / 3`; a commit refuses the events of runs whose
+ * lease this process no longer holds (fencing, reported by the sink's `onFenced`).
+ */
+export interface RunLeases {
+  readonly ttlMs: number;
+  /**
+   * Closes runs whose lease expired or whose owner's advisory lock is gone (process died), as crash
+   * recovery does (`tool_completed` `cancelled` per open call, `agent_completed` `interrupted`), at
+   * most one process at a time across the cluster (a transaction-level advisory try-lock: a busy
+   * reaper returns empty; rows a commit holds are skipped until the next call). Returns the appended
+   * events (the caller publishes them) and the parked-on-approval runs it adopted (owner = this
+   * process, lease renewed), as recovery does.
+   */
+  reapExpired(): Promise<{ events: RunEvent[]; adopted: string[] }>;
 }

@@ -43,8 +43,11 @@ export interface BatchDraft {
    * Call once: the draft lets go of the rows (only `committed` is left to call).
    */
   build(): WriteBatch;
-  /** Call after the batch's transaction has committed (not after a rollback: call `reset()` then). Call once. */
-  committed(): void;
+  /**
+   * Call after the batch's transaction has committed (not after a rollback: call `reset()` then). Call once.
+   * `fenced`: runs whose rows the transaction left out (their lease was lost); they are forgotten.
+   */
+  committed(fenced?: ReadonlySet<string>): void;
 }
 
 /**
@@ -260,8 +263,12 @@ function createDraft(cache: RunStateCache): BatchDraft {
       }
       return batch;
     },
-    committed() {
+    committed(fenced) {
       for (const [runId, state] of after) {
+        if (fenced?.has(runId) === true) {
+          cache.delete(runId);
+          continue;
+        }
         if (state.closedNow !== undefined) for (const callId of state.closedNow) state.closed.add(callId);
         const { userId, threadId, status, lastSeq, toolCalls, open, closed } = state;
         cache.set(runId, { userId, threadId, status, lastSeq, toolCalls, open, closed });

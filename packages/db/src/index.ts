@@ -1,12 +1,12 @@
 export type { OpenDatabaseOptions, SqliteDatabase } from './client.ts';
 export { openDatabase } from './client.ts';
-export type { DatabaseSettings, RunDetail, ToolrunDatabase } from './database.ts';
+export type { DatabaseSettings, RunDetail, RunLeases, ToolrunDatabase } from './database.ts';
 export type { DbErrorCode } from './errors.ts';
 export { DB_ERROR_CODES, DbError, isDbError } from './errors.ts';
 export { TOOLRUN_APPLICATION_ID } from './migrate.ts';
 export type { OpenStorageOptions } from './openStorage.ts';
 export { isPostgresUrl, openStorage } from './openStorage.ts';
-export type { PersistentSink, SinkStats } from './persistentSink.ts';
+export type { PersistentSink, PersistentSinkOptions, SinkStats } from './persistentSink.ts';
 export type { OpenPostgresOptions, PostgresDatabase } from './postgres/openPostgres.ts';
 export { openPostgresDatabase } from './postgres/openPostgres.ts';
 export { INTERRUPTED } from './recovery.ts';

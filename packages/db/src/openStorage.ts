@@ -17,6 +17,11 @@ export interface OpenStorageOptions {
   poolSize?: number;
   /** Agents that can resume a run parked on approval: crash recovery keeps such runs running. */
   resumableAgents?: Iterable<string>;
+  /**
+   * PostgreSQL only (SQLite ignores it): per-run leases of this many milliseconds, for several
+   * processes on one database (see `openPostgresDatabase`). Absent: off.
+   */
+  runLeaseMs?: number;
 }
 
 /** Whether `location` names a PostgreSQL database rather than a SQLite file. */
@@ -41,6 +46,7 @@ export async function openStorage(opts: OpenStorageOptions): Promise<ToolrunData
       url: opts.location,
       ...now,
       ...(opts.poolSize === undefined ? {} : { poolSize: opts.poolSize }),
+      ...(opts.runLeaseMs === undefined ? {} : { runLeaseMs: opts.runLeaseMs }),
     });
   }
   return openDatabase({ path: opts.location, ...now, ...(opts.writer === undefined ? {} : { writer: opts.writer }) });

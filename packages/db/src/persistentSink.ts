@@ -2,6 +2,7 @@ import type { EventSink, RunEvent } from '@toolrun/dispatcher';
 import type { Committer } from './committer.ts';
 import { DbError, toDbError } from './errors.ts';
 import type { BatchDraft, EventWriter } from './eventWriter.ts';
+import { createFencedRuns, fencedError, runsOf } from './fencedRuns.ts';
 
 /** Counters of a {@link PersistentSink}; `transactions < writes` is group commit at work. */
 export interface SinkStats {
@@ -50,8 +51,22 @@ export interface CommitPipelineOptions {
   prepare?: (runIds: readonly string[]) => Promise<void>;
 }
 
+/** Options of a {@link PersistentSink}. */
+export interface PersistentSinkOptions {
+  /** The committed events, once per transaction, in commit order, before the writes resolve. */
+  onCommitted?: (events: readonly RunEvent[]) => void;
+  /**
+   * Runs whose writes this process may no longer commit because it lost their lease (PostgreSQL
+   * with `runLeaseMs`: the lease expired, or another process closed or took the run): their events
+   * were dropped from the transaction (never stored, never passed to `onCommitted`) and the writes
+   * rejected (`RUN_FINISHED`). Called once per transaction that refused some, with those runs.
+   */
+  onFenced?: (runIds: readonly string[]) => void;
+}
+
 interface SinkState {
   onCommitted: ((events: readonly RunEvent[]) => void) | undefined;
+  onFenced: ((runIds: readonly string[]) => void) | undefined;
   stats: SinkStats;
 }
 
@@ -71,6 +86,8 @@ interface Batch {
   writes: PendingWrite[];
   accepted: PendingWrite[];
   refused: { write: PendingWrite; error: DbError }[];
+  /** Runs refused because their lease is lost, per sink (reported through `onFenced`). */
+  fenced: Map<SinkState, Set<string>>;
   draft: BatchDraft | undefined;
   /** Whether its committer called `done` before `commit` returned. */
   sync: boolean;
@@ -82,7 +99,9 @@ interface Batch {
  * a time by the committer (inline, or on the writer thread). Made by `openDatabase`.
  */
 export interface CommitPipeline {
-  createSink(onCommitted?: (events: readonly RunEvent[]) => void): PersistentSink;
+  createSink(opts?: PersistentSinkOptions): PersistentSink;
+  /** Lets writes of these runs through again (this process adopted them after their lease was lost). */
+  unfence(runIds: readonly string[]): void;
   /** Commits what is queued (waiting synchronously for the writer thread), then releases the committer. */
   close(): void;
   /** Commits what is queued, waiting for an asynchronous committer, then releases it. */
@@ -103,6 +122,12 @@ export function createCommitPipeline(opts: CommitPipelineOptions): CommitPipelin
   let enqueued = 0;
   let settled = 0;
   let flushWaiters: { target: number; resolve: () => void }[] = [];
+  const fencedRuns = createFencedRuns();
+  const noteFenced = (batch: Batch, sink: SinkState, runIds: Iterable<string>): void => {
+    const set = batch.fenced.get(sink) ?? new Set<string>();
+    batch.fenced.set(sink, set);
+    for (const runId of runIds) set.add(runId);
+  };
 
   const takeWrites = (): PendingWrite[] => {
     let size = 0;
@@ -126,7 +151,7 @@ export function createCommitPipeline(opts: CommitPipelineOptions): CommitPipelin
       return;
     }
     // Held as in flight while the states load, so no other batch starts and the order is kept.
-    const loading: Batch = { writes, accepted: writes, refused: [], draft: undefined, sync: false };
+    const loading: Batch = { writes, accepted: writes, refused: [], fenced: new Map(), draft: undefined, sync: false };
     inFlight = loading;
     const runIds = new Set<string>();
     for (const write of writes)
@@ -143,8 +168,14 @@ export function createCommitPipeline(opts: CommitPipelineOptions): CommitPipelin
   /** Checks the writes against the runs' state and hands the accepted ones to the committer. */
   const check = (writes: PendingWrite[]): void => {
     const draft = writer.begin();
-    const batch: Batch = { writes, accepted: [], refused: [], draft, sync: committer.sync };
+    const batch: Batch = { writes, accepted: [], refused: [], fenced: new Map(), draft, sync: committer.sync };
     for (const write of batch.writes) {
+      const lost = fencedRuns.lost(write.events);
+      if (lost.length > 0) {
+        batch.refused.push({ write, error: fencedError(lost) });
+        noteFenced(batch, write.sink, lost);
+        continue;
+      }
       try {
         draft.add(write.events);
         batch.accepted.push(write);
@@ -163,10 +194,10 @@ export function createCommitPipeline(opts: CommitPipelineOptions): CommitPipelin
     // the thread would let the next batch grow bigger still, without bound.
     const target = !committer.sync && overflow !== undefined && draft.bytes > maxAsyncBatchBytes ? overflow : committer;
     batch.sync = target.sync;
-    target.commit(draft.build(), (error) => finish(batch, error));
+    target.commit(draft.build(), (error, fenced) => finish(batch, error, fenced));
   };
 
-  const finish = (batch: Batch, error?: unknown): void => {
+  const finish = (batch: Batch, error?: unknown, fenced?: ReadonlySet<string>): void => {
     inFlight = undefined;
     finishing = true;
     try {
@@ -178,21 +209,42 @@ export function createCommitPipeline(opts: CommitPipelineOptions): CommitPipelin
           write.sink.stats.rejected += 1;
           write.reject(failure);
         }
-      } else {
+      } else if (fenced === undefined || fenced.size === 0) {
         if (batch.accepted.length > 0) batch.draft?.committed();
         handOn(batch.accepted);
         for (const write of batch.accepted) write.resolve();
+      } else {
+        // The transaction left out the fenced runs' rows: hand on and resolve only what it stored.
+        batch.draft?.committed(fenced);
+        fencedRuns.add(fenced);
+        const stored: PendingWrite[] = [];
+        for (const write of batch.accepted) {
+          const lost = runsOf(write.events).filter((runId) => fenced.has(runId));
+          if (lost.length === 0) {
+            stored.push(write);
+            continue;
+          }
+          noteFenced(batch, write.sink, lost);
+          batch.refused.push({ write, error: fencedError(lost) });
+          // A write spanning several runs: its other runs' events are committed, so they are handed on.
+          const kept = write.events.filter((event) => !fenced.has(event.runId));
+          if (kept.length > 0) stored.push({ ...write, events: kept, resolve: () => {}, reject: () => {} });
+        }
+        handOn(stored);
+        for (const write of stored) write.resolve();
       }
       for (const { write, error: refusal } of batch.refused) {
         write.sink.stats.rejected += 1;
         write.reject(refusal);
       }
+      for (const [sink, runIds] of batch.fenced) report(sink, runIds);
     } finally {
       finishing = false;
       settled += batch.writes.length;
       batch.writes = [];
       batch.accepted = [];
       batch.refused = [];
+      batch.fenced = new Map();
       batch.draft = undefined;
     }
     if (flushWaiters.length > 0) {
@@ -233,6 +285,17 @@ export function createCommitPipeline(opts: CommitPipelineOptions): CommitPipelin
     }
   };
 
+  const report = (sink: SinkState, runIds: ReadonlySet<string>): void => {
+    if (sink.onFenced === undefined) return;
+    try {
+      sink.onFenced([...runIds]);
+    } catch (thrown) {
+      process.emitWarning(`onFenced threw: ${thrown instanceof Error ? thrown.message : String(thrown)}`, {
+        code: 'TOOLRUN_DB_ON_FENCED',
+      });
+    }
+  };
+
   const schedule = (): void => {
     immediate ??= setImmediate(() => {
       immediate = undefined;
@@ -269,8 +332,12 @@ export function createCommitPipeline(opts: CommitPipelineOptions): CommitPipelin
   };
 
   return {
-    createSink(onCommitted) {
-      const sink: SinkState = { onCommitted, stats: { writes: 0, rejected: 0, events: 0, transactions: 0 } };
+    createSink(sinkOpts = {}) {
+      const sink: SinkState = {
+        onCommitted: sinkOpts.onCommitted,
+        onFenced: sinkOpts.onFenced,
+        stats: { writes: 0, rejected: 0, events: 0, transactions: 0 },
+      };
       return {
         write(events) {
           if (closed) return Promise.reject(new DbError('CLOSED', 'the persistent sink is closed'));
@@ -284,6 +351,9 @@ export function createCommitPipeline(opts: CommitPipelineOptions): CommitPipelin
         flush,
         stats: () => ({ ...sink.stats }),
       };
+    },
+    unfence(runIds) {
+      fencedRuns.remove(runIds);
     },
     close() {
       if (closed) return;

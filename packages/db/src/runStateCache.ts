@@ -20,6 +20,8 @@ export interface RunStateCache {
   get(runId: string): RunState | undefined;
   /** Stores the state after a write; finished runs are dropped (their rows answer later lookups). */
   set(runId: string, state: RunState): void;
+  /** Forgets one run (its state is no longer this process's to know: fenced, or adopted). */
+  delete(runId: string): void;
   clear(): void;
 }
 
@@ -67,6 +69,9 @@ export function createRunStateCache(load: (runId: string) => RunState | undefine
         const oldest = states.keys().next();
         if (oldest.done !== true) states.delete(oldest.value);
       }
+    },
+    delete(runId) {
+      states.delete(runId);
     },
     clear() {
       states.clear();

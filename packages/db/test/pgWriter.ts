@@ -5,16 +5,18 @@
  * completes, then the process closes the database and exits. `hold`: every run stops with a tool
  * call open, the process prints `held` and waits to be killed (bounded: it exits after 60 s).
  *
- * Usage: node --import tsx test/pgWriter.ts <url> <prefix> <runs> <finish|hold>
+ * `[runLeaseMs]`: open with per-run leases of that length.
+ *
+ * Usage: node --import tsx test/pgWriter.ts <url> <prefix> <runs> <finish|hold> [runLeaseMs]
  */
 import { openStorage } from '../src/openStorage.ts';
 import { RunBuilder } from './fixtures.ts';
 
-const [url, prefix, count, mode] = process.argv.slice(2);
+const [url, prefix, count, mode, leaseMs] = process.argv.slice(2);
 if (url === undefined || prefix === undefined || count === undefined || (mode !== 'finish' && mode !== 'hold')) {
-  throw new Error('usage: pgWriter.ts <url> <prefix> <runs> <finish|hold>');
+  throw new Error('usage: pgWriter.ts <url> <prefix> <runs> <finish|hold> [runLeaseMs]');
 }
-const db = await openStorage({ location: url });
+const db = await openStorage({ location: url, ...(leaseMs === undefined ? {} : { runLeaseMs: Number(leaseMs) }) });
 const sink = db.createPersistentSink();
 let next = 0;
 

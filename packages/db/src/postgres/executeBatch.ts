@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { SqlValue, WriteBatch } from '../writeBatch.js';
 import { WIDTHS } from '../writeBatch.js';
+import { PG_NOW_MS } from './pgClock.ts';
 
 /**
  * The statements of one group commit on PostgreSQL, each row kind in one statement over `unnest`ed
@@ -9,8 +10,9 @@ import { WIDTHS } from '../writeBatch.js';
  * only for the last two statements and the commit.
  */
 const SQL = {
-  runs: `INSERT INTO runs (id, user_id, thread_id, agent, input, status, started_at, last_seq, tool_calls, owner)
-    SELECT id, user_id, thread_id, agent, input, 'running', started_at, last_seq, tool_calls, $9
+  // $10: the lease in ms (null without run leases), measured from PostgreSQL's clock.
+  runs: `INSERT INTO runs (id, user_id, thread_id, agent, input, status, started_at, last_seq, tool_calls, owner, lease_expires_at)
+    SELECT id, user_id, thread_id, agent, input, 'running', started_at, last_seq, tool_calls, $9, ${PG_NOW_MS} + $10::bigint
     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::int[], $8::int[])
       AS t(id, user_id, thread_id, agent, input, started_at, last_seq, tool_calls)`,
   callStarts: `INSERT INTO tool_calls (run_id, call_id, tool, input, status, started_at, start_seq)
@@ -50,9 +52,15 @@ function columns(flat: readonly SqlValue[], width: number): SqlValue[][] {
  * on any failure, or when an update finds fewer open rows than it expects: another process wrote
  * these runs, so this process's cached state was stale (the unique `(run_id, seq)` catches the rest).
  */
-export async function executeBatch(client: pg.ClientBase, batch: WriteBatch, owner: number): Promise<void> {
+export async function executeBatch(
+  client: pg.ClientBase,
+  batch: WriteBatch,
+  writer: { owner: number; leaseMs?: number | undefined },
+): Promise<void> {
   const rows = (kind: keyof WriteBatch) => batch[kind].length / WIDTHS[kind];
-  if (rows('runs') > 0) await client.query(SQL.runs, [...columns(batch.runs, WIDTHS.runs), owner]);
+  if (rows('runs') > 0) {
+    await client.query(SQL.runs, [...columns(batch.runs, WIDTHS.runs), writer.owner, writer.leaseMs ?? null]);
+  }
   if (rows('callStarts') > 0) await client.query(SQL.callStarts, columns(batch.callStarts, WIDTHS.callStarts));
   for (const kind of ['callEnds', 'runUpdates', 'runFinishes'] as const) {
     const expected = rows(kind);

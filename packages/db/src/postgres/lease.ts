@@ -6,52 +6,118 @@ import { LOCK_NAMESPACE } from './migratePostgres.ts';
 export interface Lease {
   /** The lock's second key, stored as `runs.owner` in every run this process starts. */
   readonly owner: number;
-  /** The lease's connection (migrations and recovery run on it too). */
+  /** The lease's current connection (migrations and recovery run on it at open). */
   readonly client: pg.Client;
-  /** Whether the connection (and so the lock) is still held. */
+  /** Whether the lock is held right now (false while the connection is down and being re-established). */
   alive(): boolean;
   release(): Promise<void>;
+}
+
+/** Options of {@link acquireLease}. */
+export interface LeaseOptions {
+  /** First wait before reconnecting after the lease connection dropped (default 100 ms), doubled per failure. */
+  reconnectMinMs?: number;
+  /** Longest wait between reconnection attempts (default 5 s). */
+  reconnectMaxMs?: number;
 }
 
 /**
  * Takes a lease under a fresh random key. When this process dies, its connection closes and
  * PostgreSQL releases the lock at once, which is how another process's crash recovery knows that
- * the runs this one owns are orphans (see `recoverPostgres`): no clock, no heartbeat.
+ * the runs this one owns are orphans (see `closeOrphanedRuns`): no clock, no heartbeat.
+ *
+ * When the connection drops while the process lives (PostgreSQL restarted, a network cut), the lease
+ * reconnects with exponential backoff and re-takes the same key, so the process keeps its runs'
+ * owner. Meanwhile `alive()` is false (and `/healthz` with it), and another process may have closed
+ * or taken those runs: with run leases on, fencing refuses this process's later writes to them.
  */
-export async function acquireLease(connectionString: string): Promise<Lease> {
-  const client = new pg.Client({ connectionString, application_name: 'toolrun-lease' });
-  let alive = true;
-  // A dropped lease connection must not crash the process; `alive()` reports it (and /healthz with it).
-  client.on('error', () => {
-    alive = false;
-  });
-  client.on('end', () => {
-    alive = false;
-  });
-  await client.connect();
+export async function acquireLease(connectionString: string, opts: LeaseOptions = {}): Promise<Lease> {
+  const minMs = opts.reconnectMinMs ?? 100;
+  const maxMs = opts.reconnectMaxMs ?? 5_000;
+  const connect = async (): Promise<pg.Client> => {
+    const client = new pg.Client({ connectionString, application_name: 'toolrun-lease' });
+    // A dropped lease connection must not crash the process: `lost` below handles it.
+    client.on('error', () => {});
+    await client.connect();
+    return client;
+  };
+  const tryLock = async (client: pg.Client, key: number): Promise<boolean> => {
+    const taken = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [
+      LOCK_NAMESPACE,
+      key,
+    ]);
+    return taken.rows[0]?.ok === true;
+  };
+
+  let client = await connect();
+  let owner = 0;
   try {
-    for (let attempt = 0; attempt < 100; attempt += 1) {
-      const owner = randomInt(1, 2_147_483_647);
-      const taken = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [
-        LOCK_NAMESPACE,
-        owner,
-      ]);
-      if (taken.rows[0]?.ok === true) {
-        return {
-          owner,
-          client,
-          alive: () => alive,
-          async release() {
-            if (!alive) return;
-            alive = false;
-            await client.end().catch(() => {});
-          },
-        };
-      }
+    for (let attempt = 0; attempt < 100 && owner === 0; attempt += 1) {
+      const key = randomInt(1, 2_147_483_647);
+      if (await tryLock(client, key)) owner = key;
     }
-    throw new Error('no free lease key after 100 attempts');
+    if (owner === 0) throw new Error('no free lease key after 100 attempts');
   } catch (error) {
     await client.end().catch(() => {});
     throw error;
   }
+
+  let alive = true;
+  let released = false;
+  let timer: NodeJS.Timeout | undefined;
+  let delay = minMs;
+  const watch = (watched: pg.Client): void => {
+    const lost = (): void => {
+      if (watched !== client || released) return;
+      alive = false;
+      schedule();
+    };
+    watched.on('error', lost);
+    watched.on('end', lost);
+  };
+  const schedule = (): void => {
+    if (released || timer !== undefined) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      void reconnect();
+    }, delay);
+    timer.unref();
+    delay = Math.min(delay * 2, maxMs);
+  };
+  const reconnect = async (): Promise<void> => {
+    let next: pg.Client | undefined;
+    try {
+      next = await connect();
+      // False while PostgreSQL still holds the old session's lock (it has not noticed the cut yet).
+      if (!(await tryLock(next, owner))) throw new Error(`lease key ${owner} is still held`);
+    } catch {
+      await next?.end().catch(() => {});
+      schedule();
+      return;
+    }
+    if (released) {
+      await next.end().catch(() => {});
+      return;
+    }
+    client = next;
+    watch(next);
+    alive = true;
+    delay = minMs;
+  };
+  watch(client);
+
+  return {
+    owner,
+    get client() {
+      return client;
+    },
+    alive: () => alive,
+    async release() {
+      if (released) return;
+      released = true;
+      alive = false;
+      if (timer !== undefined) clearTimeout(timer);
+      await client.end().catch(() => {});
+    },
+  };
 }

@@ -6,7 +6,9 @@ import { DbError, toDbError } from '../errors.ts';
 import { createEventWriter } from '../eventWriter.ts';
 import { type CommitPipeline, createCommitPipeline } from '../persistentSink.ts';
 import { createRunStateCache } from '../runStateCache.ts';
+import { closeOrphanedRuns } from './closeOrphanedRuns.ts';
 import { createPgCommitter } from './createPgCommitter.ts';
+import { checkRunLeaseMs, createRunLeases, type PgRunLeases } from './createRunLeases.ts';
 import { acquireLease } from './lease.ts';
 import { knownPgMigrations, migratePostgres } from './migratePostgres.ts';
 import { createPgApprovals } from './pgApprovals.ts';
@@ -15,7 +17,6 @@ import { createPgRunStates } from './pgRunStates.ts';
 import { createPgIdempotencyKeys, createPgQueuedRuns } from './pgStarts.ts';
 import { createPgAudits, createPgScratchpad, prunePg } from './pgStores.ts';
 import { createPgToolSwitches } from './pgToolSwitches.ts';
-import { recoverPostgres } from './recoverPostgres.ts';
 import * as schema from './schema.ts';
 
 /** Options of {@link openPostgresDatabase}. */
@@ -31,6 +32,15 @@ export interface OpenPostgresOptions {
    * running, adopted by this process (`parkedRuns()`), as on SQLite.
    */
   resumableAgents?: Iterable<string>;
+  /**
+   * Per-run leases (cluster mode): each run this process starts is held for this many milliseconds on
+   * PostgreSQL's clock, renewed every third of it; commits refuse the events of runs whose lease is
+   * lost (the sink's `onFenced`), and `runLeases.reapExpired()` closes expired runs. Absent: off, as
+   * in single mode (a run is held for as long as its process's lease lock).
+   */
+  runLeaseMs?: number;
+  /** Test hook: `false` never renews the run leases (a paused process, as the others see it). Default true. */
+  renewRunLeases?: boolean;
 }
 
 /** The PostgreSQL {@link ToolrunDatabase}. */
@@ -52,6 +62,8 @@ export interface PostgresDatabase extends ToolrunDatabase {
 export async function openPostgresDatabase(opts: OpenPostgresOptions): Promise<PostgresDatabase> {
   const now = opts.now ?? Date.now;
   const poolSize = opts.poolSize ?? 10;
+  const leaseMs = opts.runLeaseMs === undefined ? undefined : checkRunLeaseMs(opts.runLeaseMs);
+  const resumableAgents = new Set(opts.resumableAgents ?? []);
   let lease: Awaited<ReturnType<typeof acquireLease>>;
   try {
     lease = await acquireLease(opts.url);
@@ -68,15 +80,14 @@ export async function openPostgresDatabase(opts: OpenPostgresOptions): Promise<P
   let schemaVersion: number;
   try {
     schemaVersion = await migratePostgres(lease.client);
-    recovered = await recoverPostgres({
+    ({ events: recovered } = await closeOrphanedRuns({
       client: lease.client,
-      writer,
-      cache,
-      states,
+      sweep: 'recovery',
       owner: lease.owner,
+      leaseMs,
       now,
-      resumableAgents: new Set(opts.resumableAgents ?? []),
-    });
+      resumableAgents,
+    }));
   } catch (error) {
     await pool.end().catch(() => {});
     await lease.release();
@@ -91,6 +102,22 @@ export async function openPostgresDatabase(opts: OpenPostgresOptions): Promise<P
   const keys = createPgIdempotencyKeys(db);
   const queued = createPgQueuedRuns(db);
   let pipeline: CommitPipeline | undefined;
+  const runLeases: PgRunLeases | undefined =
+    leaseMs === undefined
+      ? undefined
+      : createRunLeases({
+          pool,
+          owner: lease.owner,
+          ttlMs: leaseMs,
+          renew: opts.renewRunLeases ?? true,
+          now,
+          resumableAgents,
+          onAdopted(runIds) {
+            // Adopted runs are this process's again: whatever it knew of them is stale.
+            for (const runId of runIds) cache.delete(runId);
+            pipeline?.unfence(runIds);
+          },
+        });
   let closed = false;
   let closing: Promise<void> | undefined;
   const ensureOpen = (): void => {
@@ -118,10 +145,10 @@ export async function openPostgresDatabase(opts: OpenPostgresOptions): Promise<P
       ensureOpen();
       pipeline ??= createCommitPipeline({
         writer,
-        committer: createPgCommitter(pool, lease.owner),
+        committer: createPgCommitter(pool, { owner: lease.owner, leaseMs }),
         prepare: (runIds) => states.load(pool, cache, runIds),
       });
-      return pipeline.createSink(sinkOpts.onCommitted);
+      return pipeline.createSink(sinkOpts);
     },
     eventsAfter: guarded(reads.eventsAfter),
     feedAfter: guarded(reads.feedAfter),
@@ -165,12 +192,16 @@ export async function openPostgresDatabase(opts: OpenPostgresOptions): Promise<P
       delete: guarded(queued.delete),
       all: guarded(queued.all),
     },
+    ...(runLeases === undefined
+      ? {}
+      : { runLeases: { ttlMs: runLeases.ttlMs, reapExpired: () => read(() => runLeases.reapExpired()) } }),
     prune: (pruneOpts) => read(() => prunePg(db, { ...pruneOpts, now, ensureOpen })),
     async healthy() {
       if (closed || !lease.alive()) return false;
       try {
         const result = await pool.query<{ one: number }>('SELECT 1 AS one');
-        return result.rows[0]?.one === 1;
+        // Asked again after the round trip: a cut lease connection may only be noticed meanwhile.
+        return result.rows[0]?.one === 1 && lease.alive();
       } catch {
         return false;
       }
@@ -188,6 +219,7 @@ export async function openPostgresDatabase(opts: OpenPostgresOptions): Promise<P
       closing ??= (async () => {
         await pipeline?.closeAsync();
         closed = true;
+        runLeases?.stop();
         await pool.end().catch(() => {});
         await lease.release();
       })();

@@ -1,15 +1,13 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { RunEvent } from '@toolrun/dispatcher';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contractProblems, RunBuilder } from '../../test/fixtures.ts';
+import { spawnPgWriter as writer } from '../../test/spawnPgWriter.ts';
 import { startPostgres, type TestPostgres } from '../../test/support/startPostgres.ts';
 import type { ToolrunDatabase } from '../database.ts';
 import { openStorage } from '../openStorage.ts';
 import { knownPgMigrations } from './migratePostgres.ts';
 
-const packageDir = fileURLToPath(new URL('../..', import.meta.url));
 let server: TestPostgres;
 const opened: ToolrunDatabase[] = [];
 beforeAll(async () => {
@@ -47,28 +45,6 @@ async function shape(url: string): Promise<string> {
     ? await query(url, 'SELECT id, hash, created_at FROM drizzle.__drizzle_migrations ORDER BY id')
     : [];
   return JSON.stringify({ columns, migrations });
-}
-
-/** Runs test/pgWriter.ts; resolves when it exits (`finish`) or has printed `held` (`hold`, then returns the child). */
-function writer(url: string, prefix: string, runs: number, mode: 'finish' | 'hold') {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/pgWriter.ts', url, prefix, String(runs), mode], {
-    cwd: packageDir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
-    child.on('exit', (code, signal) => resolve(signal ?? code)),
-  );
-  const ready = new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('held')) resolve();
-    });
-    void exited.then((code) => (code === 0 ? resolve() : reject(new Error(`writer exited ${code}: ${stderr}`))));
-  });
-  return { child, ready, exited };
 }
 
 describe('PostgreSQL: several processes on one database', () => {

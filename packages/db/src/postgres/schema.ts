@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import {
   bigint,
   bigserial,
@@ -43,9 +44,16 @@ export const runs = pgTable(
     lastSeq: integer('last_seq').notNull(),
     /** The advisory-lock key the writing process holds while it lives; see `postgres/lease.ts`. */
     owner: integer('owner').notNull(),
+    /**
+     * With run leases on (`runLeaseMs`): until when (epoch ms on PostgreSQL's clock) `owner` holds
+     * the run; renewed by the owner, past it the run is fenced and reaped. Null without leases.
+     */
+    leaseExpiresAt: ms('lease_expires_at'),
   },
   (t) => [
     index('runs_started_idx').on(t.startedAt, t.id),
+    // Renewal (by owner) and the reaper (by expiry) look only at running runs.
+    index('runs_running_owner_idx').on(t.owner, t.leaseExpiresAt).where(sql`status = 'running'`),
     index('runs_user_started_idx').on(t.userId, t.startedAt, t.id),
     index('runs_user_status_started_idx').on(t.userId, t.status, t.startedAt, t.id),
     index('runs_status_started_idx').on(t.status, t.startedAt, t.id),

@@ -12,6 +12,11 @@ export interface TestPostgres {
   readonly port: number;
   /** Creates an empty database and returns its URL (`name` defaults to a fresh unique one). */
   createDatabase(name?: string): Promise<string>;
+  /**
+   * Restarts the server on the same port and folder (fast shutdown: every session is cut, as a real
+   * restart does), running `whileDown` while it is stopped. Resolves once it accepts connections again.
+   */
+  restart(whileDown?: () => Promise<void>): Promise<void>;
   /** Stops the server (immediate mode) and removes its folder. Idempotent. */
   stop(): void;
 }
@@ -69,6 +74,14 @@ export async function startPostgres(): Promise<TestPostgres> {
     return {
       url,
       port,
+      async restart(whileDown) {
+        run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+        try {
+          await whileDown?.();
+        } finally {
+          run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
+        }
+      },
       async createDatabase(name) {
         databases += 1;
         const db = name ?? `t_${process.pid}_${databases}_${Math.random().toString(36).slice(2, 8)}`;
