@@ -173,6 +173,7 @@ describe('readEnv', () => {
       role: 'all',
       redisUrl: redis,
       workerConcurrency: 64,
+      runLeaseMs: 15_000,
     });
     expect(readEnv({ TOOLRUN_DATABASE_URL: pg, TOOLRUN_REDIS_URL: redis, TOOLRUN_ROLE: 'worker' }).cluster?.role).toBe(
       'worker',

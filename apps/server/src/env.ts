@@ -142,6 +142,7 @@ const schema = z
         .optional(),
     ),
     TOOLRUN_WORKER_CONCURRENCY: integer(64, 1, 10_000),
+    TOOLRUN_RUN_LEASE_MS: integer(15_000, 1_000, 600_000),
   })
   .superRefine((env, ctx) => {
     const exposure = devAuthExposureProblem({
@@ -257,7 +258,9 @@ export interface ServerEnv {
    * Cluster mode (`TOOLRUN_DATABASE_URL` is PostgreSQL and `TOOLRUN_REDIS_URL` is set): this process's
    * role and the Redis it shares; absent in single mode.
    */
-  cluster: { role: 'all' | 'api' | 'worker'; redisUrl: string; workerConcurrency: number } | undefined;
+  cluster:
+    | { role: 'all' | 'api' | 'worker'; redisUrl: string; workerConcurrency: number; runLeaseMs: number }
+    | undefined;
 }
 
 /** Thrown by {@link readEnv} with every problem listed, one per line. */
@@ -379,7 +382,12 @@ export function readEnv(source: NodeJS.ProcessEnv): ServerEnv {
     cluster:
       e.TOOLRUN_REDIS_URL === undefined
         ? undefined
-        : { role: e.TOOLRUN_ROLE, redisUrl: e.TOOLRUN_REDIS_URL, workerConcurrency: e.TOOLRUN_WORKER_CONCURRENCY },
+        : {
+            role: e.TOOLRUN_ROLE,
+            redisUrl: e.TOOLRUN_REDIS_URL,
+            workerConcurrency: e.TOOLRUN_WORKER_CONCURRENCY,
+            runLeaseMs: e.TOOLRUN_RUN_LEASE_MS,
+          },
   };
 }
 

@@ -94,7 +94,7 @@ export interface StartServerOptions extends PassedThrough {
    * clients and executes no runs; `worker` executes runs and serves `/healthz` and `/metrics` only; `all`
    * both. See `@toolrun/cluster`. Single mode when absent.
    */
-  cluster?: { role: ClusterRole; redisUrl: string; workerConcurrency?: number } | undefined;
+  cluster?: { role: ClusterRole; redisUrl: string; workerConcurrency?: number; runLeaseMs?: number } | undefined;
 }
 
 /** A running server. */
@@ -153,6 +153,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
         role: opts.cluster.role,
         logger: logger.child({ part: 'cluster' }),
         ...(opts.cluster.workerConcurrency === undefined ? {} : { workerConcurrency: opts.cluster.workerConcurrency }),
+        ...(opts.cluster.runLeaseMs === undefined ? {} : { runLeaseMs: opts.cluster.runLeaseMs }),
       });
     }
     services = await createToolrunServices({

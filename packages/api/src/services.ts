@@ -200,6 +200,7 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
           location: opts.database,
           resumableAgents,
           ...(opts.databaseWriter === undefined ? {} : { writer: opts.databaseWriter }),
+          ...(opts.cluster?.runLeaseMs === undefined ? {} : { runLeaseMs: opts.cluster.runLeaseMs }),
         })
       : opts.database;
   if (db.recovered.length > 0) {
@@ -227,7 +228,9 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
   const hub = watch === undefined ? localHub : watchedHub(localHub, (userId) => watch(userId));
   const runTracer = opts.runTracer;
   const toHub = cluster?.publishToHub ?? true;
+  const onFenced = cluster?.onFenced;
   const sink = db.createPersistentSink({
+    ...(onFenced === undefined ? {} : { onFenced: (runIds: readonly string[]) => onFenced(runIds) }),
     onCommitted:
       runTracer === undefined && cluster?.onCommitted === undefined
         ? (events) => hub.publish(events)

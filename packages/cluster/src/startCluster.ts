@@ -11,6 +11,7 @@ import { broadcastCancel, listenForCancels } from './runs/cancelBroadcast.ts';
 import { clusterStarter } from './runs/createClusterStarter.ts';
 import type { RunJobData } from './runs/RunJob.ts';
 import { createRunRegistry } from './runs/runRegistry.ts';
+import { startReaper } from './runs/startReaper.ts';
 import { startRunWorker } from './runs/startRunWorker.ts';
 import { sweepQueuedRuns } from './runs/sweepQueuedRuns.ts';
 
@@ -29,6 +30,11 @@ export interface ClusterOptions {
   readonly sweepIntervalMs?: number;
   /** Prefix of every Redis key; default `toolrun`. */
   readonly prefix?: string;
+  /**
+   * Per-run lease on PostgreSQL, default 15 s: a worker that dies or stalls this long loses its runs to
+   * the reaper (closed `interrupted`), and its late writes are refused. Workers reap every third of it.
+   */
+  readonly runLeaseMs?: number;
 }
 
 /** One process's part of the cluster. */
@@ -83,6 +89,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   let stopListening: (() => void) | undefined;
   const subscriber = executes ? connectRedis({ url: opts.redisUrl, name: 'toolrun-cancels', logger }) : undefined;
   let sweepTimer: ReturnType<typeof setInterval> | undefined;
+  let stopReaper: (() => void) | undefined;
+  let fenced: ((runIds: readonly string[]) => void) | undefined;
+  const runLeaseMs = opts.runLeaseMs ?? 15_000;
   const early = new Map<string, { reason: string; at: number }>();
   // Subscriptions opened before attach (none in practice) are watched from attach on.
   let watch: ((userId: string | null) => () => void) | undefined;
@@ -93,6 +102,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     publishToHub: false,
     watchSubscriptions: (userId) => watch?.(userId) ?? (() => {}),
     feedFromDatabase: true,
+    runLeaseMs,
+    onFenced: (runIds) => fenced?.(runIds),
     async cancelRun(runId, reason) {
       await broadcastCancel(command, keys, { runId, reason });
       return registry.has(runId);
@@ -102,6 +113,13 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   return {
     ports,
     async attach(services) {
+      // Runs closed by crash recovery when this process opened the database: their followers see the end.
+      if (services.db.recovered.length > 0) publisher.publish(services.db.recovered);
+      fenced = (runIds) => {
+        // Another process closed these runs (this one stalled past its lease): stop them here, write nothing more.
+        logger.warn({ runs: runIds }, 'lost the lease of runs: cancelling them here, their late events are refused');
+        for (const runId of runIds) services.factory.cancelRun(runId, 'this worker lost the run’s lease');
+      };
       if (serves) {
         const reader = connectRedis({ url: opts.redisUrl, name: 'toolrun-tailer', logger });
         tailer = createStreamTailer({
@@ -140,15 +158,22 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
           );
         sweepTimer = setInterval(sweep, opts.sweepIntervalMs ?? 2_000);
         sweepTimer.unref();
+        stopReaper = startReaper({
+          services,
+          intervalMs: Math.max(200, Math.floor(runLeaseMs / 3)),
+          publish: (events) => publisher.publish(events),
+        });
       }
     },
     async stopTakingRuns() {
       clearInterval(sweepTimer);
+      stopReaper?.();
       // Resolves once the runs it took have finished (their processors returned): not awaited here.
       void worker?.close().catch(() => {});
     },
     async close() {
       clearInterval(sweepTimer);
+      stopReaper?.();
       await worker?.close().catch(() => {});
       stopListening?.();
       await tailer?.close();

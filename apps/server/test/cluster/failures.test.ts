@@ -2,13 +2,15 @@ import type { RunEvent } from '@toolrun/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client, Collector } from '../helpers.ts';
 import { collect, createClient, login, orderingProblems, within } from '../helpers.ts';
+import type { ChildServer } from '../reliability/support/childServer.ts';
 import { startTestCluster, type TestCluster } from './support.ts';
 
 let cluster: TestCluster;
 const closers: (() => void)[] = [];
 
 beforeAll(async () => {
-  cluster = await startTestCluster({ apis: 2, workers: 2 });
+  // A short lease, so that a dead or paused worker's runs are closed within seconds.
+  cluster = await startTestCluster({ apis: 2, workers: 2, env: { TOOLRUN_RUN_LEASE_MS: '4000' } });
 }, 120_000);
 
 afterAll(async () => {
@@ -33,6 +35,29 @@ function problemsOf(events: readonly RunEvent[], status: string): string[] {
     problems.push(`ends with ${last?.type} ${last?.type === 'agent_completed' ? last.status : ''}, not ${status}`);
   }
   return problems;
+}
+
+/** The worker process executing runs right now (its `toolrun_active_runs` gauge), waiting for one. */
+async function busyWorker(): Promise<ChildServer> {
+  return within(
+    (async () => {
+      for (;;) {
+        for (const worker of cluster.workers) {
+          const text = await (await fetch(`${worker.url}/metrics`)).text();
+          const active = /^toolrun_active_runs (\d+)/m.exec(text)?.[1];
+          if (Number(active) > 0) return worker;
+        }
+        await sleep(100);
+      }
+    })(),
+    30_000,
+    'a worker to run the run',
+  );
+}
+
+async function activeRuns(worker: ChildServer): Promise<number> {
+  const text = await (await fetch(`${worker.url}/metrics`)).text();
+  return Number(/^toolrun_active_runs (\d+)/m.exec(text)?.[1] ?? Number.NaN);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -96,5 +121,49 @@ describe('cluster under failures', () => {
     }
     // The cluster goes on with a replacement API process.
     cluster.apis[0] = await cluster.spawn('api');
+  });
+
+  it('a worker SIGKILLed mid-run: another worker’s reaper closes the run interrupted, and its follower gets every committed event once', async () => {
+    const [a] = cluster.apis;
+    if (a === undefined) throw new Error('an API process expected');
+    const client = await clientAt(a.url, 'walt');
+    const { runId } = await client.runs.start.mutate({ agent: 'slow', input: { steps: 100, delayMs: 100 } });
+    const follower = collect((cb) => client.runs.events.subscribe({ runId }, cb));
+    await within(follower.waitForEvents(4, 30_000), 30_000, 'the run to be under way');
+    const victim = await busyWorker();
+    expect((await victim.stop('SIGKILL')).signal).toBe('SIGKILL');
+    const events = (await within(follower.done, 60_000, 'the run to be closed')).flatMap((m) => m.events);
+    expect(problemsOf(events, 'interrupted')).toEqual([]);
+    // Exactly what is stored: every committed event delivered, once.
+    expect((await client.runs.get.query({ runId })).events).toEqual(events);
+    cluster.workers.splice(cluster.workers.indexOf(victim), 1, await cluster.spawn('worker'));
+  });
+
+  it('a worker paused (SIGSTOP) past its lease, then resumed: its run is closed interrupted and its late writes are refused', async () => {
+    const [a] = cluster.apis;
+    if (a === undefined) throw new Error('an API process expected');
+    const client = await clientAt(a.url, 'paula');
+    const { runId } = await client.runs.start.mutate({ agent: 'slow', input: { steps: 100, delayMs: 100 } });
+    const follower = collect((cb) => client.runs.events.subscribe({ runId }, cb));
+    await within(follower.waitForEvents(4, 30_000), 30_000, 'the run to be under way');
+    const paused = await busyWorker();
+    paused.process.kill('SIGSTOP');
+    let events: RunEvent[];
+    try {
+      events = (await within(follower.done, 60_000, 'the run to be closed')).flatMap((m) => m.events);
+    } finally {
+      paused.process.kill('SIGCONT');
+    }
+    expect(problemsOf(events, 'interrupted')).toEqual([]);
+    // The resumed worker finds its commits refused, stops the run and lets go of it.
+    await within(
+      (async () => {
+        while ((await activeRuns(paused)) !== 0) await sleep(100);
+      })(),
+      30_000,
+      'the resumed worker to stop the fenced run',
+    );
+    // Nothing it wrote after waking up was stored: the history is what the follower saw, ending interrupted.
+    expect((await client.runs.get.query({ runId })).events).toEqual(events);
   });
 });

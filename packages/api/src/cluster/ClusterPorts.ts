@@ -27,6 +27,13 @@ export interface ClusterPorts {
    * resume point is a position in that order.
    */
   feedFromDatabase?: boolean;
+  /**
+   * Per-run leases on PostgreSQL (`@toolrun/db`'s `runLeaseMs`): the runs this process writes are held
+   * for this long, renewed while it lives, so a reaper elsewhere can close them if it dies.
+   */
+  runLeaseMs?: number;
+  /** Runs whose lease this process lost: their events were refused (fenced); stop executing them. */
+  onFenced?(runIds: readonly string[]): void;
   /** Cancels a run wherever it executes; false when no process runs it. Default: this process's factory. */
   cancelRun?(runId: string, reason: string): Promise<boolean>;
 }
