@@ -5,6 +5,7 @@ import { Queue, type Worker } from 'bullmq';
 import type { ClusterLogger } from './ClusterLogger.ts';
 import { createStreamTailer, type StreamTailer } from './events/createStreamTailer.ts';
 import { createEventPublisher } from './events/publishEvents.ts';
+import { createUserSlots } from './limits/createUserSlots.ts';
 import { connectRedis, whenReady } from './redis/connectRedis.ts';
 import { clusterKeys } from './redis/keys.ts';
 import { broadcastCancel, listenForCancels } from './runs/cancelBroadcast.ts';
@@ -83,6 +84,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   queue.on('error', (error) => logger.warn({ err: error }, 'run queue: redis error'));
   const publisher = createEventPublisher({ redis: publishing, keys, logger });
   const registry = createRunRegistry({ redis: command, keys, workerId: processId });
+  const runLeaseMs = opts.runLeaseMs ?? 15_000;
+  // A slot outlives its worker by at most one lease: none leaks.
+  const slots = createUserSlots({ redis: command, keys, ttlMs: runLeaseMs });
 
   let tailer: StreamTailer | undefined;
   let worker: Worker<RunJobData> | undefined;
@@ -91,13 +95,12 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   let sweepTimer: ReturnType<typeof setInterval> | undefined;
   let stopReaper: (() => void) | undefined;
   let fenced: ((runIds: readonly string[]) => void) | undefined;
-  const runLeaseMs = opts.runLeaseMs ?? 15_000;
   const early = new Map<string, { reason: string; at: number }>();
   // Subscriptions opened before attach (none in practice) are watched from attach on.
   let watch: ((userId: string | null) => () => void) | undefined;
 
   const ports: ClusterPorts = {
-    ...(serves ? { createStarter: clusterStarter(queue) } : {}),
+    ...(serves ? { createStarter: clusterStarter(queue, slots) } : {}),
     onCommitted: (events) => publisher.publish(events),
     publishToHub: false,
     watchSubscriptions: (userId) => watch?.(userId) ?? (() => {}),
@@ -149,6 +152,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
           connection: command,
           keys,
           registry,
+          slots,
           ...(opts.workerConcurrency === undefined ? {} : { concurrency: opts.workerConcurrency }),
           cancelledEarly: (runId) => early.get(runId)?.reason,
         });
@@ -178,6 +182,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       stopListening?.();
       await tailer?.close();
       await registry.close();
+      slots.close();
       await queue.close().catch(() => {});
       subscriber?.disconnect();
       publishing.disconnect();

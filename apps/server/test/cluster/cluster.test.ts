@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '../helpers.ts';
-import { collect, createClient, login, orderingProblems, within } from '../helpers.ts';
+import { codeOf, collect, createClient, login, orderingProblems, within } from '../helpers.ts';
 import { startTestCluster, type TestCluster } from './support.ts';
 
 let cluster: TestCluster;
 const closers: (() => void)[] = [];
 
 beforeAll(async () => {
-  cluster = await startTestCluster({ apis: 2, workers: 2 });
+  // Two concurrent runs per user, across the whole cluster.
+  cluster = await startTestCluster({ apis: 2, workers: 2, env: { TOOLRUN_MAX_CONCURRENT_RUNS_PER_USER: '2' } });
 }, 120_000);
 
 afterAll(async () => {
@@ -122,5 +123,56 @@ describe('cluster: two API processes and two workers on one PostgreSQL and one R
       expect(res.status, path).toBe(404);
       await res.text();
     }
+  });
+
+  it('the per-user concurrent-run limit holds across both workers: never more than 2 of one user’s runs at once', async () => {
+    const a = await clientOf(0, 'lena');
+    const b = await clientOf(1, 'lena');
+    const started = await Promise.all(
+      [0, 1, 2, 3, 4, 5].map((n) =>
+        (n % 2 === 0 ? a : b).runs.start.mutate({ agent: 'slow', input: { steps: 3, delayMs: 150 } }),
+      ),
+    );
+    const runs = await Promise.all(
+      started.map(async ({ runId }) =>
+        (await within(collect((cb) => a.runs.events.subscribe({ runId }, cb)).done, 60_000, runId)).flatMap(
+          (m) => m.events,
+        ),
+      ),
+    );
+    const spans = runs.map((events) => {
+      expect(orderingProblems(events)).toEqual([]);
+      expect(events.at(-1)).toMatchObject({ type: 'agent_completed', status: 'completed' });
+      return { from: Date.parse(events[0]?.at ?? ''), to: Date.parse(events.at(-1)?.at ?? '') };
+    });
+    // The most runs of the user under way at any start.
+    const overlap = Math.max(...spans.map((s) => spans.filter((o) => o.from <= s.from && s.from < o.to).length));
+    expect(overlap).toBeLessThanOrEqual(2);
+    // Some waited for a slot.
+    expect(runs.some((events) => events[0]?.type === 'agent_started' && (events[0].queuedMs ?? 0) > 0)).toBe(true);
+  });
+
+  it('a run waiting behind the user’s limit is cancelled from the other API process before any worker starts it', async () => {
+    const a = await clientOf(0, 'quinn');
+    const b = await clientOf(1, 'quinn');
+    const long = await Promise.all(
+      [0, 1].map(() => a.runs.start.mutate({ agent: 'slow', input: { steps: 100, delayMs: 100 } })),
+    );
+    const followers = long.map(({ runId }) => collect((cb) => a.runs.events.subscribe({ runId }, cb)));
+    for (const follower of followers) await within(follower.waitForEvents(3, 30_000), 30_000, 'the long runs');
+    const waiting = await a.runs.start.mutate({ agent: 'calculator', input: { question: 'What is 1+1?' } });
+    expect(waiting.queued?.position).toBe(1);
+    expect(
+      await codeOf(a.runs.start.mutate({ agent: 'calculator', input: { question: '2+2?' }, onBusy: 'reject' })),
+    ).toBe('TOO_MANY_REQUESTS');
+    expect(await b.runs.cancel.mutate({ runId: waiting.runId })).toEqual({ runId: waiting.runId, cancelled: true });
+    const events = (
+      await within(collect((cb) => b.runs.events.subscribe({ runId: waiting.runId }, cb)).done, 30_000, 'cancelled')
+    ).flatMap((m) => m.events);
+    // Never executed: its whole life is a start and a cancelled end.
+    expect(events.map((e) => e.type)).toEqual(['agent_started', 'agent_completed']);
+    expect(events.at(-1)).toMatchObject({ status: 'cancelled' });
+    for (const { runId } of long) await b.runs.cancel.mutate({ runId });
+    for (const follower of followers) await within(follower.done, 30_000, 'the long runs to end');
   });
 });

@@ -2,7 +2,9 @@ import type { RunStarter, RunStarterOptions, StartResult } from '@toolrun/api';
 import { queuedRunEvents, startOnce } from '@toolrun/api';
 import type { QueuedRunRecord } from '@toolrun/db';
 import type { UserExecutionContext } from '@toolrun/dispatcher';
+import { TRPCError } from '@trpc/server';
 import type { Queue } from 'bullmq';
+import type { UserSlots } from '../limits/createUserSlots.ts';
 import { RUN_JOB_OPTIONS, type RunJobData } from './RunJob.ts';
 
 /** How long `runs.start` waits for Redis to take a job before it answers anyway (the sweep enqueues it later). */
@@ -15,7 +17,10 @@ const ENQUEUE_TIMEOUT_MS = 2_000;
  * id is the run id, then answers. A worker takes the job and runs it (`startRunWorker`). Should Redis
  * refuse or lose the job, the row stays and `sweepQueuedRuns` enqueues it again (the job id dedups).
  */
-export function clusterStarter(queue: Queue<RunJobData>): (deps: RunStarterOptions) => Promise<RunStarter> {
+export function clusterStarter(
+  queue: Queue<RunJobData>,
+  slots: UserSlots,
+): (deps: RunStarterOptions) => Promise<RunStarter> {
   return async (deps) => {
     const { factory, db, sink, logger, config } = deps;
     const now = deps.now ?? Date.now;
@@ -78,9 +83,19 @@ export function clusterStarter(queue: Queue<RunJobData>): (deps: RunStarterOptio
         // Refusals that do not depend on load, here, before anything is written.
         factory.checkStart({ context, agent: request.agent, input });
         const { runId, threadId } = context;
+        const limit = factory.limits.maxConcurrentRunsPerUser;
         const admit = async (): Promise<StartResult> => {
+          const busy = (await slots.inUse(context.userId)) >= limit;
+          if (busy && request.onBusy === 'reject') {
+            throw new TRPCError({
+              code: 'TOO_MANY_REQUESTS',
+              message: `user ${context.userId} is at the concurrent-run limit (${limit}) and onBusy is 'reject'`,
+            });
+          }
           await enqueue(context, request.agent, input);
-          return { runId, threadId };
+          if (!busy) return { runId, threadId };
+          const position = (await waiting(context.userId)).findIndex((row) => row.runId === runId) + 1;
+          return { runId, threadId, queued: { position: Math.max(1, position) } };
         };
         const key = request.idempotencyKey;
         if (key === undefined) return admit();

@@ -6,6 +6,7 @@ import { createUserExecutionContext, isDispatchError } from '@toolrun/dispatcher
 import type { Job } from 'bullmq';
 import { DelayedError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { UserSlots } from '../limits/createUserSlots.ts';
 import type { ClusterKeys } from '../redis/keys.ts';
 import type { RunJobData } from './RunJob.ts';
 import type { createRunRegistry } from './runRegistry.ts';
@@ -17,6 +18,8 @@ export interface RunWorkerOptions {
   readonly connection: Redis;
   readonly keys: ClusterKeys;
   readonly registry: ReturnType<typeof createRunRegistry>;
+  /** The cluster-wide per-user limit on concurrent runs. */
+  readonly slots: UserSlots;
   /** Runs this worker executes at once; default 64. */
   readonly concurrency?: number;
   /** Whether a cancel for this run arrived before the run started here. */
@@ -32,12 +35,12 @@ const WAIT_ON: ReadonlySet<string> = new Set(['CONCURRENT_RUN_LIMIT', 'RATE_LIMI
  * The worker side of the run queue: takes run jobs (`maxStalledCount: 0`, one attempt: a job whose
  * worker died is never offered again, its run is closed `interrupted` by the reaper) and executes each
  * with this process's dispatcher factory under the run id the API promised, committing to PostgreSQL as
- * in single mode, then deletes the run's `queued_runs` row. A run refused for now (the user's
- * limits) is delayed without counting as an attempt; one refused for good ends `failed` without
+ * in single mode, then deletes the run's `queued_runs` row. A run whose user is at the concurrent-run
+ * limit across the cluster (`slots`), or refused for now by this process's own limits, is delayed without counting as an attempt; one refused for good ends `failed` without
  * starting, as a queued run does in single mode.
  */
 export function startRunWorker(opts: RunWorkerOptions): Worker<RunJobData> {
-  const { services, keys, registry } = opts;
+  const { services, keys, registry, slots } = opts;
   const { factory, db, sink, logger } = services;
   const retryDelayMs = opts.retryDelayMs ?? 250;
 
@@ -68,6 +71,12 @@ export function startRunWorker(opts: RunWorkerOptions): Worker<RunJobData> {
       await endUnstarted(record, { status: 'cancelled', code: 'CANCELLED', message: early });
       return;
     }
+    // The user's limit holds across the cluster: at it, the run waits (delayed, not an attempt).
+    const limit = factory.limits.maxConcurrentRunsPerUser;
+    if (token !== undefined && !(await slots.acquire(record.userId, record.runId, limit))) {
+      await job.moveToDelayed(Date.now() + retryDelayMs, token);
+      throw new DelayedError();
+    }
     const context = createUserExecutionContext({
       userId: record.userId,
       threadId: record.threadId,
@@ -84,6 +93,7 @@ export function startRunWorker(opts: RunWorkerOptions): Worker<RunJobData> {
         queuedMs: Math.max(0, Date.now() - record.enqueuedAt),
       });
     } catch (error) {
+      await slots.release(record.userId, record.runId);
       if (isDispatchError(error) && WAIT_ON.has(error.code) && token !== undefined) {
         await job.moveToDelayed(Date.now() + retryDelayMs, token);
         throw new DelayedError();
@@ -108,6 +118,7 @@ export function startRunWorker(opts: RunWorkerOptions): Worker<RunJobData> {
       log.info({ status: done.status, durationMs: done.durationMs, toolCalls: done.toolCalls }, 'run finished');
     } finally {
       await registry.remove(record.runId);
+      await slots.release(record.userId, record.runId);
     }
     // The row goes once the run's events are durable.
     await sink.flush();
