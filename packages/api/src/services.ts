@@ -258,13 +258,17 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
     history: { prune: (o) => db.prune(o) },
     runControl: {
       activeRuns: () =>
+        opts.cluster?.activeRuns?.() ??
         (factoryRef?.activeRuns() ?? []).map((r) => ({
           runId: r.runId,
           userId: r.userId,
           agent: r.agent,
           startedAt: r.startedAt,
         })),
-      cancelRun: (runId, reason) => factoryRef?.cancelRun(runId, reason) ?? false,
+      cancelRun: (runId, reason) =>
+        opts.cluster?.cancelRun?.(runId, reason ?? 'cancelled by an admin') ??
+        factoryRef?.cancelRun(runId, reason) ??
+        false,
     },
   });
   const toolSwitches = await createToolSwitchboard(db.toolSwitches);

@@ -107,6 +107,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     feedFromDatabase: true,
     runLeaseMs,
     onFenced: (runIds) => fenced?.(runIds),
+    activeRuns: async () =>
+      (await registry.all()).map(({ runId, userId, agent, startedAt }) => ({ runId, userId, agent, startedAt })),
     async cancelRun(runId, reason) {
       await broadcastCancel(command, keys, { runId, reason });
       return registry.has(runId);

@@ -175,4 +175,27 @@ describe('cluster: two API processes and two workers on one PostgreSQL and one R
     for (const { runId } of long) await b.runs.cancel.mutate({ runId });
     for (const follower of followers) await within(follower.done, 30_000, 'the long runs to end');
   });
+
+  it('admin run control works across processes: an admin on API B lists and cancels a run a worker executes for API A', async () => {
+    const a = await clientOf(0, 'zed');
+    const token = await login(cluster.apis[1]?.url ?? '', 'root-admin', 'admin');
+    const { client: admin, close } = createClient(cluster.apis[1]?.url ?? '', { transport: 'sse', token });
+    closers.push(close);
+    const { runId } = await a.runs.start.mutate({ agent: 'slow', input: { steps: 100, delayMs: 100 } });
+    const followed = collect((cb) => a.runs.events.subscribe({ runId }, cb));
+    await within(followed.waitForEvents(3, 30_000), 30_000, 'the run to be under way');
+    const toolOutput = async (tool: string, input: Record<string, string>) => {
+      const started = await admin.tools.run.mutate({ tool, input });
+      const events = (
+        await within(collect((cb) => admin.runs.events.subscribe({ runId: started.runId }, cb)).done, 30_000, tool)
+      ).flatMap((m) => m.events);
+      const completed = events.find((e) => e.type === 'tool_completed');
+      return completed?.type === 'tool_completed' ? completed.output : undefined;
+    };
+    const listed = (await toolOutput('list_active_runs', { userId: 'zed' })) as { runs: { runId: string }[] };
+    expect(listed.runs.map((r) => r.runId)).toContain(runId);
+    expect(await toolOutput('cancel_run', { runId })).toEqual({ runId, cancelled: true });
+    const events = (await within(followed.done, 30_000, 'the cancelled run')).flatMap((m) => m.events);
+    expect(events.at(-1)).toMatchObject({ type: 'agent_completed', status: 'cancelled' });
+  });
 });

@@ -34,6 +34,8 @@ export interface ClusterPorts {
   runLeaseMs?: number;
   /** Runs whose lease this process lost: their events were refused (fenced); stop executing them. */
   onFenced?(runIds: readonly string[]): void;
+  /** The runs executing across the cluster, for the admin tools. Default: this process's factory's. */
+  activeRuns?(): Promise<{ runId: string; userId: string; agent: string; startedAt: string }[]>;
   /** Cancels a run wherever it executes; false when no process runs it. Default: this process's factory. */
   cancelRun?(runId: string, reason: string): Promise<boolean>;
 }
