@@ -136,6 +136,8 @@ export interface ToolrunServices {
   readonly runTracer: RunTracerPort | undefined;
   /** The admin kill switch per tool (durable, audited); the factory asks it on every call. */
   readonly toolSwitches: ToolSwitchboard;
+  /** Runs execute on other processes (cluster mode): the starter hands them to workers. */
+  readonly runsElsewhere: boolean;
   /** Aborted when the services close: open subscriptions end. */
   readonly signal: AbortSignal;
   /** The tool sources the services were given, for health and metrics. */
@@ -328,6 +330,7 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
     logger,
     toolSwitches,
     runTracer,
+    runsElsewhere: cluster?.createStarter !== undefined,
     config: {
       ...DEFAULT_SERVICES_CONFIG,
       ...(cluster?.feedFromDatabase === undefined ? {} : { feedFromDatabase: cluster.feedFromDatabase }),

@@ -26,6 +26,16 @@ async function clientOf(index: number, userId: string, transport: 'sse' | 'ws' =
   return client;
 }
 
+/** Runs the workers finished `completed`, from their `/metrics`. */
+async function workersCompletedRuns(): Promise<number> {
+  let total = 0;
+  for (const worker of cluster.workers) {
+    const text = await (await fetch(`${worker.url}/metrics`)).text();
+    total += Number(/^toolrun_runs_total\{status="completed"\} (\d+)/m.exec(text)?.[1] ?? 0);
+  }
+  return total;
+}
+
 describe('cluster: two API processes and two workers on one PostgreSQL and one Redis', () => {
   it('a run started on API A is executed by a worker and followed live on API B, every event once and in order', async () => {
     const a = await clientOf(0, 'carol');
@@ -197,5 +207,29 @@ describe('cluster: two API processes and two workers on one PostgreSQL and one R
     expect(await toolOutput('cancel_run', { runId })).toEqual({ runId, cancelled: true });
     const events = (await within(followed.done, 30_000, 'the cancelled run')).flatMap((m) => m.events);
     expect(events.at(-1)).toMatchObject({ type: 'agent_completed', status: 'cancelled' });
+  });
+
+  it('the isolation probe passes across processes: its runs execute on the workers and every event reaches its owner only', async () => {
+    const token = await login(cluster.apis[0]?.url ?? '', 'probe-admin', 'admin');
+    const { client: admin, close } = createClient(cluster.apis[0]?.url ?? '', { transport: 'sse', token });
+    closers.push(close);
+    const before = await workersCompletedRuns();
+    const audit = await within(
+      admin.audit.isolation.run.mutate({ users: 8, runsPerUser: 2, agent: 'parallel' }),
+      120_000,
+      'the probe',
+    );
+    const { report } = audit;
+    expect(report.errors).toEqual([]);
+    expect(report.crossUserDeliveries).toEqual([]);
+    expect(report.missingDeliveryCount).toBe(0);
+    expect(report.runs).toBe(16);
+    expect(report.runsByStatus.completed).toBe(16);
+    expect(report.deliveries).toBeGreaterThanOrEqual(report.events);
+    expect(report.passed).toBe(true);
+    // Executed by the workers (their finished-run counters), not by the API process.
+    expect((await workersCompletedRuns()) - before).toBeGreaterThanOrEqual(16);
+    const stored = await admin.runs.list.query({ scope: 'all', agent: 'parallel', limit: 100 });
+    expect(stored.items.filter((run) => run.userId.startsWith('probe-')).length).toBe(16);
   });
 });
