@@ -58,18 +58,17 @@ export async function startTestCluster(opts: {
     for (const dir of dirs) dir.remove();
   };
   try {
-    // The first process migrates; the others then start side by side.
-    const first = await spawn('api');
-    const rest = await Promise.all([
-      ...Array.from({ length: opts.apis - 1 }, () => spawn('api')),
+    // Side by side: the first to take the migration lock migrates, the others wait for it.
+    const started = await Promise.all([
+      ...Array.from({ length: opts.apis }, () => spawn('api')),
       ...Array.from({ length: opts.workers }, () => spawn('worker')),
     ]);
     return {
       postgres,
       redis,
       databaseUrl,
-      apis: [first, ...rest.slice(0, opts.apis - 1)],
-      workers: rest.slice(opts.apis - 1),
+      apis: started.slice(0, opts.apis),
+      workers: started.slice(opts.apis),
       spawn,
       stop,
     };
