@@ -36,7 +36,7 @@ async function workersCompletedRuns(): Promise<number> {
   return total;
 }
 
-describe('cluster: two API processes and two workers on one PostgreSQL and one Redis', () => {
+describe('cluster: two API processes and two workers on one PostgreSQL and one Redis', { timeout: 90_000 }, () => {
   it('a run started on API A is executed by a worker and followed live on API B, every event once and in order', async () => {
     const a = await clientOf(0, 'carol');
     const b = await clientOf(1, 'carol', 'ws');
