@@ -100,7 +100,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   let watch: ((userId: string | null) => () => void) | undefined;
 
   const ports: ClusterPorts = {
-    ...(serves ? { createStarter: clusterStarter(queue, slots) } : {}),
+    // Every role: a worker must never start queued runs itself (single mode's starter restores and
+    // launches them), only through the queue.
+    createStarter: clusterStarter(queue, slots),
     onCommitted: (events) => publisher.publish(events),
     publishToHub: false,
     watchSubscriptions: (userId) => watch?.(userId) ?? (() => {}),
