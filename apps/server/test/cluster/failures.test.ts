@@ -140,6 +140,32 @@ describe('cluster under failures', { timeout: 90_000 }, () => {
     expect((await client.runs.get.query({ runId })).events).toEqual(events);
   });
 
+  it('a worker stopped with SIGTERM takes no new run, finishes the one it runs within the grace period and exits 0', async () => {
+    const [a] = cluster.apis;
+    if (a === undefined) throw new Error('an API process expected');
+    const client = await clientAt(a.url, 'gus');
+    const { runId } = await client.runs.start.mutate({ agent: 'slow', input: { steps: 8, delayMs: 100 } });
+    const follower = collect((cb) => client.runs.events.subscribe({ runId }, cb));
+    await within(follower.waitForEvents(3, 30_000), 30_000, 'the run to be under way');
+    const leaving = await busyWorker();
+    const exit = leaving.stop('SIGTERM');
+    // A run started meanwhile goes to the other worker.
+    const next = await client.runs.start.mutate({ agent: 'calculator', input: { question: 'What is 2*21?' } });
+    const nextEvents = (
+      await within(
+        collect((cb) => client.runs.events.subscribe({ runId: next.runId }, cb)).done,
+        30_000,
+        'the next run',
+      )
+    ).flatMap((m) => m.events);
+    expect(problemsOf(nextEvents, 'completed')).toEqual([]);
+    const events = (await within(follower.done, 30_000, 'the draining run')).flatMap((m) => m.events);
+    // TOOLRUN_GRACE_MS is 2 s here: time enough for a run of about one second.
+    expect(problemsOf(events, 'completed')).toEqual([]);
+    expect(await within(exit, 30_000, 'the worker to exit')).toEqual({ code: 0, signal: null });
+    cluster.workers.splice(cluster.workers.indexOf(leaving), 1);
+  });
+
   // Last: it leaves the cluster with one API process.
   it('an API process SIGKILLed mid-run: its clients resume on the other from their last event id, nothing lost or doubled', async () => {
     const [a, b] = cluster.apis;

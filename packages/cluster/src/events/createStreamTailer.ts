@@ -82,6 +82,9 @@ export function createStreamTailer(opts: StreamTailerOptions): StreamTailer {
     // A restarted Redis lost its streams: read each anew from a little before now.
     for (const key of lastIds.keys()) lastIds.set(key, startId());
     opts.onGap();
+    // The processes that publish reconnect on their own schedule: what they could not publish in
+    // between is read from the database a few more times, until all of them must be back.
+    for (const afterMs of [1_000, 3_000, 10_000]) setTimeout(() => !closed && opts.onGap(), afterMs).unref();
   };
   reader.on('close', gone);
   reader.on('ready', back);
