@@ -205,6 +205,7 @@ export function openDatabase(opts: OpenDatabaseOptions): SqliteDatabase {
       current: () => (closed ? closedPromise() : toolSwitches.current()),
       record: (change) => (closed ? closedPromise() : toolSwitches.record(change)),
       history: (historyOpts) => (closed ? closedPromise() : toolSwitches.history(historyOpts)),
+      watch: (onChange) => toolSwitches.watch(onChange),
     },
     idempotencyKeys: {
       async claim(record, expiredBefore) {
@@ -230,6 +231,11 @@ export function openDatabase(opts: OpenDatabaseOptions): SqliteDatabase {
         return queued.delete(runId);
       },
       async all() {
+        ensureOpen();
+        return queued.all();
+      },
+      // One process per file: the whole queue is this process's.
+      async claim() {
         ensureOpen();
         return queued.all();
       },

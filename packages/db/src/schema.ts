@@ -210,6 +210,8 @@ export const queuedRuns = sqliteTable(
     enqueuedAt: integer('enqueued_at').notNull(),
     /** When the run gives up waiting and ends `cancelled`. */
     deadlineAt: integer('deadline_at').notNull(),
+    /** The process that restores the row at start (PostgreSQL: its lease key); 0 on SQLite, one process per file. */
+    owner: integer('owner').notNull().default(0),
   },
   (t) => [uniqueIndex('queued_runs_run_idx').on(t.runId), index('queued_runs_user_idx').on(t.userId, t.pos)],
 );

@@ -274,7 +274,8 @@ export async function createRunStarter(opts: RunStarterOptions): Promise<RunStar
   let lastPrune = Number.NEGATIVE_INFINITY;
 
   // Restore: what was queued before this start waits on, except runs that did start (their row outlived them).
-  for (const record of await db.queuedRuns.all()) {
+  // Only this process's rows and a dead process's (claim): another live process on the database starts its own.
+  for (const record of await db.queuedRuns.claim()) {
     if ((await db.getRunRecord(record.runId)) !== undefined) await db.queuedRuns.delete(record.runId);
     else queue.add(record);
   }

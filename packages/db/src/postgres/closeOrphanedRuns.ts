@@ -4,18 +4,13 @@ import { createEventWriter } from '../eventWriter.ts';
 import { interruptionEvents, parkedCalls, RECOVERY_CANCEL_REASON } from '../recovery.ts';
 import { createRunStateCache } from '../runStateCache.ts';
 import { executeBatch } from './executeBatch.ts';
+import { LIVE_OWNERS } from './lease.ts';
 import { LOCK_NAMESPACE } from './migratePostgres.ts';
 import { PG_NOW_MS } from './pgClock.ts';
 import { createPgRunStates } from './pgRunStates.ts';
 
 /** The second key of the reaper's transaction-level advisory lock (lease keys are positive, migrations 0). */
 const REAPER_LOCK = -1;
-
-/** The owners whose lease lock some session holds: live processes. */
-const LIVE_OWNERS = `SELECT l.objid::bigint FROM pg_locks l
-  WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
-    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-    AND l.classid = $1::bigint::oid`;
 
 /**
  * Which runs are orphans, and how to take them:
@@ -80,10 +75,11 @@ export async function closeOrphanedRuns(opts: {
               r.last_seq AS "lastSeq", r.tool_calls AS "toolCalls"
        FROM runs r
        WHERE r.status = 'running' AND ${orphaned}
-       ORDER BY r.started_at, r.id
+       ORDER BY r.id
        FOR UPDATE OF r${opts.sweep === 'reap' ? ' SKIP LOCKED' : ''}`,
-      [LOCK_NAMESPACE],
     );
+    // Locked in id order, as commits lock runs (no deadlock with a commit's fencing); closed in start order.
+    orphans.rows.sort((a, b) => Number(a.startedAt) - Number(b.startedAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     if (orphans.rows.length === 0) {
       await client.query('COMMIT');
       return { events: [], adopted: [] };

@@ -42,9 +42,14 @@ export function createRunLeases(opts: {
     if (renewing) return;
     renewing = true;
     try {
+      // Rows locked in id order, as a commit's fencing locks them: the two never deadlock.
       await pool.query(
         `UPDATE runs SET lease_expires_at = ${PG_NOW_MS} + $2::bigint
-         WHERE owner = $1 AND status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at > ${PG_NOW_MS})`,
+         WHERE id IN (
+           SELECT id FROM runs
+           WHERE owner = $1 AND status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at > ${PG_NOW_MS})
+           ORDER BY id FOR UPDATE)
+         AND status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at > ${PG_NOW_MS})`,
         [owner, ttlMs],
       );
     } catch {

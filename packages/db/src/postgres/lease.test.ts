@@ -1,24 +1,12 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RunBuilder } from '../../test/fixtures.ts';
-import { startPostgres, type TestPostgres } from '../../test/support/startPostgres.ts';
+import { useTestPostgres } from '../../test/support/useTestPostgres.ts';
+import { waitUntil } from '../../test/support/waitUntil.ts';
 import { openPostgresDatabase } from './openPostgres.ts';
 
 // A server of its own: this file restarts it.
-let server: TestPostgres;
-beforeAll(async () => {
-  server = await startPostgres();
-});
-afterAll(() => server.stop());
-
-/** Polls `check` until it holds; fails after `ms` (a deadline, not an assertion on time). */
-async function waitUntil(check: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const postgres = useTestPostgres();
 
 async function lockHolders(url: string, owner: number): Promise<number> {
   const client = new pg.Client({ connectionString: url });
@@ -36,7 +24,7 @@ async function lockHolders(url: string, owner: number): Promise<number> {
 
 describe('PostgreSQL lease connection', () => {
   it('re-takes the same lease after PostgreSQL restarts, unhealthy only while it is down, so no other process closes its runs', async () => {
-    const url = await server.createDatabase();
+    const url = await postgres.server.createDatabase();
     const db = await openPostgresDatabase({ url });
     try {
       const sink = db.createPersistentSink();
@@ -44,17 +32,35 @@ describe('PostgreSQL lease connection', () => {
       x.started();
       await sink.write(x.events);
       expect(await db.healthy()).toBe(true);
+      // Listeners of the lease connection: called after it reconnects (what was notified meanwhile is lost).
+      const changes: number[] = [];
+      let onChange = (): void => {};
+      db.toolSwitches.watch(() => {
+        changes.push(changes.length);
+        onChange();
+      });
+      const nextChange = () =>
+        new Promise<void>((resolve) => {
+          onChange = resolve;
+        });
+      const reread = nextChange();
 
-      await server.restart(async () => {
+      await postgres.server.restart(async () => {
         await waitUntil(async () => !(await db.healthy()));
       });
       await waitUntil(() => db.healthy());
       expect(await lockHolders(url, db.owner)).toBe(1);
+      await reread;
 
       // Another process starting now finds the run's owner alive: nothing to recover.
       const other = await openPostgresDatabase({ url });
       try {
         expect(other.recovered).toEqual([]);
+        // And the LISTEN is back in force: another process's change reaches this one.
+        const notified = nextChange();
+        await other.toolSwitches.record({ tool: 'search', enabled: false, reason: 'x', changedBy: 'root' });
+        await notified;
+        expect(changes.length).toBeGreaterThanOrEqual(2);
       } finally {
         await other.close();
       }

@@ -2,6 +2,15 @@ import { randomInt } from 'node:crypto';
 import pg from 'pg';
 import { LOCK_NAMESPACE } from './migratePostgres.ts';
 
+/**
+ * SQL: the lease keys some session on this database holds right now, i.e. the `owner`s whose process
+ * lives (`owner::bigint NOT IN (…)` finds a dead one's rows).
+ */
+export const LIVE_OWNERS = `SELECT l.objid::bigint FROM pg_locks l
+  WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+    AND l.classid = ${LOCK_NAMESPACE}::bigint::oid`;
+
 /** A process's lease: a session advisory lock held on a connection of its own for as long as it lives. */
 export interface Lease {
   /** The lock's second key, stored as `runs.owner` in every run this process starts. */
@@ -10,6 +19,14 @@ export interface Lease {
   readonly client: pg.Client;
   /** Whether the lock is held right now (false while the connection is down and being re-established). */
   alive(): boolean;
+  /**
+   * `LISTEN`s on `channel` on the lease connection (the process's one long-lived session) and calls
+   * `onNotify` per notification, and once after each reconnection (notifications sent while the
+   * connection was down are lost: the listener must re-read). `ready` resolves once the `LISTEN` is
+   * in force (or the connection is down, when the reconnection takes over): a read made after it
+   * misses no change, since any later one is notified. `close` unsubscribes.
+   */
+  listen(channel: string, onNotify: () => void): { ready: Promise<void>; close(): void };
   release(): Promise<void>;
 }
 
@@ -64,6 +81,24 @@ export async function acquireLease(connectionString: string, opts: LeaseOptions 
 
   let alive = true;
   let released = false;
+  const listeners = new Map<string, Set<() => void>>();
+  const call = (fns: Iterable<() => void>): void => {
+    for (const fn of [...fns]) {
+      try {
+        fn();
+      } catch (thrown) {
+        process.emitWarning(
+          `a notification listener threw: ${thrown instanceof Error ? thrown.message : String(thrown)}`,
+          {
+            code: 'TOOLRUN_DB_LISTENER',
+          },
+        );
+      }
+    }
+  };
+  const listenOn = (target: pg.Client, channel: string): Promise<unknown> =>
+    // A channel name is an identifier: quoted, as pg_notify's argument is taken verbatim.
+    target.query(`LISTEN "${channel.replaceAll('"', '""')}"`);
   let timer: NodeJS.Timeout | undefined;
   let delay = minMs;
   const watch = (watched: pg.Client): void => {
@@ -74,6 +109,10 @@ export async function acquireLease(connectionString: string, opts: LeaseOptions 
     };
     watched.on('error', lost);
     watched.on('end', lost);
+    watched.on('notification', (message) => {
+      const fns = listeners.get(message.channel);
+      if (fns !== undefined) call(fns);
+    });
   };
   const schedule = (): void => {
     if (released || timer !== undefined) return;
@@ -99,10 +138,19 @@ export async function acquireLease(connectionString: string, opts: LeaseOptions 
       await next.end().catch(() => {});
       return;
     }
+    try {
+      for (const channel of listeners.keys()) await listenOn(next, channel);
+    } catch {
+      await next.end().catch(() => {});
+      schedule();
+      return;
+    }
     client = next;
     watch(next);
     alive = true;
     delay = minMs;
+    // Whatever was notified while the connection was down is lost: every listener re-reads.
+    for (const fns of listeners.values()) call(fns);
   };
   watch(client);
 
@@ -112,6 +160,28 @@ export async function acquireLease(connectionString: string, opts: LeaseOptions 
       return client;
     },
     alive: () => alive,
+    listen(channel, onNotify) {
+      let fns = listeners.get(channel);
+      let ready: Promise<void> = Promise.resolve();
+      if (fns === undefined) {
+        fns = new Set();
+        listeners.set(channel, fns);
+        // Down right now (or failing): the reconnection LISTENs and then calls every listener.
+        if (alive)
+          ready = listenOn(client, channel).then(
+            () => {},
+            () => {},
+          );
+      }
+      fns.add(onNotify);
+      const registered = fns;
+      return {
+        ready,
+        close() {
+          registered.delete(onNotify);
+        },
+      };
+    },
     async release() {
       if (released) return;
       released = true;

@@ -98,9 +98,9 @@ export async function openPostgresDatabase(opts: OpenPostgresOptions): Promise<P
   const audits = createPgAudits(db, now);
   const scratchpad = createPgScratchpad(db, now);
   const approvals = createPgApprovals(db, lease.owner);
-  const toolSwitches = createPgToolSwitches(db, now);
+  const toolSwitches = createPgToolSwitches(db, now, (channel, onNotify) => lease.listen(channel, onNotify));
   const keys = createPgIdempotencyKeys(db);
-  const queued = createPgQueuedRuns(db);
+  const queued = createPgQueuedRuns(db, lease.owner);
   let pipeline: CommitPipeline | undefined;
   const runLeases: PgRunLeases | undefined =
     leaseMs === undefined
@@ -181,6 +181,7 @@ export async function openPostgresDatabase(opts: OpenPostgresOptions): Promise<P
       current: guarded(toolSwitches.current),
       record: guarded(toolSwitches.record),
       history: guarded(toolSwitches.history),
+      watch: (onChange) => toolSwitches.watch(onChange),
     },
     idempotencyKeys: {
       claim: guarded(keys.claim),
@@ -191,6 +192,7 @@ export async function openPostgresDatabase(opts: OpenPostgresOptions): Promise<P
       insert: guarded(queued.insert),
       delete: guarded(queued.delete),
       all: guarded(queued.all),
+      claim: guarded(queued.claim),
     },
     ...(runLeases === undefined
       ? {}

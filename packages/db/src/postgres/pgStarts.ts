@@ -1,6 +1,7 @@
 import { and, asc, eq, lt, sql } from 'drizzle-orm';
 import type { IdempotencyKeyStore } from '../repositories/idempotencyKeys.ts';
-import type { QueuedRunStore } from '../repositories/queuedRuns.ts';
+import { type QueuedRunStore, queuedRunColumns } from '../repositories/queuedRuns.ts';
+import { LIVE_OWNERS } from './lease.ts';
 import type { PgDb } from './pgReads.ts';
 import { idempotencyKeys, queuedRuns } from './schema.ts';
 
@@ -49,21 +50,15 @@ export function createPgIdempotencyKeys(db: PgDb): IdempotencyKeyStore {
   };
 }
 
-/** The PostgreSQL {@link QueuedRunStore}: rows in order of arrival (`pos`, a sequence). */
-export function createPgQueuedRuns(db: PgDb): QueuedRunStore {
-  const columns = {
-    runId: queuedRuns.runId,
-    userId: queuedRuns.userId,
-    threadId: queuedRuns.threadId,
-    roles: queuedRuns.roles,
-    agent: queuedRuns.agent,
-    input: queuedRuns.input,
-    enqueuedAt: queuedRuns.enqueuedAt,
-    deadlineAt: queuedRuns.deadlineAt,
-  };
+/**
+ * The PostgreSQL {@link QueuedRunStore}: rows in order of arrival (`pos`, a sequence), each owned by
+ * the process (lease key `owner`) that queued or claimed it.
+ */
+export function createPgQueuedRuns(db: PgDb, owner: number): QueuedRunStore {
+  const columns = queuedRunColumns(queuedRuns);
   return {
     async insert(record) {
-      await db.insert(queuedRuns).values({ ...record });
+      await db.insert(queuedRuns).values({ ...record, owner });
     },
     async delete(runId) {
       const deleted = await db
@@ -74,6 +69,19 @@ export function createPgQueuedRuns(db: PgDb): QueuedRunStore {
     },
     async all() {
       return db.select(columns).from(queuedRuns).orderBy(asc(queuedRuns.pos));
+    },
+    async claim() {
+      // One UPDATE: a row another claim took meanwhile is re-checked after its commit and found owned
+      // by a live process (the set of live owners is taken when this statement starts). Owner 0: a row
+      // from before owners existed, anyone's.
+      const rows = await db
+        .update(queuedRuns)
+        .set({ owner })
+        .where(
+          sql`${queuedRuns.owner} = ${owner} OR ${queuedRuns.owner} = 0 OR ${queuedRuns.owner}::bigint NOT IN (${sql.raw(LIVE_OWNERS)})`,
+        )
+        .returning({ ...columns, pos: queuedRuns.pos });
+      return rows.sort((a, b) => a.pos - b.pos).map(({ pos: _pos, ...record }) => record);
     },
   };
 }

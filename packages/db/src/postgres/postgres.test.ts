@@ -1,27 +1,17 @@
 import type { RunEvent } from '@toolrun/dispatcher';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { contractProblems, RunBuilder } from '../../test/fixtures.ts';
 import { spawnPgWriter as writer } from '../../test/spawnPgWriter.ts';
-import { startPostgres, type TestPostgres } from '../../test/support/startPostgres.ts';
+import { useTestPostgres } from '../../test/support/useTestPostgres.ts';
 import type { ToolrunDatabase } from '../database.ts';
 import { openStorage } from '../openStorage.ts';
 import { knownPgMigrations } from './migratePostgres.ts';
 
-let server: TestPostgres;
-const opened: ToolrunDatabase[] = [];
-beforeAll(async () => {
-  server = await startPostgres();
-});
-afterAll(async () => {
-  for (const db of opened) await db.close();
-  server.stop();
-});
+const postgres = useTestPostgres();
 
 async function open(url: string): Promise<ToolrunDatabase> {
-  const db = await openStorage({ location: url });
-  opened.push(db);
-  return db;
+  return postgres.track(await openStorage({ location: url }));
 }
 
 async function query(url: string, text: string): Promise<unknown[][]> {
@@ -49,7 +39,7 @@ async function shape(url: string): Promise<string> {
 
 describe('PostgreSQL: several processes on one database', () => {
   it('migrates once when many processes open a fresh database at the same moment', async () => {
-    const url = await server.createDatabase();
+    const url = await postgres.server.createDatabase();
     const dbs = await Promise.all(Array.from({ length: 6 }, () => open(url)));
     expect(new Set(dbs.map((db) => db.backend))).toEqual(new Set(['postgres']));
     const rows = await query(url, 'SELECT count(*) FROM drizzle.__drizzle_migrations');
@@ -58,7 +48,7 @@ describe('PostgreSQL: several processes on one database', () => {
   });
 
   it('refuses a database migrated by a newer Toolrun, leaving it untouched', async () => {
-    const url = await server.createDatabase();
+    const url = await postgres.server.createDatabase();
     await (await openStorage({ location: url })).close();
     await query(
       url,
@@ -70,7 +60,7 @@ describe('PostgreSQL: several processes on one database', () => {
   });
 
   it('refuses a database with tables of some other program, leaving it untouched', async () => {
-    const url = await server.createDatabase();
+    const url = await postgres.server.createDatabase();
     await query(url, 'CREATE TABLE invoices (id int PRIMARY KEY, total numeric)');
     const before = await shape(url);
     await expect(openStorage({ location: url })).rejects.toMatchObject({ code: 'NOT_TOOLRUN_DATABASE' });
@@ -78,7 +68,7 @@ describe('PostgreSQL: several processes on one database', () => {
   });
 
   it('two writer processes keep every run gapless, and a reader polling the feed meanwhile misses nothing', async () => {
-    const url = await server.createDatabase();
+    const url = await postgres.server.createDatabase();
     const reader = await open(url);
     const a = writer(url, 'a', 30, 'finish');
     const b = writer(url, 'b', 30, 'finish');
@@ -124,7 +114,7 @@ describe('PostgreSQL: several processes on one database', () => {
   }, 120_000);
 
   it("closes the runs of a process killed with SIGKILL at the next start, never a live process's runs", async () => {
-    const url = await server.createDatabase();
+    const url = await postgres.server.createDatabase();
     const live = await open(url);
     const sink = live.createPersistentSink();
     const mine = new RunBuilder({ runId: 'live-run', userId: 'user-9' });

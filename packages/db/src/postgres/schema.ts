@@ -216,6 +216,11 @@ export const queuedRuns = pgTable(
     input: text('input').notNull(),
     enqueuedAt: ms('enqueued_at').notNull(),
     deadlineAt: ms('deadline_at').notNull(),
+    /**
+     * The lease key of the process that queued (or last claimed) the row: only it, or a process that
+     * finds it dead, restores the row at start. 0: a row from before owners, anyone's to claim.
+     */
+    owner: integer('owner').notNull().default(0),
   },
   (t) => [uniqueIndex('queued_runs_run_idx').on(t.runId), index('queued_runs_user_idx').on(t.userId, t.pos)],
 );

@@ -16,13 +16,24 @@ export interface QueuedRunRecord {
   readonly deadlineAt: number;
 }
 
-/** The durable side of the per-user run queue; the order of arrival is kept by the store. */
+/**
+ * The durable side of the per-user run queue; the order of arrival is kept by the store. Each row
+ * belongs to the process that queued it (PostgreSQL: its lease key), so that several processes on one
+ * database never restore the same queued run.
+ */
 export interface QueuedRunStore {
+  /** Stores a queued run as this process's. */
   insert(record: QueuedRunRecord): Promise<void>;
   /** Whether a row was deleted. */
   delete(runId: string): Promise<boolean>;
-  /** Every queued run, in order of arrival. */
+  /** Every queued run, whoever owns it, in order of arrival. */
   all(): Promise<QueuedRunRecord[]>;
+  /**
+   * The queue to restore at start: takes the rows this process owns or whose owner is dead (its lease
+   * lock is not held), atomically, marking them this process's, and returns them in order of arrival.
+   * Two processes claiming at once never get the same row. SQLite (one process per file): every row.
+   */
+  claim(): Promise<QueuedRunRecord[]>;
 }
 
 /** The SQLite rows behind {@link QueuedRunStore}, synchronous. */
@@ -32,18 +43,17 @@ export interface SqliteQueuedRuns {
   all(): QueuedRunRecord[];
 }
 
-/** The SQLite {@link QueuedRunStore}. */
+/** The columns of a {@link QueuedRunRecord} in either dialect's `queued_runs` table, for a select. */
+export function queuedRunColumns<T extends { [K in keyof QueuedRunRecord]: unknown }>(
+  table: T,
+): { [K in keyof QueuedRunRecord]: T[K] } {
+  const { runId, userId, threadId, roles, agent, input, enqueuedAt, deadlineAt } = table;
+  return { runId, userId, threadId, roles, agent, input, enqueuedAt, deadlineAt };
+}
+
+/** The SQLite {@link QueuedRunStore}'s rows (the process owns every row of its file: owner 0). */
 export function createQueuedRunStore(db: DrizzleDb): SqliteQueuedRuns {
-  const columns = {
-    runId: queuedRuns.runId,
-    userId: queuedRuns.userId,
-    threadId: queuedRuns.threadId,
-    roles: queuedRuns.roles,
-    agent: queuedRuns.agent,
-    input: queuedRuns.input,
-    enqueuedAt: queuedRuns.enqueuedAt,
-    deadlineAt: queuedRuns.deadlineAt,
-  };
+  const columns = queuedRunColumns(queuedRuns);
   return {
     insert(record) {
       db.insert(queuedRuns)

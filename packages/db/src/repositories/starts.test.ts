@@ -66,16 +66,7 @@ describe.each(BACKENDS)('queued runs on $name', (backend) => {
   it('keeps runs in order of arrival across a reopen, and deletes them one by one', async () => {
     const location = await backend.fresh();
     const first = await backend.open(location);
-    const queued = (runId: string, userId: string) => ({
-      runId,
-      userId,
-      threadId: `t-${runId}`,
-      roles: '["user"]',
-      agent: 'echo',
-      input: '{"text":"hi"}',
-      enqueuedAt: 1,
-      deadlineAt: 2,
-    });
+    const queued = queuedRun;
     for (const [runId, userId] of [
       ['r1', 'alice'],
       ['r2', 'bob'],
@@ -90,4 +81,34 @@ describe.each(BACKENDS)('queued runs on $name', (backend) => {
     expect(await db.queuedRuns.delete('r2')).toBe(false);
     expect(await db.queuedRuns.all()).toEqual([queued('r1', 'alice'), queued('r3', 'alice')]);
   });
+
+  it('claims the whole queue at start when nobody else owns it (every row on SQLite; on PostgreSQL its own and dead owners’ rows)', async () => {
+    const location = await backend.fresh();
+    const first = await backend.open(location);
+    for (const runId of ['r1', 'r2', 'r3']) await first.queuedRuns.insert(queuedRun(runId, 'alice'));
+    // The process that queued them restores them (a restart of the same process keeps its rows).
+    expect((await first.queuedRuns.claim()).map((r) => r.runId)).toEqual(['r1', 'r2', 'r3']);
+    await first.close();
+    // Its successor (SQLite: the same file's next process; PostgreSQL: the first one's lease is gone) takes them all.
+    const next = await backend.open(location);
+    expect(await next.queuedRuns.claim()).toEqual([
+      queuedRun('r1', 'alice'),
+      queuedRun('r2', 'alice'),
+      queuedRun('r3', 'alice'),
+    ]);
+  });
 });
+
+/** A queued run's record. */
+function queuedRun(runId: string, userId: string) {
+  return {
+    runId,
+    userId,
+    threadId: `t-${runId}`,
+    roles: '["user"]',
+    agent: 'echo',
+    input: '{"text":"hi"}',
+    enqueuedAt: 1,
+    deadlineAt: 2,
+  };
+}

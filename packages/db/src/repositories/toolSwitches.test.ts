@@ -38,6 +38,46 @@ describe.each(BACKENDS)('tool switches on $name', (backend) => {
     expect(await db.toolSwitches.history()).toEqual([]);
   });
 
+  it('watch tells one process of a change recorded through another on the same database (a no-op on SQLite: one process per file)', async () => {
+    const a = await backend.open();
+    if (backend.name === 'sqlite') {
+      let calls = 0;
+      const stop = a.toolSwitches.watch(() => {
+        calls += 1;
+      });
+      await a.toolSwitches.record({ tool: 'search', enabled: false, reason: 'x', changedBy: 'root' });
+      stop();
+      expect(calls).toBe(0);
+      return;
+    }
+    const b = await backend.open(a.location);
+    const seen: string[] = [];
+    const notified = (label: string, count: number) =>
+      new Promise<() => void>((resolve) => {
+        let n = 0;
+        const stop = b.toolSwitches.watch(() => {
+          seen.push(label);
+          n += 1;
+          if (n === count) resolve(stop);
+        });
+      });
+    const first = notified('first', 1);
+    // A read after watch() misses nothing: the LISTEN is in force before it answers.
+    expect(await b.toolSwitches.current()).toEqual([]);
+    await a.toolSwitches.record({ tool: 'search', enabled: false, reason: 'index rebuild', changedBy: 'root' });
+    const stopFirst = await first;
+    expect(await b.toolSwitches.current()).toEqual([
+      expect.objectContaining({ tool: 'search', enabled: false, reason: 'index rebuild' }),
+    ]);
+    // Unsubscribed: the next change reaches only the watcher still subscribed (notifications arrive in order).
+    stopFirst();
+    const second = notified('second', 1);
+    await b.toolSwitches.current();
+    await a.toolSwitches.record({ tool: 'search', enabled: true, reason: 'rebuilt', changedBy: 'root' });
+    (await second)();
+    expect(seen).toEqual(['first', 'second']);
+  });
+
   it('refuses every call once closed', async () => {
     const db = await backend.open();
     await db.close();

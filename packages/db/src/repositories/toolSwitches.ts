@@ -28,6 +28,14 @@ export interface ToolSwitchStore {
   record(change: { tool: string; enabled: boolean; reason: string; changedBy: string }): Promise<ToolSwitchRecord>;
   /** Changes newest first, of one tool or all. */
   history(opts?: { tool?: string; limit?: number }): Promise<ToolSwitchRecord[]>;
+  /**
+   * Calls `onChange` when another process may have recorded a change (PostgreSQL: `LISTEN` on a channel
+   * that `record` notifies in its transaction; also after the listening connection reconnects), so
+   * that a process answering from memory re-reads `current()`. A `current()` called after `watch`
+   * misses nothing: every later change is notified. SQLite: one process per file, so a no-op. Returns
+   * the unsubscribe function.
+   */
+  watch(onChange: () => void): () => void;
 }
 
 type Row = typeof toolSwitchChanges.$inferSelect;
@@ -95,5 +103,7 @@ export function createSqliteToolSwitches(db: DrizzleDb, now: () => number): Tool
         const filtered = opts.tool === undefined ? query : query.where(eq(toolSwitchChanges.tool, opts.tool));
         return filtered.orderBy(desc(toolSwitchChanges.id)).limit(limit).all().map(toRecord);
       }),
+    // One process writes a SQLite file: its own changes are all there is.
+    watch: () => () => {},
   };
 }

@@ -1,0 +1,1 @@
+ALTER TABLE `queued_runs` ADD `owner` integer DEFAULT 0 NOT NULL;
