@@ -95,6 +95,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   let sweepTimer: ReturnType<typeof setInterval> | undefined;
   let stopReaper: (() => void) | undefined;
   let fenced: ((runIds: readonly string[]) => void) | undefined;
+  let attached: ToolrunServices | undefined;
   const early = new Map<string, { reason: string; at: number }>();
   // Subscriptions opened before attach (none in practice) are watched from attach on.
   let watch: ((userId: string | null) => () => void) | undefined;
@@ -113,13 +114,16 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       (await registry.all()).map(({ runId, userId, agent, startedAt }) => ({ runId, userId, agent, startedAt })),
     async cancelRun(runId, reason) {
       await broadcastCancel(command, keys, { runId, reason });
-      return registry.has(runId);
+      if (await registry.has(runId)) return true;
+      // Its worker may not have registered it yet: the database says whether it is still under way.
+      return (await attached?.db.getRunRecord(runId))?.status === 'running';
     },
   };
 
   return {
     ports,
     async attach(services) {
+      attached = services;
       // Runs closed by crash recovery when this process opened the database: their followers see the end.
       if (services.db.recovered.length > 0) publisher.publish(services.db.recovered);
       fenced = (runIds) => {
