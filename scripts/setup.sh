@@ -4,6 +4,8 @@
 #   - Debian's Chromium for the browser tests, when /usr/bin/chromium is missing
 #   - Debian's PostgreSQL for the PostgreSQL storage tests, when no initdb is installed (the tests
 #     start their own throwaway server; the package's own cluster is not needed and not touched)
+#   - Debian's redis-server for the cluster tests, when redis-server is missing (the tests start their
+#     own throwaway server on a free port; the package's own service is not needed and not touched)
 #   - Debian's tmux for the CLI's terminal tests, when tmux is missing
 #   - pnpm install --frozen-lockfile, compiling better-sqlite3 against Node's own headers
 set -euo pipefail
@@ -47,6 +49,10 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ "${TOOLRUN_SKIP_PO
   else
     echo "setup: PostgreSQL (initdb) is missing and cannot be installed here; PostgreSQL tests will fail" >&2
   fi
+fi
+
+if ! command -v redis-server >/dev/null 2>&1 && [ "${TOOLRUN_SKIP_REDIS:-0}" != "1" ]; then
+  apt_install redis-server "for the cluster tests (packages/cluster, apps/server/test/cluster)"
 fi
 
 # Install only when the lockfile changed since the last successful install.

@@ -165,6 +165,28 @@ describe('readEnv', () => {
     expect(() => readEnv({ TOOLRUN_DATABASE_URL: './toolrun.db' })).toThrow(/TOOLRUN_DATABASE_URL/);
   });
 
+  it('is in cluster mode with PostgreSQL and Redis, role all by default, and refuses a role or Redis without them by name', () => {
+    expect(readEnv({}).cluster).toBeUndefined();
+    const pg = 'postgres://toolrun@db.internal:5432/toolrun';
+    const redis = 'redis://cache.internal:6379';
+    expect(readEnv({ TOOLRUN_DATABASE_URL: pg, TOOLRUN_REDIS_URL: redis }).cluster).toEqual({
+      role: 'all',
+      redisUrl: redis,
+      workerConcurrency: 64,
+      runLeaseMs: 15_000,
+    });
+    expect(readEnv({ TOOLRUN_DATABASE_URL: pg, TOOLRUN_REDIS_URL: redis, TOOLRUN_ROLE: 'worker' }).cluster?.role).toBe(
+      'worker',
+    );
+    expect(() => readEnv({ TOOLRUN_ROLE: 'api' })).toThrow(/TOOLRUN_ROLE: role 'api' is for cluster mode/);
+    expect(() => readEnv({ TOOLRUN_ROLE: 'worker', TOOLRUN_DATABASE_URL: pg })).toThrow(/TOOLRUN_ROLE/);
+    expect(() => readEnv({ TOOLRUN_REDIS_URL: redis })).toThrow(
+      /TOOLRUN_REDIS_URL: cluster mode needs TOOLRUN_DATABASE_URL/,
+    );
+    expect(() => readEnv({ TOOLRUN_DATABASE_URL: pg, TOOLRUN_REDIS_URL: 'http://x' })).toThrow(/TOOLRUN_REDIS_URL/);
+    expect(() => readEnv({ TOOLRUN_ROLE: 'boss' })).toThrow(/TOOLRUN_ROLE/);
+  });
+
   it('chooses the log format from TOOLRUN_LOG_FORMAT (auto by default) and refuses any other value by name', () => {
     expect(readEnv({}).logFormat).toBe('auto');
     expect(readEnv({ TOOLRUN_LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty');

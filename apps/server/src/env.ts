@@ -133,6 +133,16 @@ const schema = z
     TOOLRUN_QUEUE_MAX_PER_USER: integer(16, 0, 10_000),
     TOOLRUN_QUEUE_MAX_WAIT_MS: integer(300_000, 1_000, 86_400_000),
     TOOLRUN_IDEMPOTENCY_TTL_MS: integer(86_400_000, 86_400_000, 30 * 86_400_000),
+    // Cluster mode (issue #16): PostgreSQL and Redis shared by API and worker processes.
+    TOOLRUN_ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+    TOOLRUN_REDIS_URL: optionalText.pipe(
+      z
+        .string()
+        .regex(/^rediss?:\/\/\S+$/i, 'must be a redis:// or rediss:// URL')
+        .optional(),
+    ),
+    TOOLRUN_WORKER_CONCURRENCY: integer(64, 1, 10_000),
+    TOOLRUN_RUN_LEASE_MS: integer(15_000, 1_000, 600_000),
   })
   .superRefine((env, ctx) => {
     const exposure = devAuthExposureProblem({
@@ -160,6 +170,20 @@ const schema = z
         code: 'custom',
         path: ['TOOLRUN_JWT_SECRET'],
         message: 'set TOOLRUN_JWT_SECRET or TOOLRUN_JWT_PUBLIC_KEY, not both',
+      });
+    }
+    if (env.TOOLRUN_REDIS_URL !== undefined && env.TOOLRUN_DATABASE_URL === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TOOLRUN_REDIS_URL'],
+        message: 'cluster mode needs TOOLRUN_DATABASE_URL too (PostgreSQL, shared by every process)',
+      });
+    }
+    if (env.TOOLRUN_ROLE !== 'all' && (env.TOOLRUN_REDIS_URL === undefined || env.TOOLRUN_DATABASE_URL === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TOOLRUN_ROLE'],
+        message: `role '${env.TOOLRUN_ROLE}' is for cluster mode: set TOOLRUN_DATABASE_URL (PostgreSQL) and TOOLRUN_REDIS_URL, or leave TOOLRUN_ROLE unset (all)`,
       });
     }
     const openai = [env.TOOLRUN_OPENAI_BASE_URL, env.TOOLRUN_OPENAI_API_KEY, env.TOOLRUN_OPENAI_MODEL];
@@ -230,6 +254,13 @@ export interface ServerEnv {
   tracing: TracingOptions | undefined;
   /** The run queue and idempotency keys: queued runs per user, how long one may wait, how long keys are kept. */
   starts: { maxQueuedRunsPerUser: number; maxQueueWaitMs: number; idempotencyTtlMs: number };
+  /**
+   * Cluster mode (`TOOLRUN_DATABASE_URL` is PostgreSQL and `TOOLRUN_REDIS_URL` is set): this process's
+   * role and the Redis it shares; absent in single mode.
+   */
+  cluster:
+    | { role: 'all' | 'api' | 'worker'; redisUrl: string; workerConcurrency: number; runLeaseMs: number }
+    | undefined;
 }
 
 /** Thrown by {@link readEnv} with every problem listed, one per line. */
@@ -348,6 +379,15 @@ export function readEnv(source: NodeJS.ProcessEnv): ServerEnv {
       maxQueueWaitMs: e.TOOLRUN_QUEUE_MAX_WAIT_MS,
       idempotencyTtlMs: e.TOOLRUN_IDEMPOTENCY_TTL_MS,
     },
+    cluster:
+      e.TOOLRUN_REDIS_URL === undefined
+        ? undefined
+        : {
+            role: e.TOOLRUN_ROLE,
+            redisUrl: e.TOOLRUN_REDIS_URL,
+            workerConcurrency: e.TOOLRUN_WORKER_CONCURRENCY,
+            runLeaseMs: e.TOOLRUN_RUN_LEASE_MS,
+          },
   };
 }
 

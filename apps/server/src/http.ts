@@ -58,6 +58,8 @@ export interface HttpServerOptions {
   security?: Partial<SecurityOptions>;
   /** AG-UI: how long a run whose `POST /agui/<agent>` connection closed waits for a reattach before it is cancelled. */
   aguiCancelAfterCloseMs?: number;
+  /** Serve `/healthz` and `/metrics` only (a cluster's worker): anything else is 404, upgrades too. */
+  opsOnly?: boolean;
 }
 
 /** The node:http server and what shutdown needs to reach. */
@@ -133,6 +135,11 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
     setSecurityHeaders(res);
     if (!gate.request(req, res)) return;
     const path = pathname(req);
+    if (opts.opsOnly === true && path !== '/healthz' && path !== '/metrics') {
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('not found: this process is a worker (it serves /healthz and /metrics only)\n');
+      return;
+    }
     if (path === TRPC_PATH || path.startsWith(`${TRPC_PATH}/`)) {
       if (leanSse?.(req, res) !== true) trpc(req, res);
       return;
@@ -190,7 +197,7 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
   });
   server.on('upgrade', (req, socket, head) => {
     if (!gate.upgrade(req, socket)) return;
-    if (pathname(req) !== TRPC_PATH) {
+    if (pathname(req) !== TRPC_PATH || opts.opsOnly === true) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }

@@ -55,6 +55,7 @@ async function main(): Promise<void> {
     canary: env.canary,
     healthThresholds: env.healthThresholds,
     starts: env.starts,
+    cluster: env.cluster,
     auth:
       env.auth.mode === 'external'
         ? {
@@ -84,6 +85,7 @@ async function main(): Promise<void> {
       // Never log a URL's password.
       database: env.databaseUrl === undefined ? env.dbPath : redactUrl(env.databaseUrl),
       authMode: env.auth.mode,
+      ...(env.cluster === undefined ? {} : { role: env.cluster.role, redis: redactUrl(env.cluster.redisUrl) }),
       signIn,
     },
     `Toolrun listening on ${server.url}`,

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { AuthOptions, ToolrunServices, ToolrunServicesOptions } from '@toolrun/api';
 import { createToolrunServices, loadOrCreateSecret } from '@toolrun/api';
+import { type Cluster, type ClusterRole, startCluster } from '@toolrun/cluster';
 import { type McpConfig, startMcpToolSources } from '@toolrun/mcp';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
@@ -88,6 +89,12 @@ export interface StartServerOptions extends PassedThrough {
   healthThresholds?: Partial<HealthThresholds>;
   /** OpenTelemetry traces of runs, exported over OTLP/HTTP (`main.ts` passes `env.tracing`); off when absent. */
   tracing?: TracingOptions | undefined;
+  /**
+   * Cluster mode (`database` must be PostgreSQL): this process's role and the shared Redis. `api` serves
+   * clients and executes no runs; `worker` executes runs and serves `/healthz` and `/metrics` only; `all`
+   * both. See `@toolrun/cluster`. Single mode when absent.
+   */
+  cluster?: { role: ClusterRole; redisUrl: string; workerConcurrency?: number; runLeaseMs?: number } | undefined;
 }
 
 /** A running server. */
@@ -136,8 +143,19 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const tracing = opts.tracing === undefined ? undefined : startTracing(opts.tracing);
   const toolSources =
     opts.mcp === undefined ? undefined : await startMcpToolSources(opts.mcp, { logger: logger.child({ part: 'mcp' }) });
+  let cluster: Cluster | undefined;
   let services: ToolrunServices;
   try {
+    if (opts.cluster !== undefined) {
+      if (!/^postgres(ql)?:\/\//i.test(opts.database)) throw new Error('cluster mode needs a PostgreSQL database');
+      cluster = await startCluster({
+        redisUrl: opts.cluster.redisUrl,
+        role: opts.cluster.role,
+        logger: logger.child({ part: 'cluster' }),
+        ...(opts.cluster.workerConcurrency === undefined ? {} : { workerConcurrency: opts.cluster.workerConcurrency }),
+        ...(opts.cluster.runLeaseMs === undefined ? {} : { runLeaseMs: opts.cluster.runLeaseMs }),
+      });
+    }
     services = await createToolrunServices({
       database: opts.database,
       auth,
@@ -149,9 +167,12 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
         ...(opts.maxRunInputBytes === undefined ? {} : { maxRunInputBytes: opts.maxRunInputBytes }),
       },
       ...(toolSources === undefined ? {} : { toolSources }),
+      ...(cluster === undefined ? {} : { cluster: cluster.ports }),
       ...pick(opts),
     });
+    await cluster?.attach(services);
   } catch (error) {
+    await cluster?.close();
     await toolSources?.close();
     await tracing?.shutdown();
     throw error;
@@ -179,6 +200,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     host: listenHost,
     ...(opts.security === undefined ? {} : { security: opts.security }),
     ...(opts.aguiCancelAfterCloseMs === undefined ? {} : { aguiCancelAfterCloseMs: opts.aguiCancelAfterCloseMs }),
+    opsOnly: opts.cluster?.role === 'worker',
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -189,6 +211,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       });
     });
   } catch (error) {
+    await cluster?.close();
     await services.close();
     throw error;
   }
@@ -201,7 +224,8 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       'the development identity provider is serving on a network interface (TOOLRUN_ALLOW_DEV_AUTH_ON_NETWORK=true): anyone who can reach this port can sign in as any user, admin included',
     );
   }
-  canary = startCanaryFor(opts, services, url, logger, prometheus);
+  // A worker has no API of its own to check.
+  if (opts.cluster?.role !== 'worker') canary = startCanaryFor(opts, services, url, logger, prometheus);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -211,6 +235,8 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       const closed = new Promise<void>((resolve) => http.server.close(() => resolve()));
       const graceMs = opts.graceMs ?? 10_000;
       logger.info({ graceMs, activeRuns: services.factory.activeRuns().length }, 'draining');
+      // A worker takes no more runs; the ones it took finish or are cancelled by the drain.
+      await cluster?.stopTakingRuns();
       await services.drain({ graceMs });
       const until = Date.now() + STREAM_FLUSH_MS;
       while (services.subscriptions().runs > 0 && Date.now() < until) await sleep(20);
@@ -218,6 +244,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       http.broadcastReconnect();
       for (const client of http.wss.clients) client.close(1012, 'server restarting');
       http.server.closeAllConnections();
+      await cluster?.close();
       await services.close();
       await tracing
         ?.shutdown()

@@ -28,11 +28,14 @@ export interface ActiveRunInfo {
   startedAt: string;
 }
 
-/** The dispatcher factory's run control, as the admin tools need it. */
+/**
+ * The dispatcher factory's run control, as the admin tools need it. Either answer may be a promise:
+ * in cluster mode the runs are on other processes.
+ */
 export interface RunControl {
-  activeRuns(): ActiveRunInfo[];
+  activeRuns(): ActiveRunInfo[] | Promise<ActiveRunInfo[]>;
   /** `false` when the run is not active. */
-  cancelRun(runId: string, reason?: string): boolean;
+  cancelRun(runId: string, reason?: string): boolean | Promise<boolean>;
 }
 
 /** Deletes finished runs (and their events) older than a cut-off. */

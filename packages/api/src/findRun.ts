@@ -17,7 +17,7 @@ export interface FoundRun {
 export async function findRun(services: ToolrunServices, runId: string): Promise<FoundRun | undefined> {
   const stored = await lookUp(services, runId);
   if (stored !== undefined) return stored;
-  const queued = services.starter.queued(runId);
+  const queued = await services.starter.queued(runId);
   if (queued !== undefined) return { userId: queued.record.userId, lastSeq: 0, finished: false };
   const active = services.factory.activeRuns().find((r) => r.runId === runId);
   if (active !== undefined) return { userId: active.userId, lastSeq: 0, finished: false };

@@ -24,6 +24,7 @@ export type {
 } from './auth/createAuth.ts';
 export { createAuth, DEV_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from './auth/createAuth.ts';
 export { loadOrCreateSecret, SECRET_FILE_NAME } from './auth/loadOrCreateSecret.ts';
+export type { ClusterPorts } from './cluster/ClusterPorts.ts';
 export type { ConnectionInfo, Context, CreateContextOptions, WhenWritable } from './context.ts';
 export { createContext } from './context.ts';
 export type { FoundRun } from './findRun.ts';
@@ -51,15 +52,19 @@ export type {
 export { createToolrunServices, DEFAULT_SERVICES_CONFIG } from './services.ts';
 export type { StartedRun, StartRunRequest } from './startRun.ts';
 export { startRun } from './startRun.ts';
+export type { QueuedRunEnding } from './starts/closeQueuedRun.ts';
+export { queuedRunEvents } from './starts/closeQueuedRun.ts';
 export type {
   QueuedRunInfo,
   RunStarter,
+  RunStarterOptions,
   StartRequest,
   StartResult,
   StartsConfig,
 } from './starts/createRunStarter.ts';
 export { DEFAULT_STARTS_CONFIG } from './starts/createRunStarter.ts';
 export type { ListedRun } from './starts/listRunsWithQueued.ts';
+export { startOnce } from './starts/startOnce.ts';
 export type { StreamRunEventsOptions } from './streams/streamRunEvents.ts';
 export { streamRunEvents } from './streams/streamRunEvents.ts';
 export type { ToolSwitchboard, ToolSwitchState } from './toolSwitchboard.ts';

@@ -23,6 +23,8 @@ import {
 } from '@toolrun/dispatcher';
 import type { Auth, AuthOptions } from './auth/createAuth.ts';
 import { createAuth } from './auth/createAuth.ts';
+import type { ClusterPorts } from './cluster/ClusterPorts.ts';
+import { watchedHub } from './cluster/watchedHub.ts';
 import type { SubscriptionCaps, SubscriptionOwner } from './limits/subscriptionCounter.ts';
 import { createSubscriptionCounter, DEFAULT_SUBSCRIPTION_CAPS } from './limits/subscriptionCounter.ts';
 import type { Logger } from './logger.ts';
@@ -67,6 +69,11 @@ export interface ServicesConfig {
   readonly maxRunInputBytes: number;
   /** Most events in one subscription message while replaying history. */
   readonly replayPageSize: number;
+  /**
+   * Live feeds read their events from the database in commit order whenever the hub has new ones
+   * (cluster mode: several processes commit, and their events reach the hub in no common order).
+   */
+  readonly feedFromDatabase: boolean;
 }
 
 /** Options of {@link createToolrunServices}. */
@@ -107,6 +114,8 @@ export interface ToolrunServicesOptions {
   approvalTimeoutMs?: number;
   /** Follows every committed event, e.g. to export traces (`@toolrun/telemetry`'s `RunTracer` fits). */
   runTracer?: RunTracerPort;
+  /** Cluster mode (`@toolrun/cluster`): where runs go and how events cross processes; single mode when absent. */
+  cluster?: ClusterPorts;
 }
 
 /** Everything the router needs, wired once per process and shared by every request. */
@@ -127,6 +136,8 @@ export interface ToolrunServices {
   readonly runTracer: RunTracerPort | undefined;
   /** The admin kill switch per tool (durable, audited); the factory asks it on every call. */
   readonly toolSwitches: ToolSwitchboard;
+  /** Runs execute on other processes (cluster mode): the starter hands them to workers. */
+  readonly runsElsewhere: boolean;
   /** Aborted when the services close: open subscriptions end. */
   readonly signal: AbortSignal;
   /** The tool sources the services were given, for health and metrics. */
@@ -145,12 +156,25 @@ export interface ToolrunServices {
   drain(opts: { graceMs: number }): Promise<void>;
   /** Ends open subscriptions and closes the database (the file, or the pool). Call after {@link ToolrunServices.drain}. */
   close(): Promise<void>;
+  /**
+   * Cancels a run wherever it executes (this process, or a worker of the cluster); false when nothing
+   * runs it. The run still ends with its events.
+   */
+  cancelRun(runId: string, reason: string): Promise<boolean>;
+  /**
+   * Asks every open subscription to read what it may have missed from the database (a cluster's live
+   * path lost events, e.g. Redis restarted). Cheap when nothing was missed.
+   */
+  resync(): void;
+  /** Calls `listener` on each {@link ToolrunServices.resync}; returns the unsubscribe function. */
+  onResync(listener: () => void): () => void;
 }
 
 export const DEFAULT_SERVICES_CONFIG: ServicesConfig = {
   exposeStackTraces: false,
   maxRunInputBytes: 65_536,
   replayPageSize: 500,
+  feedFromDatabase: false,
 };
 
 /**
@@ -178,6 +202,7 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
           location: opts.database,
           resumableAgents,
           ...(opts.databaseWriter === undefined ? {} : { writer: opts.databaseWriter }),
+          ...(opts.cluster?.runLeaseMs === undefined ? {} : { runLeaseMs: opts.cluster.runLeaseMs }),
         })
       : opts.database;
   if (db.recovered.length > 0) {
@@ -195,20 +220,32 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
     snapshot: () => inMemory.snapshot(),
   };
   const ledger = createDeliveryLedger({ metrics });
-  const hub = createEventHub({
+  const cluster = opts.cluster;
+  const localHub = createEventHub({
     ledger,
     metrics,
     ...(opts.maxQueuedEvents === undefined ? {} : { maxQueuedEvents: opts.maxQueuedEvents }),
   });
+  const watch = cluster?.watchSubscriptions;
+  const hub = watch === undefined ? localHub : watchedHub(localHub, (userId) => watch(userId));
   const runTracer = opts.runTracer;
+  const toHub = cluster?.publishToHub ?? true;
+  const onFenced = cluster?.onFenced;
   const sink = db.createPersistentSink({
+    ...(onFenced === undefined ? {} : { onFenced: (runIds: readonly string[]) => onFenced(runIds) }),
     onCommitted:
-      runTracer === undefined
+      runTracer === undefined && cluster?.onCommitted === undefined
         ? (events) => hub.publish(events)
         : (events) => {
-            hub.publish(events);
+            if (toHub) hub.publish(events);
             try {
-              runTracer.observe(events);
+              cluster?.onCommitted?.(events);
+            } catch (error) {
+              // The database has the events: a live path's fault costs latency, never an event.
+              logger.error({ err: error }, 'publishing committed events failed');
+            }
+            try {
+              runTracer?.observe(events);
             } catch (error) {
               // A tracing fault must never cost a delivery.
               logger.error({ err: error }, 'tracing failed');
@@ -223,13 +260,17 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
     history: { prune: (o) => db.prune(o) },
     runControl: {
       activeRuns: () =>
+        opts.cluster?.activeRuns?.() ??
         (factoryRef?.activeRuns() ?? []).map((r) => ({
           runId: r.runId,
           userId: r.userId,
           agent: r.agent,
           startedAt: r.startedAt,
         })),
-      cancelRun: (runId, reason) => factoryRef?.cancelRun(runId, reason) ?? false,
+      cancelRun: (runId, reason) =>
+        opts.cluster?.cancelRun?.(runId, reason ?? 'cancelled by an admin') ??
+        factoryRef?.cancelRun(runId, reason) ??
+        false,
     },
   });
   const toolSwitches = await createToolSwitchboard(db.toolSwitches);
@@ -262,7 +303,7 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
     }
   });
   await resumeParkedRuns(factory, db, logger);
-  const starter = await createRunStarter({
+  const starterDeps = {
     factory,
     db,
     sink,
@@ -270,7 +311,9 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
     logger,
     runTracer,
     config: { ...DEFAULT_STARTS_CONFIG, ...opts.starts },
-  });
+  };
+  const starter = await (cluster?.createStarter?.(starterDeps) ?? createRunStarter(starterDeps));
+  const resyncListeners = new Set<() => void>();
 
   const closing = new AbortController();
   // Every open subscription listens to this one shutdown signal: that is by design, not a leak,
@@ -290,7 +333,12 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
     logger,
     toolSwitches,
     runTracer,
-    config: { ...DEFAULT_SERVICES_CONFIG, ...opts.config },
+    runsElsewhere: cluster?.createStarter !== undefined,
+    config: {
+      ...DEFAULT_SERVICES_CONFIG,
+      ...(cluster?.feedFromDatabase === undefined ? {} : { feedFromDatabase: cluster.feedFromDatabase }),
+      ...opts.config,
+    },
     signal: closing.signal,
     toolSources,
     subscriptions: () => subscriptions.counts(),
@@ -310,6 +358,15 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
       unsubscribe?.();
       void toolSources?.close();
       await db.close();
+    },
+    cancelRun: (runId, reason) =>
+      cluster?.cancelRun?.(runId, reason) ?? Promise.resolve(factory.cancelRun(runId, reason)),
+    resync() {
+      for (const listener of resyncListeners) listener();
+    },
+    onResync(listener) {
+      resyncListeners.add(listener);
+      return () => resyncListeners.delete(listener);
     },
   };
 }

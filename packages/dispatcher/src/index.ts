@@ -93,7 +93,7 @@ export type { SequenceViolation } from './findOrderingViolations.ts';
 export { findOrderingViolations } from './findOrderingViolations.ts';
 export { CLIENT_TOOL_PREFIX } from './handOffTool.ts';
 export { PROGRESS_INTERVAL_MS } from './heartbeat/HeartbeatWatch.ts';
-export type { IsolationProbeOptions, IsolationReport } from './isolationProbe.ts';
+export type { IsolationProbeOptions, IsolationReport, ProbeRun } from './isolationProbe.ts';
 export { runIsolationProbe } from './isolationProbe.ts';
 export type { CircuitState } from './limits/CircuitBreaker.ts';
 export type {

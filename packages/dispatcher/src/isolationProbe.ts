@@ -3,7 +3,7 @@ import type { CrossUserDelivery } from './deliveryLedger.ts';
 import { DispatchError, isDispatchError } from './errors.ts';
 import type { EventHub } from './eventHub.ts';
 import type { AgentCompletedEvent, RunStatus } from './events.ts';
-import type { DispatcherFactory, RunHandle } from './factory.ts';
+import type { DispatcherFactory } from './factory.ts';
 
 /** The outcome of {@link runIsolationProbe}, as plain JSON (stored and shown by the console). */
 export interface IsolationReport {
@@ -53,6 +53,19 @@ export interface IsolationProbeOptions {
   readonly deliveryTimeoutMs?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: { finishedRuns: number; totalRuns: number }) => void;
+  /**
+   * Starts one run of `agent` for `userId` somewhere else (a cluster's workers) instead of through
+   * `factory`: its `done` resolves with the run's `agent_completed` as stored. Undefined (or a throw)
+   * is a run that could not start. The factory's scope and contract counters then see only this process.
+   */
+  readonly launch?: (userId: string) => Promise<ProbeRun | undefined>;
+}
+
+/** A run the probe launched through {@link IsolationProbeOptions.launch}. */
+export interface ProbeRun {
+  readonly runId: string;
+  readonly done: Promise<AgentCompletedEvent>;
+  cancel(reason: string): void;
 }
 
 const MAX_LISTED = 1_000;
@@ -110,7 +123,7 @@ export async function runIsolationProbe(opts: IsolationProbeOptions): Promise<Is
   });
 
   const finished: AgentCompletedEvent[] = [];
-  const active = new Set<RunHandle>();
+  const active = new Set<ProbeRun>();
   const onAbort = (): void => {
     for (const handle of active) handle.cancel('the isolation probe was cancelled');
   };
@@ -206,7 +219,15 @@ export async function runIsolationProbe(opts: IsolationProbeOptions): Promise<Is
 }
 
 // Starts one run, waiting out rate and concurrency limits (they are not isolation failures).
-async function start(opts: IsolationProbeOptions, userId: string, errors: string[]): Promise<RunHandle | undefined> {
+async function start(opts: IsolationProbeOptions, userId: string, errors: string[]): Promise<ProbeRun | undefined> {
+  if (opts.launch !== undefined) {
+    try {
+      return await opts.launch(userId);
+    } catch (error) {
+      errors.push(`${userId}: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    }
+  }
   for (let attempt = 1; attempt <= MAX_START_ATTEMPTS && !opts.signal?.aborted; attempt++) {
     const context = opts.factory.createContext({ userId, threadId: `${userId}-thread` });
     try {

@@ -22,8 +22,8 @@ export function createCancelRunTool(runControl: RunControl) {
     input: cancelRunInput,
     access: 'admin',
     timeoutMs: 2_000,
-    run({ runId, reason }, { context }) {
-      const cancelled = runControl.cancelRun(runId, reason ?? `cancelled by admin ${context.userId}`);
+    async run({ runId, reason }, { context }) {
+      const cancelled = await runControl.cancelRun(runId, reason ?? `cancelled by admin ${context.userId}`);
       return { runId, cancelled };
     },
   });

@@ -21,9 +21,8 @@ export function createListActiveRunsTool(runControl: RunControl) {
     input: listActiveRunsInput,
     access: 'admin',
     timeoutMs: 2_000,
-    run({ userId, agent }) {
-      const runs = runControl
-        .activeRuns()
+    async run({ userId, agent }) {
+      const runs = (await runControl.activeRuns())
         .filter(
           (run) => (userId === undefined || run.userId === userId) && (agent === undefined || run.agent === agent),
         )

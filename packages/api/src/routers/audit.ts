@@ -2,6 +2,7 @@ import type { JsonValue } from '@toolrun/dispatcher';
 import { runIsolationProbe } from '@toolrun/dispatcher';
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
+import { launchProbeRun } from '../cluster/launchProbeRun.ts';
 import { cursorSchema, limitSchema, nameSchema } from '../schemas.ts';
 import { toTRPCError } from '../toTRPCError.ts';
 import { adminProcedure, createTRPCRouter } from '../trpc.ts';
@@ -47,6 +48,13 @@ export const auditRouter = createTRPCRouter({
             users: input.users,
             runsPerUser: input.runsPerUser,
             ...(signal === undefined ? {} : { signal }),
+            // Cluster mode: the probe's runs go to the workers, its subscriptions follow them through Redis.
+            ...(services.runsElsewhere
+              ? {
+                  launch: (userId: string) =>
+                    launchProbeRun(services, { userId, agent: input.agent, input: probeInput }),
+                }
+              : {}),
           });
           const violations =
             report.crossUserDeliveries.length +

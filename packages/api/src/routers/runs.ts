@@ -122,7 +122,7 @@ export const runsRouter = createTRPCRouter({
         services.logger.info({ runId: input.runId, userId: principal.userId }, 'queued run cancelled');
         return { runId: input.runId, cancelled: true };
       }
-      const cancelled = services.factory.cancelRun(input.runId, input.reason ?? `cancelled by ${principal.userId}`);
+      const cancelled = await services.cancelRun(input.runId, reason);
       services.logger.info({ runId: input.runId, userId: principal.userId, cancelled }, 'run cancel requested');
       return { runId: input.runId, cancelled };
     }),
@@ -165,7 +165,7 @@ export const runsRouter = createTRPCRouter({
     if (run === undefined || (run.userId !== principal.userId && !principal.roles.includes('admin'))) {
       throw notFound(input.runId);
     }
-    const queued = services.starter.queued(input.runId);
+    const queued = await services.starter.queued(input.runId);
     if (queued !== undefined) return { run: queuedRunRecord(queued), events: [], toolCalls: [] };
     let detail = await services.db.getRun(input.runId);
     if (detail === undefined) {

@@ -68,10 +68,10 @@ export interface QueuedRunInfo {
 export interface RunStarter {
   /** Starts, queues, or answers the run an earlier start with the same key made. Throws `TRPCError`s. */
   start(principal: Principal, request: StartRequest): Promise<StartResult>;
-  /** The run if it is waiting in a queue. */
-  queued(runId: string): QueuedRunInfo | undefined;
+  /** The run if it is waiting in a queue (async: a cluster's queue lives in the database). */
+  queued(runId: string): Promise<QueuedRunInfo | undefined>;
   /** Queued runs of one user (or of everyone), in order. */
-  listQueued(userId?: string): QueuedRunInfo[];
+  listQueued(userId?: string): Promise<QueuedRunInfo[]>;
   /** Ends a queued run `cancelled` (its `agent_started` and `agent_completed`); false when it was not queued. */
   cancelQueued(runId: string, reason: string): Promise<boolean>;
   /** Stops the sweep timer. Queued runs stay in the database for the next start. */
@@ -327,11 +327,11 @@ export async function createRunStarter(opts: RunStarterOptions): Promise<RunStar
       await sink.flush();
       return result;
     },
-    queued(runId) {
+    async queued(runId) {
       const entry = queue.get(runId);
       return entry === undefined ? undefined : info(entry);
     },
-    listQueued(userId) {
+    async listQueued(userId) {
       return queue.entries(userId).map(info);
     },
     async cancelQueued(runId, reason) {

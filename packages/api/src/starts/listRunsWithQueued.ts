@@ -48,8 +48,7 @@ export async function listRunsWithQueued(
 ): Promise<{ items: ListedRun[]; nextCursor: string | null }> {
   const wantsQueued = opts.cursor === undefined && (opts.status === undefined || opts.status === 'queued');
   const queued = wantsQueued
-    ? services.starter
-        .listQueued(opts.userId)
+    ? (await services.starter.listQueued(opts.userId))
         .filter((q) => opts.agent === undefined || q.record.agent === opts.agent)
         // The all-users view leaves service identities (the canary) out.
         .filter((q) => opts.userId !== undefined || !isServiceIdentity(q.record.userId))

@@ -29,8 +29,11 @@ export interface StreamFeedOptions {
  * `tracked(lastEvent.id, events)` messages. With `afterEventId`, history after that event is read from
  * the database in global commit order first; live events then follow, with every event already
  * delivered (its run's seq at or below the last one sent) dropped. Never completes on its own: when
- * the hub cuts a slow consumer off, it resumes from the database after the last event sent, however
- * often that happens. Before each message it waits until the connection can take more (`whenWritable`).
+ * the hub cuts a slow consumer off, or the services ask for a resync, it resumes from the database
+ * after the last event sent, however often that happens. With `config.feedFromDatabase` (cluster
+ * mode) live events only signal that there is more: it is read from the database in commit order, so
+ * the tracked ids stay a valid resume point. Before each message it waits until the connection can take
+ * more (`whenWritable`).
  */
 export async function* streamFeed(opts: StreamFeedOptions): AsyncGenerator<TrackedEnvelope<RunEvent[]>> {
   const { services, principal, scope } = opts;
@@ -41,31 +44,44 @@ export async function* streamFeed(opts: StreamFeedOptions): AsyncGenerator<Track
   const delivered = new Map<string, number>();
   const fresh = scope === 'all' ? freshOfUsers : freshOf;
   let cursor = opts.afterEventId;
+
+  /** Everything stored after the cursor, in commit order, in pages; false once stopped. */
+  async function* backfill(after: string): AsyncGenerator<TrackedEnvelope<RunEvent[]>, boolean> {
+    let at = after;
+    for (;;) {
+      const stored = await services.db.feedAfter({ userId, afterEventId: at, limit: page });
+      const end = stored.at(-1);
+      if (end === undefined) return true;
+      // The read is asynchronous (PostgreSQL): the stream may have been stopped meanwhile.
+      if (stop.signal.aborted) return false;
+      at = end.id;
+      cursor = end.id;
+      const events = fresh(stored, delivered);
+      const last = events.at(-1);
+      if (last !== undefined) {
+        await opts.whenWritable?.(stop.signal);
+        if (stop.signal.aborted) return false;
+        record(services, principal, scope, events);
+        yield tracked(last.id, events);
+      }
+      if (stored.length < page) return true;
+    }
+  }
+
   try {
     for (;;) {
       if (stop.signal.aborted) return;
-      const subscription = services.hub.subscribe({ principal, scope, signal: stop.signal });
+      const round = new AbortController();
+      const unlisten = services.onResync(() => round.abort());
+      const signal = AbortSignal.any([stop.signal, round.signal]);
+      const subscription = services.hub.subscribe({ principal, scope, signal });
       try {
-        if (cursor !== undefined) {
-          for (;;) {
-            const stored = await services.db.feedAfter({ userId, afterEventId: cursor, limit: page });
-            const end = stored.at(-1);
-            if (end === undefined) break;
-            // The read is asynchronous (PostgreSQL): the stream may have been stopped meanwhile.
-            if (stop.signal.aborted) return;
-            cursor = end.id;
-            const events = fresh(stored, delivered);
-            const last = events.at(-1);
-            if (last !== undefined) {
-              await opts.whenWritable?.(stop.signal);
-              if (stop.signal.aborted) return;
-              record(services, principal, scope, events);
-              yield tracked(last.id, events);
-            }
-            if (stored.length < page) break;
-          }
-        }
+        if (cursor !== undefined && !(yield* backfill(cursor))) return;
         for await (const batch of subscription) {
+          if (services.config.feedFromDatabase && cursor !== undefined) {
+            if (!(yield* backfill(cursor))) return;
+            continue;
+          }
           const events = fresh(batch, delivered);
           const last = events.at(-1);
           if (last === undefined) continue;
@@ -74,6 +90,7 @@ export async function* streamFeed(opts: StreamFeedOptions): AsyncGenerator<Track
           cursor = last.id;
           yield tracked(last.id, events);
         }
+        if (round.signal.aborted && !stop.signal.aborted) continue;
         return;
       } catch (error) {
         if (!isDispatchError(error, 'SLOW_CONSUMER')) throw error;
@@ -83,6 +100,7 @@ export async function* streamFeed(opts: StreamFeedOptions): AsyncGenerator<Track
         );
         // Without a cursor nothing was delivered yet: the live stream simply restarts.
       } finally {
+        unlisten();
         subscription.close();
       }
     }

@@ -27,7 +27,8 @@ export interface StreamRunEventsOptions {
  * at or below the last delivered seq are dropped, so nothing is lost or sent twice. When the hub
  * cuts the subscription off (`SLOW_CONSUMER`), it is reopened and the gap is read from the
  * database: the client sees one uninterrupted stream, however often it falls behind (each recovery
- * delivers the gap, so a finite run always ends). Before each message it waits until the
+ * delivers the gap, so a finite run always ends); so is a resync (`services.resync()`, when a
+ * cluster's live path may have lost events). Before each message it waits until the
  * connection can take more (`whenWritable`), so a slow reader is served at its own pace.
  */
 export async function* streamRunEvents(opts: StreamRunEventsOptions): AsyncGenerator<TrackedEnvelope<RunEvent[]>> {
@@ -38,7 +39,11 @@ export async function* streamRunEvents(opts: StreamRunEventsOptions): AsyncGener
   try {
     for (;;) {
       if (stop.signal.aborted) return;
-      const subscription = services.hub.subscribe({ principal, runId, signal: stop.signal });
+      // A resync (the cluster's live path may have lost events) ends this round: the gap is read again.
+      const round = new AbortController();
+      const unlisten = services.onResync(() => round.abort());
+      const signal = AbortSignal.any([stop.signal, round.signal]);
+      const subscription = services.hub.subscribe({ principal, runId, signal });
       try {
         // History first: everything committed before (and while) the subscription opened.
         for (;;) {
@@ -75,12 +80,14 @@ export async function* streamRunEvents(opts: StreamRunEventsOptions): AsyncGener
           yield tracked(last.id, fresh);
           if (isTerminalEvent(last)) return;
         }
+        if (round.signal.aborted && !stop.signal.aborted) continue;
         // The subscription was closed (client gone or shutting down).
         return;
       } catch (error) {
         if (!isDispatchError(error, 'SLOW_CONSUMER')) throw error;
         services.logger.warn({ runId, userId: principal.userId, lastSeq }, 'slow consumer: resuming from the database');
       } finally {
+        unlisten();
         subscription.close();
       }
     }

@@ -1,0 +1,14 @@
+export type { ClusterLogger } from './ClusterLogger.ts';
+export type { StreamTailer, StreamTailerOptions } from './events/createStreamTailer.ts';
+export { createStreamTailer } from './events/createStreamTailer.ts';
+export type { EventPublisherOptions } from './events/publishEvents.ts';
+export { createEventPublisher } from './events/publishEvents.ts';
+export type { ConnectRedisOptions } from './redis/connectRedis.ts';
+export { connectRedis } from './redis/connectRedis.ts';
+export type { ClusterKeys } from './redis/keys.ts';
+export { clusterKeys } from './redis/keys.ts';
+export type { CancelMessage } from './runs/cancelBroadcast.ts';
+export type { RegisteredRun } from './runs/runRegistry.ts';
+export type { SweepResult } from './runs/sweepQueuedRuns.ts';
+export type { Cluster, ClusterOptions, ClusterRole } from './startCluster.ts';
+export { startCluster } from './startCluster.ts';

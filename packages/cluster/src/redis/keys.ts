@@ -1,0 +1,35 @@
+/** The Redis keys and channels of one cluster, all under one prefix (default `toolrun`). */
+export interface ClusterKeys {
+  /** The stream of one user's committed events. */
+  userEvents(userId: string): string;
+  /** The stream of every user's committed events (admins' every-user view). */
+  readonly allEvents: string;
+  /** Pub/sub channel of run cancels. */
+  readonly cancels: string;
+  /** Hash of the runs one worker executes (run id -> JSON), with a TTL the worker renews. */
+  workerRuns(workerId: string): string;
+  /** Pattern of every worker's run hash. */
+  readonly workerRunsPattern: string;
+  /** Sorted set of a user's concurrent-run slots (member run id, score lease expiry). */
+  userSlots(userId: string): string;
+  /** Held by the one process sweeping the queued runs (`SET NX PX`). */
+  readonly sweepLock: string;
+  /** The BullMQ queue's name and prefix. */
+  readonly queueName: string;
+  readonly queuePrefix: string;
+}
+
+/** The keys under `prefix`; user ids are safe in keys (ids are validated, and keys are binary-safe). */
+export function clusterKeys(prefix = 'toolrun'): ClusterKeys {
+  return {
+    userEvents: (userId) => `${prefix}:events:user:${userId}`,
+    allEvents: `${prefix}:events:all`,
+    cancels: `${prefix}:cancels`,
+    workerRuns: (workerId) => `${prefix}:worker-runs:${workerId}`,
+    workerRunsPattern: `${prefix}:worker-runs:*`,
+    userSlots: (userId) => `${prefix}:slots:${userId}`,
+    sweepLock: `${prefix}:sweep-lock`,
+    queueName: 'runs',
+    queuePrefix: `${prefix}:bull`,
+  };
+}

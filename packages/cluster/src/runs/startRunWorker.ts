@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import type { QueuedRunEnding, ToolrunServices } from '@toolrun/api';
+import { queuedRunEvents } from '@toolrun/api';
+import type { Role } from '@toolrun/dispatcher';
+import { createUserExecutionContext, isDispatchError } from '@toolrun/dispatcher';
+import type { Job } from 'bullmq';
+import { DelayedError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { UserSlots } from '../limits/createUserSlots.ts';
+import type { ClusterKeys } from '../redis/keys.ts';
+import type { RunJobData } from './RunJob.ts';
+import type { createRunRegistry } from './runRegistry.ts';
+
+/** Options of {@link startRunWorker}. */
+export interface RunWorkerOptions {
+  readonly services: ToolrunServices;
+  /** BullMQ duplicates it for its blocking reads. */
+  readonly connection: Redis;
+  readonly keys: ClusterKeys;
+  readonly registry: ReturnType<typeof createRunRegistry>;
+  /** The cluster-wide per-user limit on concurrent runs. */
+  readonly slots: UserSlots;
+  /** Runs this worker executes at once; default 64. */
+  readonly concurrency?: number;
+  /** Whether a cancel for this run arrived before the run started here. */
+  readonly cancelledEarly: (runId: string) => string | undefined;
+  /** How long a run refused for now (the user's limits) waits before it is offered again; default 250 ms. */
+  readonly retryDelayMs?: number;
+}
+
+// Refusals that say "not now": the job waits (delayed, not an attempt) and is offered again.
+const WAIT_ON: ReadonlySet<string> = new Set(['CONCURRENT_RUN_LIMIT', 'RATE_LIMITED', 'SCOPE_LIMIT', 'SHUTTING_DOWN']);
+
+/**
+ * The worker side of the run queue: takes run jobs (`maxStalledCount: 0`, one attempt: a job whose
+ * worker died is never offered again, its run is closed `interrupted` by the reaper) and executes each
+ * with this process's dispatcher factory under the run id the API promised, committing to PostgreSQL as
+ * in single mode, then deletes the run's `queued_runs` row. A run whose user is at the concurrent-run
+ * limit across the cluster (`slots`), or refused for now by this process's own limits, is delayed without counting as an attempt; one refused for good ends `failed` without
+ * starting, as a queued run does in single mode.
+ */
+export function startRunWorker(opts: RunWorkerOptions): Worker<RunJobData> {
+  const { services, keys, registry, slots } = opts;
+  const { factory, db, sink, logger } = services;
+  const retryDelayMs = opts.retryDelayMs ?? 250;
+
+  const endUnstarted = async (record: RunJobData, ending: QueuedRunEnding): Promise<void> => {
+    const events = queuedRunEvents({
+      record,
+      ending,
+      now: Date.now(),
+      redaction: factory.limits.redaction,
+      metrics: services.metrics,
+    });
+    await sink.write(events);
+    await sink.flush();
+    await db.queuedRuns.delete(record.runId);
+    logger.info({ runId: record.runId, ...ending }, 'queued run ended without starting');
+  };
+
+  const processor = async (job: Job<RunJobData>, token?: string): Promise<void> => {
+    const record = job.data;
+    const log = logger.child({ runId: record.runId });
+    // Started (or ended) already: a duplicate offer, or a cancel that ended it while queued.
+    if ((await db.getRunRecord(record.runId)) !== undefined) {
+      await db.queuedRuns.delete(record.runId);
+      return;
+    }
+    const early = opts.cancelledEarly(record.runId);
+    if (early !== undefined) {
+      await endUnstarted(record, { status: 'cancelled', code: 'CANCELLED', message: early });
+      return;
+    }
+    // The user's limit holds across the cluster: at it, the run waits (delayed, not an attempt).
+    const limit = factory.limits.maxConcurrentRunsPerUser;
+    if (token !== undefined && !(await slots.acquire(record.userId, record.runId, limit))) {
+      await job.moveToDelayed(Date.now() + retryDelayMs, token);
+      throw new DelayedError();
+    }
+    const context = createUserExecutionContext({
+      userId: record.userId,
+      threadId: record.threadId,
+      runId: record.runId,
+      requestId: randomUUID(),
+      roles: JSON.parse(record.roles) as Role[],
+    });
+    let handle: ReturnType<typeof factory.startRun>;
+    try {
+      handle = factory.startRun({
+        context,
+        agent: record.agent,
+        input: JSON.parse(record.input),
+        queuedMs: Math.max(0, Date.now() - record.enqueuedAt),
+      });
+    } catch (error) {
+      await slots.release(record.userId, record.runId);
+      if (isDispatchError(error) && WAIT_ON.has(error.code) && token !== undefined) {
+        await job.moveToDelayed(Date.now() + retryDelayMs, token);
+        throw new DelayedError();
+      }
+      const code = isDispatchError(error) ? error.code : 'AGENT_FAILED';
+      const message = `the queued run could not start: ${error instanceof Error ? error.message : String(error)}`;
+      await endUnstarted(record, { status: 'failed', code, message });
+      return;
+    }
+    await registry.add({
+      runId: record.runId,
+      userId: record.userId,
+      agent: record.agent,
+      startedAt: new Date().toISOString(),
+    });
+    log.info({ agent: record.agent, userId: record.userId }, 'run started');
+    // A cancel that arrived while the job was being taken.
+    const late = opts.cancelledEarly(record.runId);
+    if (late !== undefined) factory.cancelRun(record.runId, late);
+    try {
+      const done = await handle.done;
+      log.info({ status: done.status, durationMs: done.durationMs, toolCalls: done.toolCalls }, 'run finished');
+    } finally {
+      await registry.remove(record.runId);
+      await slots.release(record.userId, record.runId);
+    }
+    // The row goes once the run's events are durable.
+    await sink.flush();
+    await db.queuedRuns.delete(record.runId);
+  };
+
+  const worker = new Worker<RunJobData>(keys.queueName, processor, {
+    connection: opts.connection,
+    prefix: keys.queuePrefix,
+    concurrency: opts.concurrency ?? 64,
+    // Never offered twice: a stalled job (its worker died) fails instead of running again.
+    maxStalledCount: 0,
+    lockDuration: 30_000,
+  });
+  worker.on('error', (error) => logger.warn({ err: error }, 'run worker: redis error'));
+  worker.on('failed', (job, error) => {
+    if (job !== undefined) logger.warn({ runId: job.id, err: error }, 'run job failed');
+  });
+  return worker;
+}

@@ -1,0 +1,2 @@
+export type { TestRedis } from './startRedis.ts';
+export { startRedis } from './startRedis.ts';

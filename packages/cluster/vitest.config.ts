@@ -1,0 +1,3 @@
+import { toolrunVitest } from '@toolrun/vitest-config';
+
+export default toolrunVitest();
