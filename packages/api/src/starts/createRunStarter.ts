@@ -13,6 +13,7 @@ import type { Principal } from '../auth/createAuth.ts';
 import type { Logger } from '../logger.ts';
 import type { RunTracerPort, TraceCarrier } from '../tracing.ts';
 import { type QueuedRunEnding, queuedRunEvents } from './closeQueuedRun.ts';
+import { queuedRunRecord } from './queuedRunRecord.ts';
 import { RunQueue } from './RunQueue.ts';
 import { startOnce } from './startOnce.ts';
 
@@ -195,17 +196,13 @@ export async function createRunStarter(opts: RunStarterOptions): Promise<RunStar
           : `user ${context.userId} already has ${waiting} runs queued (limit ${config.maxQueuedRunsPerUser})`;
       throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: why });
     }
-    const enqueuedAt = now();
-    const entry: Entry = {
-      runId: context.runId,
-      userId: context.userId,
-      threadId: context.threadId,
-      roles: JSON.stringify(context.roles),
+    const entry = queuedRunRecord({
+      context,
       agent: request.agent,
-      input: JSON.stringify(input),
-      enqueuedAt,
-      deadlineAt: enqueuedAt + config.maxQueueWaitMs,
-    };
+      input,
+      enqueuedAt: now(),
+      maxQueueWaitMs: config.maxQueueWaitMs,
+    });
     // In the queue at once, so concurrent starts keep their order and the per-user bound holds;
     // answered only once its row is durable (the insert is a round trip on PostgreSQL).
     const position = queue.add(entry);

@@ -1,5 +1,5 @@
 import type { RunStarter, RunStarterOptions, StartResult } from '@toolrun/api';
-import { queuedRunEvents, startOnce } from '@toolrun/api';
+import { queuedRunEvents, queuedRunRecord, startOnce } from '@toolrun/api';
 import type { QueuedRunRecord } from '@toolrun/db';
 import type { UserExecutionContext } from '@toolrun/dispatcher';
 import { TRPCError } from '@trpc/server';
@@ -37,17 +37,13 @@ export function clusterStarter(
     });
 
     const enqueue = async (context: UserExecutionContext, agent: string, input: unknown): Promise<void> => {
-      const enqueuedAt = now();
-      const record: QueuedRunRecord = {
-        runId: context.runId,
-        userId: context.userId,
-        threadId: context.threadId,
-        roles: JSON.stringify(context.roles),
+      const record = queuedRunRecord({
+        context,
         agent,
-        input: JSON.stringify(input),
-        enqueuedAt,
-        deadlineAt: enqueuedAt + config.maxQueueWaitMs,
-      };
+        input,
+        enqueuedAt: now(),
+        maxQueueWaitMs: config.maxQueueWaitMs,
+      });
       await db.queuedRuns.insert(record);
       let timer: ReturnType<typeof setTimeout> | undefined;
       try {
