@@ -61,7 +61,8 @@ export const LABEL: Record<TransportName, string> = {
 
 let scenarioCounter = 0;
 
-type ClientResult = Extract<ClientReply, { type: 'result' }>;
+/** What one client process reports. */
+export type ClientResult = Extract<ClientReply, { type: 'result' }>;
 
 /** The delivery histogram's series a transport is timed under, if any. */
 function deliverySeries(transport: TransportName): 'ws' | 'sse' | null {
@@ -193,7 +194,7 @@ function serverShare(
 }
 
 /** One result from several client processes: sums, the widest window, percentiles over every sample. */
-function merge(results: readonly ClientResult[], expected: number): ClientResult {
+export function merge(results: readonly ClientResult[], expected: number): ClientResult {
   const first = results[0];
   if (first === undefined) throw new Error('no client results');
   if (results.length === 1) return first;

@@ -1,0 +1,100 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startRun } from '@toolrun/api';
+import { startServer } from '@toolrun/server';
+import { benchStreamAgent, openAllGates } from '../servers/benchStreamAgent.ts';
+import { serveHost, waitUntil } from '../servers/hostRuntime.ts';
+import type { StreamUser } from '../servers/protocol.ts';
+import { hostEnv } from './hostEnv.ts';
+
+/**
+ * One process of a benchmarked deployment, in its own OS process: `startServer` as
+ * `apps/server/src/main.ts` calls it for `TOOLRUN_ROLE` (`all`, `api` or `worker`), plus the bench
+ * agent (`extraAgents`, which `main.ts` cannot load). Its configuration comes from `BENCH_*`
+ * variables (see hostEnv.ts): role, SQLite or a PostgreSQL URL, Redis for cluster mode, worker
+ * concurrency. Driven by the parent over IPC like the transport benchmark's hosts: an API (or `all`)
+ * process prepares users and starts their runs through the same path as `runs.start`; `go` opens
+ * every gate the runs of this process wait at (a worker's runs, or an `all` process's).
+ */
+const env = hostEnv(process.env);
+const dir = mkdtempSync(join(tmpdir(), `toolrun-bench-${env.role}-`));
+const server = await startServer({
+  database: env.databaseUrl ?? join(dir, 'toolrun.db'),
+  dataDir: dir,
+  // The same secret in every process: a token minted by one API process is valid on all of them.
+  auth: { mode: 'dev', secret: 'toolrun-bench-secret-0123456789abcdef' },
+  consoleDir: join(dir, 'no-console'),
+  extraAgents: [benchStreamAgent],
+  graceMs: 1_000,
+  ...(env.redisUrl === undefined
+    ? {}
+    : { cluster: { role: env.role, redisUrl: env.redisUrl, workerConcurrency: env.workerConcurrency } }),
+});
+const { services } = server;
+
+/** Starts at most this many runs at once while preparing (setup is not measured, but should not take minutes). */
+const START_CONCURRENCY = 32;
+
+function userOf(userId: string) {
+  return services.auth.issue({ userId, roles: ['user'] });
+}
+
+serveHost({
+  async prepare(request) {
+    if (env.role === 'worker') return { type: 'prepared', id: request.id, users: [] };
+    const users: StreamUser[] = new Array(request.users);
+    let next = 0;
+    const startOne = async (): Promise<void> => {
+      while (next < request.users) {
+        const i = next++;
+        const userId = `${request.prefix}${i}`;
+        const { token, principal } = await userOf(userId);
+        const started = await startRun(services, principal, {
+          agent: benchStreamAgent.name,
+          input: {
+            // Every run of a scenario waits at a gate until `go`; the name only has to be fresh.
+            gate: request.prefix,
+            count: request.plan.perRun,
+            burst: request.plan.burst,
+            ...(request.plan.ratePerRun === undefined ? {} : { ratePerSec: request.plan.ratePerRun }),
+          },
+        });
+        users[i] = { userId, token, runId: started.runId };
+      }
+    };
+    await Promise.all(Array.from({ length: START_CONCURRENCY }, startOne));
+    // Single mode: every agent_started is committed before a client asks for the run's history.
+    // (In cluster mode a client's first message is its run's agent_started, whenever a worker takes it.)
+    await services.sink.flush();
+    return { type: 'prepared', id: request.id, users };
+  },
+  async tokens(request) {
+    const users: StreamUser[] = [];
+    for (let i = 0; i < request.users; i += 1) {
+      const userId = `${request.prefix}${i}`;
+      users.push({ userId, token: (await userOf(userId)).token, runId: '' });
+    }
+    return { type: 'tokens', id: request.id, users };
+  },
+  go(request) {
+    const at = performance.timeOrigin + performance.now();
+    openAllGates();
+    return { type: 'went', id: request.id, at };
+  },
+  async cleanup(request) {
+    for (const run of services.factory.activeRuns()) services.factory.cancelRun(run.runId, 'bench scenario over');
+    await waitUntil(() => services.factory.activeRuns().length === 0, 10_000);
+    await services.sink.flush();
+    const subscriptions = () => services.subscriptions().runs + services.subscriptions().feeds;
+    await waitUntil(() => subscriptions() === 0, 5_000);
+    return { type: 'cleaned', id: request.id, activeRuns: services.factory.activeRuns().length };
+  },
+  subscriptions: () => services.subscriptions().runs + services.subscriptions().feeds,
+  async close() {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  },
+});
+
+process.send?.({ type: 'listening', url: server.url, pid: process.pid });
