@@ -35,6 +35,8 @@ const { services } = server;
 
 /** Starts at most this many runs at once while preparing (setup is not measured, but should not take minutes). */
 const START_CONCURRENCY = 32;
+/** How long the runs of a scenario may take to start on the workers. */
+const START_TIMEOUT_MS = 120_000;
 
 function userOf(userId: string) {
   return services.auth.issue({ userId, roles: ['user'] });
@@ -64,9 +66,21 @@ serveHost({
       }
     };
     await Promise.all(Array.from({ length: START_CONCURRENCY }, startOne));
-    // Single mode: every agent_started is committed before a client asks for the run's history.
-    // (In cluster mode a client's first message is its run's agent_started, whenever a worker takes it.)
+    // Every agent_started is committed before a client asks for its run's history (in cluster mode a
+    // worker takes each run from the queue): the clients read it from the database, so "ready" means
+    // every run is executing, waiting at its gate, whatever the live path's timing (see BENCHMARKS.md).
     await services.sink.flush();
+    const started = async (user: StreamUser) => (await services.db.getRunRecord(user.runId)) !== undefined;
+    const until = Date.now() + START_TIMEOUT_MS;
+    let waiting = users;
+    while (waiting.length > 0) {
+      const pending = await Promise.all(waiting.map(async (u) => ((await started(u)) ? undefined : u)));
+      waiting = pending.filter((u): u is StreamUser => u !== undefined);
+      if (waiting.length === 0) break;
+      if (Date.now() > until)
+        throw new Error(`${waiting.length} of ${users.length} runs did not start within ${START_TIMEOUT_MS} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     return { type: 'prepared', id: request.id, users };
   },
   async tokens(request) {

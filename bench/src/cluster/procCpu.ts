@@ -124,12 +124,19 @@ export function readGroup(group: ProcessGroup, processes: readonly { stat: ProcS
 
 /**
  * CPU seconds a group used between two readings: each process's growth (a process new since `before`
- * counts whole: it started in the window), plus what exited children handed to their root.
+ * counts whole: it started in the window), plus what children that exited handed to their root (their
+ * whole life, so what `before` had already counted of them is taken off).
  */
 export function groupSecondsBetween(before: GroupReading, after: GroupReading, ticksPerSecond: number): number {
   let ticks = 0;
   for (const [pid, value] of after) ticks += Math.max(0, value - (before.get(pid) ?? 0));
-  return ticks / ticksPerSecond;
+  // Only a group that reaps (it has a root's `-pid` entry) hands its exited children's time to the root.
+  const reaps = [...before.keys()].some((k) => k < 0);
+  for (const [pid, value] of before) {
+    const exitedChild = pid > 0 && !after.has(pid) && !before.has(-pid);
+    if (reaps && exitedChild) ticks -= value;
+  }
+  return Math.max(0, ticks) / ticksPerSecond;
 }
 
 /** The pid of the first process whose command line `matches`, or `undefined`. */

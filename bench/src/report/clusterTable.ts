@@ -25,8 +25,8 @@ function cores(result: ClusterScenarioResult, part: CpuPart): number {
  * The cluster benchmark's scenarios as two Markdown tables, as BENCHMARKS.md shows them: (1) per
  * deployment, max events/s (and its ratio to single mode on PostgreSQL), p50/p99 at the fixed
  * offered rate, and CPU per delivered event at the max rate for each part (API, worker or the single
- * process, PostgreSQL, Redis, and the server side in total); (2) the profile: where the cores went
- * during the max-rate scenario, part by part, and how busy the whole machine was.
+ * process, PostgreSQL, Redis, and the server side in total); (2) the profile of every scenario (max
+ * rate and fixed rate): where the cores went, part by part, and how busy the whole machine was.
  *
  * @example
  * clusterTable(results.benchmarks.find((b) => b.name === 'cluster')?.details?.scenarios)
@@ -61,16 +61,19 @@ export function clusterTable(scenarios: readonly ClusterScenarioResult[]): strin
   }
   lines.push(
     '',
-    '| deployment | cores used at max rate: single process / API / worker / PostgreSQL / Redis / bench clients / rest of the machine | machine busy (cores) |',
-    '|---|---|---|',
+    '| deployment | scenario | CPU µs per event: server total / bench clients | cores used: single process / API / worker / PostgreSQL / Redis / bench clients / rest of the machine | machine busy (cores) |',
+    '|---|---|---|---|---|',
   );
   for (const config of configs) {
-    const max = find(config, 'max');
-    if (max === undefined) continue;
-    const used = (['all', 'api', 'worker', 'postgres', 'redis', 'clients', 'other'] as const)
-      .map((p) => fixed(cores(max, p), 2))
-      .join(' / ');
-    lines.push(`| ${config} | ${used} | ${fixed(max.machineBusyCores, 2)} |`);
+    for (const s of scenarios.filter((r) => r.config === config)) {
+      const used = (['all', 'api', 'worker', 'postgres', 'redis', 'clients', 'other'] as const)
+        .map((p) => fixed(cores(s, p), 2))
+        .join(' / ');
+      const scenario = s.offered === null ? 'max rate' : `${thousands(s.offered)} events/s`;
+      lines.push(
+        `| ${config} | ${scenario} | ${perEvent(s, SERVER_PARTS)} / ${perEvent(s, ['clients'])} | ${used} | ${fixed(s.machineBusyCores, 2)} |`,
+      );
+    }
   }
   return lines.join('\n');
 }
