@@ -1,11 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRun } from '@toolrun/api';
 import { startServer } from '@toolrun/server';
 import { benchStreamAgent, openAllGates } from '../servers/benchStreamAgent.ts';
-import { serveHost, waitUntil } from '../servers/hostRuntime.ts';
+import { serveHost } from '../servers/hostRuntime.ts';
 import type { StreamUser } from '../servers/protocol.ts';
+import { serverHostHandlers } from '../servers/serverHostHandlers.ts';
 import { hostEnv } from './hostEnv.ts';
 
 /**
@@ -83,32 +84,12 @@ serveHost({
     }
     return { type: 'prepared', id: request.id, users };
   },
-  async tokens(request) {
-    const users: StreamUser[] = [];
-    for (let i = 0; i < request.users; i += 1) {
-      const userId = `${request.prefix}${i}`;
-      users.push({ userId, token: (await userOf(userId)).token, runId: '' });
-    }
-    return { type: 'tokens', id: request.id, users };
-  },
   go(request) {
     const at = performance.timeOrigin + performance.now();
     openAllGates();
     return { type: 'went', id: request.id, at };
   },
-  async cleanup(request) {
-    for (const run of services.factory.activeRuns()) services.factory.cancelRun(run.runId, 'bench scenario over');
-    await waitUntil(() => services.factory.activeRuns().length === 0, 10_000);
-    await services.sink.flush();
-    const subscriptions = () => services.subscriptions().runs + services.subscriptions().feeds;
-    await waitUntil(() => subscriptions() === 0, 5_000);
-    return { type: 'cleaned', id: request.id, activeRuns: services.factory.activeRuns().length };
-  },
-  subscriptions: () => services.subscriptions().runs + services.subscriptions().feeds,
-  async close() {
-    await server.close();
-    rmSync(dir, { recursive: true, force: true });
-  },
+  ...serverHostHandlers(server, dir),
 });
 
 process.send?.({ type: 'listening', url: server.url, pid: process.pid });

@@ -4,15 +4,10 @@ import { cpuUsPerEvent, SERVER_PARTS } from '../cluster/clusterFigures.ts';
 import type { ClusterScenarioResult, CpuPart } from '../cluster/clusterScenario.ts';
 import { BASELINE } from '../cluster/deployments.ts';
 import type { RunResults } from '../harness/types.ts';
+import { ms } from './latencySplit.ts';
 
 const fixed = (value: number | null | undefined, digits: number) =>
   value === null || value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits);
-const ms = (value: number | null | undefined) =>
-  value === null || value === undefined || !Number.isFinite(value)
-    ? '–'
-    : value < 10
-      ? value.toFixed(2)
-      : value.toFixed(0);
 const thousands = (value: number | null | undefined) =>
   value === null || value === undefined || !Number.isFinite(value) ? '–' : Math.round(value).toLocaleString('en-US');
 
