@@ -147,7 +147,12 @@ describe('clusterFigures and clusterTable', () => {
       received: 50_000,
       cpu: { api: 2, worker: 5, postgres: 2, redis: 1, clients: 1, other: 3 },
     }),
-    scenario('2api2w', 'rate', { p50Ms: 50, p99Ms: null, received: 9_000 }),
+    scenario('2api2w', 'rate', {
+      p50Ms: 50,
+      p99Ms: null,
+      received: 9_000,
+      committed: { completed: { runs: 1_000, thinking: 10_000 } },
+    }),
   ];
   const figures = clusterFigures({
     results,
@@ -173,9 +178,12 @@ describe('clusterFigures and clusterTable', () => {
     expect(byId('cluster.p50_ms.2api2w.2000')).toMatchObject({ value: 50, ratio: 10 });
   });
 
-  it('shows a p99 on events that never arrived as the deadline, and says how many arrived', () => {
+  it('shows a p99 on events that never arrived as the deadline, and says how many arrived and were committed', () => {
     expect(byId('cluster.p99_ms.2api2w.2000')).toMatchObject({ value: 35_000 });
-    expect(byId('cluster.p99_ms.2api2w.2000')?.note).toBe('9,000 of 10,000 events arrived within 35,000 ms');
+    // The database says whether the missing events were never emitted or emitted and not delivered.
+    expect(byId('cluster.p99_ms.2api2w.2000')?.note).toBe(
+      '9,000 of 10,000 events arrived within 35,000 ms; committed: 1,000 runs completed with 10,000 events',
+    );
   });
 
   it('reports CPU per delivered event per part, only the parts a deployment has', () => {

@@ -52,7 +52,8 @@ async function measure(
     ctx.log(
       `  ${deployment.config.name.padEnd(13)} ${mode === 'max' ? 'max    ' : `${result.offered}/s`} ` +
         `${Math.round(result.eventsPerSec ?? 0)} events/s, p50 ${show(result.p50Ms)} ms, p99 ${show(result.p99Ms)} ms, ` +
-        `${result.received}/${result.expected} events${result.timedOut ? ' (deadline)' : ''}${result.firstError === undefined ? '' : ` (${result.firstError})`}; ` +
+        `${result.received}/${result.expected} events${result.timedOut ? ' (deadline)' : ''}${result.firstError === undefined ? '' : ` (${result.firstError})`}` +
+        `${result.committed === undefined ? '' : ` (committed: ${JSON.stringify(result.committed)})`}; ` +
         `CPU s: all ${c.all.toFixed(2)} api ${c.api.toFixed(2)} worker ${c.worker.toFixed(2)} pg ${c.postgres.toFixed(2)} ` +
         `redis ${c.redis.toFixed(2)} clients ${c.clients.toFixed(2)} other ${c.other.toFixed(2)} ` +
         `in ${(result.windowMs / 1000).toFixed(1)} s (machine ${result.machineBusyCores.toFixed(2)} cores busy)`,

@@ -61,7 +61,15 @@ export function clusterFigures(opts: {
     r === undefined
       ? { note: 'not measured' }
       : r.received < r.expected
-        ? { note: `${n(r.received)} of ${n(r.expected)} events arrived within ${n(r.deadlineMs)} ms` }
+        ? {
+            note:
+              `${n(r.received)} of ${n(r.expected)} events arrived within ${n(r.deadlineMs)} ms` +
+              (r.committed === undefined
+                ? ''
+                : `; committed: ${Object.entries(r.committed)
+                    .map(([status, c]) => `${n(c.runs)} runs ${status} with ${n(c.thinking)} events`)
+                    .join(', ')}`),
+          }
         : {};
   for (const config of opts.configs) {
     const isBase = config.name === BASELINE;

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import pg from 'pg';
 import type { BenchContext } from '../harness/benchmark.ts';
 import type { StreamPlan, StreamUser } from '../servers/protocol.ts';
 import { startClient } from '../servers/remote.ts';
@@ -36,6 +37,11 @@ export interface ClusterScenarioResult {
   firstError?: string;
   timedOut: boolean;
   deadlineMs: number;
+  /**
+   * When events are missing and the deployment is on PostgreSQL: what its runs committed, by status
+   * (runs, and `agent_thinking` events stored), to tell events never emitted from events not delivered.
+   */
+  committed?: Record<string, { runs: number; thinking: number }>;
 }
 
 let scenarios = 0;
@@ -124,6 +130,11 @@ export async function runClusterScenario(opts: {
     }
     cpuSeconds.clients = (merged.cpuUserUs + merged.cpuSystemUs) / 1e6;
     const windowMs = after.at - before.at;
+    const runIds = lists.flat().map((u) => u.runId);
+    const committed =
+      merged.received < expected && deployment.databaseUrl !== undefined
+        ? await committedRuns(deployment.databaseUrl, runIds)
+        : undefined;
     const machineSeconds = (after.machine.busy - before.machine.busy) / ticks;
     const known = CPU_PARTS.filter((p) => p !== 'other').reduce((sum, p) => sum + cpuSeconds[p], 0);
     cpuSeconds.other = Math.max(0, machineSeconds - known);
@@ -147,9 +158,30 @@ export async function runClusterScenario(opts: {
       ...(merged.firstError === undefined ? {} : { firstError: merged.firstError }),
       timedOut: merged.timedOut,
       deadlineMs: opts.deadlineMs,
+      ...(committed === undefined ? {} : { committed }),
     };
   } finally {
     await Promise.all(clients.map((c) => c.close()));
     await Promise.all(deployment.hosts.map(({ host }) => host.cleanup().catch(() => {})));
+  }
+}
+
+/** The runs' statuses in the database, with how many runs and `agent_thinking` events each has. */
+async function committedRuns(
+  databaseUrl: string,
+  runIds: readonly string[],
+): Promise<Record<string, { runs: number; thinking: number }>> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ status: string; runs: string; thinking: string }>(
+      `SELECT r.status, count(DISTINCT r.id) AS runs, count(e.run_id) FILTER (WHERE e.type = 'agent_thinking') AS thinking
+         FROM runs r LEFT JOIN run_events e ON e.run_id = r.id
+        WHERE r.id = ANY($1::text[]) GROUP BY r.status`,
+      [runIds],
+    );
+    return Object.fromEntries(rows.map((r) => [r.status, { runs: Number(r.runs), thinking: Number(r.thinking) }]));
+  } finally {
+    await client.end();
   }
 }

@@ -22,6 +22,8 @@ export interface Deployment {
   readonly hosts: readonly DeployedHost[];
   /** PostgreSQL (postmaster and its backends) and Redis, when the deployment uses them, for their CPU. */
   readonly groups: ReadonlyMap<'postgres' | 'redis', ProcessGroup>;
+  /** Its PostgreSQL database (to see what was committed when events are missing); none on SQLite. */
+  readonly databaseUrl: string | undefined;
   /** Stops every server process, then Redis (PostgreSQL belongs to the caller). */
   close(): Promise<void>;
 }
@@ -85,6 +87,7 @@ export async function startDeployment(opts: {
       runners: config.mode === 'single' ? order('all') : order('worker'),
       hosts: [...started],
       groups,
+      databaseUrl,
       close,
     };
   } catch (error) {
