@@ -61,8 +61,7 @@ export const LABEL: Record<TransportName, string> = {
 
 let scenarioCounter = 0;
 
-/** What one client process reports. */
-export type ClientResult = Extract<ClientReply, { type: 'result' }>;
+type ClientResult = Extract<ClientReply, { type: 'result' }>;
 
 /** The delivery histogram's series a transport is timed under, if any. */
 function deliverySeries(transport: TransportName): 'ws' | 'sse' | null {
