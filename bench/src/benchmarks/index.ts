@@ -1,5 +1,6 @@
 import type { Benchmark } from '../harness/benchmark.ts';
 import { agentRunBenchmark } from './agentRun.ts';
+import { clusterBenchmark } from './cluster.ts';
 import { consoleBenchmark } from './console.ts';
 import { dispatchBenchmark } from './dispatch.ts';
 import { idleBenchmark } from './idle.ts';
@@ -19,6 +20,7 @@ export const ALL_BENCHMARKS: readonly Benchmark[] = [
   memoryBenchmark,
   persistenceBenchmark,
   postgresBenchmark,
+  clusterBenchmark,
   transportBenchmark,
   idleBenchmark,
   mcpThroughputBenchmark,

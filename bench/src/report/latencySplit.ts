@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import type { RunResults } from '../harness/types.ts';
 import { LABEL, type ScenarioResult } from '../servers/runScenario.ts';
 
-const ms = (value: number | null | undefined) =>
+/** Milliseconds for a table: two decimals under 10, whole above, `–` when there is no value. */
+export const ms = (value: number | null | undefined) =>
   value === null || value === undefined || !Number.isFinite(value)
     ? '–'
     : value < 10

@@ -25,6 +25,11 @@ export function openGate(name: string): void {
   gates.delete(name);
 }
 
+/** Opens every gate runs wait at in this process (a cluster worker does not know its runs' gate names). */
+export function openAllGates(): void {
+  for (const name of [...gates.keys()]) openGate(name);
+}
+
 export const benchStreamInput = z.object({
   gate: z.string().min(1).max(64),
   count: z.number().int().min(1).max(1_000_000),

@@ -34,8 +34,14 @@ export async function startHost(opts: {
   execArgv?: readonly string[];
   /** More environment for the host (`BENCH_DATABASE_URL` puts a `toolrun` host on PostgreSQL). */
   env?: Readonly<Record<string, string>>;
+  /** Another host script (under `src/`, serving the same protocol), e.g. `cluster/clusterHost.ts`. */
+  script?: string;
 }): Promise<RemoteHost> {
-  const script = join(opts.benchRoot, 'src/servers', opts.kind === 'raw-ws' ? 'rawWsHost.ts' : 'toolrunHost.ts');
+  const script = join(
+    opts.benchRoot,
+    'src',
+    opts.script ?? `servers/${opts.kind === 'raw-ws' ? 'rawWsHost.ts' : 'toolrunHost.ts'}`,
+  );
   const child: Child<HostRequest, HostReply> = startChild({
     script,
     cwd: opts.benchRoot,

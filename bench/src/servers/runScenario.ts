@@ -193,7 +193,7 @@ function serverShare(
 }
 
 /** One result from several client processes: sums, the widest window, percentiles over every sample. */
-function merge(results: readonly ClientResult[], expected: number): ClientResult {
+export function merge(results: readonly ClientResult[], expected: number): ClientResult {
   const first = results[0];
   if (first === undefined) throw new Error('no client results');
   if (results.length === 1) return first;

@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from '@toolrun/server';
 import { benchStreamAgent, openGate } from './benchStreamAgent.ts';
-import { serveHost, waitUntil } from './hostRuntime.ts';
+import { serveHost } from './hostRuntime.ts';
 import type { StreamUser } from './protocol.ts';
+import { serverHostHandlers } from './serverHostHandlers.ts';
 
 /**
  * A real Toolrun server for the transport benchmarks, in its own process: `startServer` on
@@ -58,32 +59,12 @@ serveHost({
     await services.sink.flush();
     return { type: 'prepared', id: request.id, users };
   },
-  async tokens(request) {
-    const users: StreamUser[] = [];
-    for (let i = 0; i < request.users; i += 1) {
-      const userId = `${request.prefix}${i}`;
-      users.push({ userId, token: await tokenFor(userId), runId: '' });
-    }
-    return { type: 'tokens', id: request.id, users };
-  },
   go(request) {
     const at = performance.timeOrigin + performance.now();
     openGate(gate);
     return { type: 'went', id: request.id, at };
   },
-  async cleanup(request) {
-    for (const run of services.factory.activeRuns()) services.factory.cancelRun(run.runId, 'bench scenario over');
-    await waitUntil(() => services.factory.activeRuns().length === 0, 10_000);
-    await services.sink.flush();
-    const subscriptions = () => services.subscriptions().runs + services.subscriptions().feeds;
-    await waitUntil(() => subscriptions() === 0, 5_000);
-    return { type: 'cleaned', id: request.id, activeRuns: services.factory.activeRuns().length };
-  },
-  subscriptions: () => services.subscriptions().runs + services.subscriptions().feeds,
-  async close() {
-    await server.close();
-    rmSync(dir, { recursive: true, force: true });
-  },
+  ...serverHostHandlers(server, dir),
 });
 
 process.send?.({ type: 'listening', url: server.url, pid: process.pid });
