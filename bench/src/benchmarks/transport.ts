@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { SERVER_NODE_FLAGS } from '@toolrun/server';
 import type { Benchmark } from '../harness/benchmark.ts';
 import { figure } from '../harness/figure.ts';
 import type { Figure } from '../harness/types.ts';
@@ -79,7 +80,12 @@ export const transportBenchmark: Benchmark = {
     const profiles: Record<string, unknown> = {};
     const transports = transportsFor(ctx.quick);
     const kinds = [...new Set(transports.map(hostKindOf))] as HostKind[];
-    const started = await Promise.allSettled(kinds.map((kind) => startHost({ kind, benchRoot: ctx.benchRoot })));
+    // Toolrun's hosts run with the flags `pnpm start` gives the server; raw ws with Node's defaults.
+    const started = await Promise.allSettled(
+      kinds.map((kind) =>
+        startHost({ kind, benchRoot: ctx.benchRoot, execArgv: kind === 'raw-ws' ? [] : SERVER_NODE_FLAGS }),
+      ),
+    );
     const hosts = new Map<HostKind, RemoteHost>();
     started.forEach((s, i) => {
       if (s.status === 'fulfilled') hosts.set(kinds[i] as HostKind, s.value);
