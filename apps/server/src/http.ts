@@ -188,7 +188,9 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
       whenWritable: connection?.whenWritable,
       ...(connection === undefined ? {} : { connection: { transport: 'ws', id: connection.id } }),
     });
-    if (ctx.principal !== null && connection !== undefined) {
+    // A connection that closed while its context was being created (its `close`, and with it the
+    // release below, has run: the server closed it for an over-size frame, say) takes no slot.
+    if (ctx.principal !== null && connection !== undefined && res.readyState !== res.CLOSED) {
       try {
         wsUsers.claim(connection.id, ctx.principal.userId);
       } catch (error) {
