@@ -6,6 +6,7 @@ import { appRouter, createContext, toTRPCError } from '@toolrun/api';
 import type { McpHandler } from '@toolrun/mcp';
 import { createMcpHandler, MCP_PATH } from '@toolrun/mcp';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import type { CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import type { TRPCRequestInfo } from '@trpc/server/unstable-core-do-not-import';
 import type { Logger } from 'pino';
@@ -28,7 +29,9 @@ import { createConsoleHandler } from './serveConsole.ts';
 import type { SseMode } from './sseSubscriptions.ts';
 import { createLeanSseHandler } from './sseSubscriptions.ts';
 import { wsBackpressure } from './wsBackpressure.ts';
-import { createWsEncoder } from './wsEncoder.ts';
+import { createWsEncoder, trackedFrame } from './wsEncoder.ts';
+import type { WsMode } from './wsSubscriptions.ts';
+import { applyLeanWsHandler } from './wsSubscriptions.ts';
 
 /** Options of {@link createHttpServer}. */
 export interface HttpServerOptions {
@@ -50,6 +53,12 @@ export interface HttpServerOptions {
    * `trpc` leaves them to tRPC's node-http handler. Everything else is tRPC's handler either way.
    */
   sse?: SseMode;
+  /**
+   * Who serves WebSocket connections: `lean` (default) writes subscription messages straight to the
+   * socket (see `wsSubscriptions.ts`), `trpc` leaves everything to tRPC's `applyWSSHandler`. Same
+   * messages either way.
+   */
+  ws?: WsMode;
   /** The MCP endpoint's session bounds (see `@toolrun/mcp`); its defaults when absent. */
   mcp?: { maxSessionsPerUser?: number; sessionIdleMs?: number };
   /** The interface the server listens on: its name is one the Host check accepts. Default `127.0.0.1`. */
@@ -170,31 +179,47 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
   // Each connection's id and backpressure, for its procedures' context (set when the upgrade completes).
   const connections = new WeakMap<WebSocket, { id: string; whenWritable: WhenWritable }>();
   let connectionCount = 0;
-  const handler = applyWSSHandler({
-    wss,
-    router: appRouter,
-    createContext: async ({ req, res, info }) => {
-      const connection = connections.get(res);
-      const ctx = await createContext({
-        services,
-        authorization: req.headers.authorization,
-        connectionParams: info.connectionParams,
-        whenWritable: connection?.whenWritable,
-        ...(connection === undefined ? {} : { connection: { transport: 'ws', id: connection.id } }),
-      });
-      if (ctx.principal !== null && connection !== undefined) {
-        try {
-          wsUsers.claim(connection.id, ctx.principal.userId);
-        } catch (error) {
-          throw toTRPCError(error);
-        }
+  const createWsContext = async ({ req, res, info }: CreateWSSContextFnOptions) => {
+    const connection = connections.get(res);
+    const ctx = await createContext({
+      services,
+      authorization: req.headers.authorization,
+      connectionParams: info.connectionParams,
+      whenWritable: connection?.whenWritable,
+      ...(connection === undefined ? {} : { connection: { transport: 'ws', id: connection.id } }),
+    });
+    // A connection that closed while its context was being created (its `close`, and with it the
+    // release below, has run: the server closed it for an over-size frame, say) takes no slot.
+    if (ctx.principal !== null && connection !== undefined && res.readyState !== res.CLOSED) {
+      try {
+        wsUsers.claim(connection.id, ctx.principal.userId);
+      } catch (error) {
+        throw toTRPCError(error);
       }
-      return ctx;
-    },
-    onError,
-    keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
-    experimental_encoder: createWsEncoder(latency),
-  });
+    }
+    return ctx;
+  };
+  const keepAlive = { pingMs: 30_000, pongWaitMs: 10_000 };
+  const handler =
+    (opts.ws ?? 'lean') === 'lean'
+      ? applyLeanWsHandler({
+          wss,
+          router: appRouter,
+          createContext: createWsContext,
+          onError,
+          keepAlive,
+          // The router has no transformer: a payload's data is its JSON as it is.
+          trackedFrame,
+          onDelivered: (events) => latency.delivered('ws', events),
+        })
+      : applyWSSHandler({
+          wss,
+          router: appRouter,
+          createContext: createWsContext,
+          onError,
+          keepAlive: { enabled: true, ...keepAlive },
+          experimental_encoder: createWsEncoder(latency),
+        });
   server.on('upgrade', (req, socket, head) => {
     if (!gate.upgrade(req, socket)) return;
     if (pathname(req) !== TRPC_PATH || opts.opsOnly === true) {

@@ -2,6 +2,7 @@ export type { ServerEnv } from './env.ts';
 export { DEFAULT_CONSOLE_DIR, EnvError, REPO_ROOT, readEnv } from './env.ts';
 export type { HttpServer, HttpServerOptions } from './http.ts';
 export { createHttpServer, TRPC_PATH } from './http.ts';
+export { SERVER_NODE_FLAGS } from './nodeFlags.ts';
 export type { PrometheusMetrics } from './prometheus.ts';
 export { createPrometheusMetrics } from './prometheus.ts';
 export type { HostGuardOptions } from './security/hostGuard.ts';

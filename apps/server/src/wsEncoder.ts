@@ -20,12 +20,8 @@ export function createWsEncoder(latency: DeliveryLatency): WsEncoder {
     encode(message) {
       const tracked = trackedMessageOf(message);
       if (tracked === undefined) return JSON.stringify(message);
-      const events = liveEventsJson(tracked.events);
       const text =
-        events === undefined
-          ? JSON.stringify(message)
-          : `{"id":${JSON.stringify(tracked.id)}${tracked.jsonrpc === undefined ? '' : `,"jsonrpc":${JSON.stringify(tracked.jsonrpc)}`},` +
-            `"result":{"type":"data","data":{"id":${JSON.stringify(tracked.eventId)},"data":${events}},"id":${JSON.stringify(tracked.eventId)}}}`;
+        trackedFrame(tracked.id, tracked.jsonrpc, tracked.eventId, tracked.events) ?? JSON.stringify(message);
       latency.delivered('ws', tracked.events);
       return text;
     },
@@ -36,8 +32,31 @@ export function createWsEncoder(latency: DeliveryLatency): WsEncoder {
   };
 }
 
+/**
+ * The text of tRPC's WebSocket message for a tracked subscription yield (`tracked(eventId, events)`
+ * of subscription `id`), byte for byte `JSON.stringify` of the message tRPC's adapter builds
+ * (`{ id, jsonrpc, result: { type: 'data', data: { id, data }, id } }`, `jsonrpc` left out when
+ * undefined), with the events written from their rows' text ({@link liveEventsJson}). `undefined`
+ * when `events` holds anything but objects: the caller serialises the message itself. Only for a
+ * router without a transformer.
+ */
+export function trackedFrame(
+  id: number | string,
+  jsonrpc: unknown,
+  eventId: string,
+  events: readonly unknown[],
+): string | undefined {
+  const json = liveEventsJson(events);
+  if (json === undefined) return undefined;
+  const quotedEventId = JSON.stringify(eventId);
+  return (
+    `{"id":${JSON.stringify(id)}${jsonrpc === undefined ? '' : `,"jsonrpc":${JSON.stringify(jsonrpc)}`},` +
+    `"result":{"type":"data","data":{"id":${quotedEventId},"data":${json}},"id":${quotedEventId}}}`
+  );
+}
+
 interface TrackedMessage {
-  id: unknown;
+  id: number | string;
   jsonrpc: unknown;
   eventId: string;
   events: readonly unknown[];
