@@ -39,8 +39,10 @@ export { silentLogger } from './logger.ts';
 export type { AppRouter } from './root.ts';
 export { appRouter } from './root.ts';
 export { DEFAULT_PROBE_AGENT } from './routers/audit.ts';
-export type { StartToolRunOptions, ToolRunHandle } from './runs/startToolRun.ts';
-export { startToolRun } from './runs/startToolRun.ts';
+export type { FollowRunOptions } from './runs/followRun.ts';
+export { completionOf, followRun, toolResultOf } from './runs/followRun.ts';
+export type { StartToolRunOptions, ToolRunHandle, ToolRunInput } from './runs/startToolRun.ts';
+export { executeToolRun, startToolRun } from './runs/startToolRun.ts';
 export { CANARY_USER_ID, isServiceIdentity, SERVICE_USER_IDS } from './serviceIdentities.ts';
 export type {
   ServicesConfig,
@@ -61,6 +63,7 @@ export type {
   StartRequest,
   StartResult,
   StartsConfig,
+  ToolStartRequest,
 } from './starts/createRunStarter.ts';
 export { DEFAULT_STARTS_CONFIG } from './starts/createRunStarter.ts';
 export type { ListedRun } from './starts/listRunsWithQueued.ts';

@@ -165,9 +165,14 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
           cancelledEarly: (runId) => early.get(runId)?.reason,
         });
         const sweep = () =>
-          sweepQueuedRuns({ services, queue, redis: command, keys, sweeperId: processId }).catch((error: unknown) =>
-            logger.warn({ err: error }, 'sweeping queued runs failed'),
-          );
+          sweepQueuedRuns({
+            services,
+            queue,
+            redis: command,
+            keys,
+            sweeperId: processId,
+            takenStaleMs: runLeaseMs,
+          }).catch((error: unknown) => logger.warn({ err: error }, 'sweeping queued runs failed'));
         sweepTimer = setInterval(sweep, opts.sweepIntervalMs ?? 2_000);
         sweepTimer.unref();
         stopReaper = startReaper({

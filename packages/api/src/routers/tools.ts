@@ -37,7 +37,7 @@ export const toolsRouter = createTRPCRouter({
         badInput(['input'], `must be at most ${services.config.maxRunInputBytes} bytes as JSON, got ${bytes}`);
       }
       try {
-        const handle = startToolRun(services, {
+        const handle = await startToolRun(services, {
           principal,
           tool: input.tool,
           input: toolInput,

@@ -77,6 +77,18 @@ export interface RunStarter {
   cancelQueued(runId: string, reason: string): Promise<boolean>;
   /** Stops the sweep timer. Queued runs stay in the database for the next start. */
   close(): void;
+  /**
+   * Cluster mode: makes a one-call tool run durable and hands it to a worker, like {@link start} an
+   * agent run (`startToolRun` then follows it). Absent: tool runs execute in this process.
+   */
+  readonly startTool?: (principal: Principal, request: ToolStartRequest) => Promise<StartResult>;
+}
+
+/** What a one-call tool run starts with (`tools.run`, an MCP `tools/call`). */
+export interface ToolStartRequest {
+  readonly tool: string;
+  readonly input: unknown;
+  readonly threadId?: string | undefined;
 }
 
 /** Options of {@link createRunStarter}. */
