@@ -41,6 +41,7 @@ export { appRouter } from './root.ts';
 export { DEFAULT_PROBE_AGENT } from './routers/audit.ts';
 export type { FollowRunOptions } from './runs/followRun.ts';
 export { completionOf, followRun, toolResultOf } from './runs/followRun.ts';
+export { resumeParkedRuns } from './runs/resumeParkedRuns.ts';
 export type { StartToolRunOptions, ToolRunHandle, ToolRunInput } from './runs/startToolRun.ts';
 export { executeToolRun, startToolRun } from './runs/startToolRun.ts';
 export { CANARY_USER_ID, isServiceIdentity, SERVICE_USER_IDS } from './serviceIdentities.ts';

@@ -1,7 +1,7 @@
 import type { RunEvent } from '@toolrun/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '../helpers.ts';
-import { collect, createClient, eventually, login, orderingProblems, within } from '../helpers.ts';
+import { codeOf, collect, createClient, eventually, login, orderingProblems, within } from '../helpers.ts';
 import { connectMcp } from '../mcp/support.ts';
 import type { ChildServer } from '../reliability/support/childServer.ts';
 import { holdTableLock, logsAbout, redisCommand } from './backdoors.ts';
@@ -157,5 +157,58 @@ describe('cluster: API processes execute no runs, whatever the door', { timeout:
     } finally {
       await mcp.close();
     }
+  });
+
+  it('an approval decided on API B reaches the worker whose run waits for it, and the run goes on there', async () => {
+    const [a, b] = cluster.apis;
+    if (a === undefined || b === undefined) throw new Error('two API processes expected');
+    const client = await clientAt(a.url, 'wanda');
+    const other = await clientAt(b.url, 'wanda');
+    const { runId } = await client.runs.start.mutate({ agent: 'payout', input: { amount: 7 } });
+    const pending = await eventually(
+      async () => (await other.approvals.list.query({ runId, status: 'pending' })).items[0],
+      30_000,
+    );
+    const decided = await other.approvals.decide.mutate({ approvalId: pending.id, decision: 'approve' });
+    expect(decided).toMatchObject({ id: pending.id, status: 'approved', decidedBy: 'wanda' });
+    // The first decision wins, on any process.
+    expect(await codeOf(client.approvals.decide.mutate({ approvalId: pending.id, decision: 'deny' }))).toBe('CONFLICT');
+    const events = await eventsOf(other, runId);
+    expect(orderingProblems(events)).toEqual([]);
+    expect(events.at(-1)).toMatchObject({ type: 'agent_completed', status: 'completed' });
+    executedOnAWorker(runId);
+  });
+
+  it('a run parked on approval whose worker stops is adopted and resumed by another worker, where a decision on API B reaches it', async () => {
+    const [a, b] = cluster.apis;
+    if (a === undefined || b === undefined) throw new Error('two API processes expected');
+    const client = await clientAt(a.url, 'xena');
+    const other = await clientAt(b.url, 'xena');
+    const { runId } = await client.runs.start.mutate({ agent: 'payout', input: { amount: 9 } });
+    const pending = await eventually(
+      async () => (await other.approvals.list.query({ runId, status: 'pending' })).items[0],
+      30_000,
+    );
+    const victim = startsOf(runId)[0];
+    if (victim === undefined) throw new Error('no worker started the run');
+    // A graceful stop lets go of a run waiting for a person: it stays running, its approval pending.
+    expect((await victim.stop('SIGTERM')).code).toBe(0);
+    cluster.workers.splice(cluster.workers.indexOf(victim), 1, await cluster.spawn('worker'));
+    // Relayed to whichever worker adopted it (until one has, nobody holds the call: NOT_FOUND).
+    const decided = await eventually(async () => {
+      try {
+        return await other.approvals.decide.mutate({ approvalId: pending.id, decision: 'approve' });
+      } catch (error) {
+        if ((await codeOf(Promise.reject(error))) === 'NOT_FOUND') return undefined;
+        throw error;
+      }
+    }, 60_000);
+    expect(decided).toMatchObject({ status: 'approved' });
+    const events = await eventsOf(other, runId);
+    expect(orderingProblems(events)).toEqual([]);
+    expect(events.at(-1)).toMatchObject({ type: 'agent_completed', status: 'completed' });
+    const resumers = cluster.workers.filter((w) => logsAbout(w, runId, 'resumed a run parked on approval') > 0);
+    expect(resumers).toHaveLength(1);
+    for (const api of cluster.apis) expect(logsAbout(api, runId, 'resumed a run parked on approval')).toBe(0);
   });
 });
