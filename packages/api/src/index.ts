@@ -68,7 +68,7 @@ export type {
 } from './starts/createRunStarter.ts';
 export { DEFAULT_STARTS_CONFIG } from './starts/createRunStarter.ts';
 export type { ListedRun } from './starts/listRunsWithQueued.ts';
-export { queuedRunRecord } from './starts/queuedRunRecord.ts';
+export { queuedRunRecord, traceContextOf } from './starts/queuedRunRecord.ts';
 export { startOnce } from './starts/startOnce.ts';
 export type { StreamRunEventsOptions } from './streams/streamRunEvents.ts';
 export { streamRunEvents } from './streams/streamRunEvents.ts';

@@ -1,8 +1,10 @@
-import type { RunEvent } from '@toolrun/api';
+import type { AppRouter, RunEvent } from '@toolrun/api';
+import { createTRPCClient, httpBatchLink } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '../helpers.ts';
 import { codeOf, collect, createClient, eventually, login, orderingProblems, within } from '../helpers.ts';
 import { connectMcp } from '../mcp/support.ts';
+import { startOtlpReceiver } from '../operations/support/otlpReceiver.ts';
 import type { ChildServer } from '../reliability/support/childServer.ts';
 import { holdTableLock, logsAbout, redisCommand } from './backdoors.ts';
 import { startTestCluster, type TestCluster } from './support.ts';
@@ -11,16 +13,29 @@ import { startTestCluster, type TestCluster } from './support.ts';
 // makes the run durable and a worker executes it, once, whatever Redis loses or a worker does.
 
 let cluster: TestCluster;
+let receiver: Awaited<ReturnType<typeof startOtlpReceiver>>;
 const closers: (() => void)[] = [];
 
 beforeAll(async () => {
-  // At info level, workers log each run they start.
-  cluster = await startTestCluster({ apis: 2, workers: 2, env: { TOOLRUN_LOG_LEVEL: 'info' } });
+  receiver = await startOtlpReceiver();
+  cluster = await startTestCluster({
+    apis: 2,
+    workers: 2,
+    env: {
+      // At info level, workers log each run they start.
+      TOOLRUN_LOG_LEVEL: 'info',
+      // Every process exports its traces to one real OTLP/HTTP receiver.
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+    },
+  });
 }, 120_000);
 
 afterAll(async () => {
   for (const close of closers) close();
   await cluster?.stop();
+  await receiver?.close();
 });
 
 async function clientAt(url: string, userId: string): Promise<Client> {
@@ -210,5 +225,33 @@ describe('cluster: API processes execute no runs, whatever the door', { timeout:
     const resumers = cluster.workers.filter((w) => logsAbout(w, runId, 'resumed a run parked on approval') > 0);
     expect(resumers).toHaveLength(1);
     for (const api of cluster.apis) expect(logsAbout(api, runId, 'resumed a run parked on approval')).toBe(0);
+  });
+
+  it('a run started on API A under a traceparent is traced by its worker under the caller’s trace', async () => {
+    const [a] = cluster.apis;
+    if (a === undefined) throw new Error('an API process expected');
+    const trace = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const parent = '00f067aa0ba902b7';
+    const token = await login(a.url, 'yuri');
+    const traced = createTRPCClient<AppRouter>({
+      links: [
+        httpBatchLink({
+          url: `${a.url}/trpc`,
+          headers: { authorization: `Bearer ${token}`, traceparent: `00-${trace}-${parent}-01` },
+        }),
+      ],
+    });
+    const { runId } = await traced.runs.start.mutate({ agent: 'calculator', input: { question: 'What is 6*7?' } });
+    const events = await eventsOf(await clientAt(a.url, 'yuri'), runId);
+    expect(events.at(-1)).toMatchObject({ type: 'agent_completed', status: 'completed' });
+    const root = await eventually(
+      () =>
+        receiver.spans.find(
+          (s) => s.attributes['toolrun.run.id'] === runId && s.attributes['gen_ai.tool.call.id'] === undefined,
+        ),
+      30_000,
+    );
+    expect(root).toMatchObject({ name: 'invoke_agent calculator', traceId: trace, parentSpanId: parent });
+    executedOnAWorker(runId);
   });
 });

@@ -42,6 +42,7 @@ export const toolsRouter = createTRPCRouter({
           tool: input.tool,
           input: toolInput,
           threadId: input.threadId,
+          traceContext: ctx.traceContext,
         });
         // Acknowledge only a durable run (see runs.start): agent_started is with the sink by now.
         await Promise.resolve();

@@ -2,6 +2,7 @@ import type { ToolResult, UserExecutionContext } from '@toolrun/dispatcher';
 import { DIRECT_RUN_AGENT, DispatchError } from '@toolrun/dispatcher';
 import type { Principal } from '../auth/createAuth.ts';
 import type { ToolrunServices } from '../services.ts';
+import type { TraceCarrier } from '../tracing.ts';
 import { followRun, toolResultOf } from './followRun.ts';
 
 /** Options of {@link startToolRun}. */
@@ -12,6 +13,8 @@ export interface StartToolRunOptions {
   readonly threadId?: string | undefined;
   /** Aborting it cancels the run (which still ends with its events, `cancelled`). */
   readonly signal?: AbortSignal | undefined;
+  /** The W3C trace context of the request that asks: the parent of the run's trace. */
+  readonly traceContext?: TraceCarrier | null | undefined;
 }
 
 /** A one-call run in flight. */
@@ -65,12 +68,14 @@ export async function startToolRun(services: ToolrunServices, opts: StartToolRun
       roles: principal.roles,
       ...(opts.threadId === undefined ? {} : { threadId: opts.threadId }),
     });
+    if (opts.traceContext) services.runTracer?.setParent(context.runId, opts.traceContext);
     return executeToolRun(services, { context, tool: opts.tool, input: opts.input, signal: opts.signal });
   }
   const { runId, threadId } = await startTool(principal, {
     tool: opts.tool,
     input: opts.input,
     threadId: opts.threadId,
+    traceContext: opts.traceContext,
   });
   const signal = opts.signal;
   const onAbort = () => {

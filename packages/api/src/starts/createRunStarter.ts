@@ -13,7 +13,7 @@ import type { Principal } from '../auth/createAuth.ts';
 import type { Logger } from '../logger.ts';
 import type { RunTracerPort, TraceCarrier } from '../tracing.ts';
 import { type QueuedRunEnding, queuedRunEvents } from './closeQueuedRun.ts';
-import { queuedRunRecord } from './queuedRunRecord.ts';
+import { queuedRunRecord, traceContextOf } from './queuedRunRecord.ts';
 import { RunQueue } from './RunQueue.ts';
 import { startOnce } from './startOnce.ts';
 
@@ -89,6 +89,8 @@ export interface ToolStartRequest {
   readonly tool: string;
   readonly input: unknown;
   readonly threadId?: string | undefined;
+  /** The W3C trace context of the request that asks: the parent of the run's trace. */
+  readonly traceContext?: TraceCarrier | null | undefined;
 }
 
 /** Options of {@link createRunStarter}. */
@@ -182,7 +184,8 @@ export async function createRunStarter(opts: RunStarterOptions): Promise<RunStar
         roles: JSON.parse(entry.roles) as Role[],
       });
       try {
-        launch(context, entry.agent, JSON.parse(entry.input), Math.max(0, now() - entry.enqueuedAt));
+        const trace = traceContextOf(entry);
+        launch(context, entry.agent, JSON.parse(entry.input), Math.max(0, now() - entry.enqueuedAt), trace);
       } catch (error) {
         // Busy, rate-limited or shutting down: it waits on (the next slot or sweep retries it).
         if (isDispatchError(error) && WAIT_ON.has(error.code)) return;
@@ -214,6 +217,7 @@ export async function createRunStarter(opts: RunStarterOptions): Promise<RunStar
       input,
       enqueuedAt: now(),
       maxQueueWaitMs: config.maxQueueWaitMs,
+      traceContext: request.traceContext,
     });
     // In the queue at once, so concurrent starts keep their order and the per-user bound holds;
     // answered only once its row is durable (the insert is a round trip on PostgreSQL).

@@ -1,4 +1,4 @@
-import type { RunStarter, RunStarterOptions, StartResult, ToolRunInput } from '@toolrun/api';
+import type { RunStarter, RunStarterOptions, StartResult, ToolRunInput, TraceCarrier } from '@toolrun/api';
 import { queuedRunEvents, queuedRunRecord, startOnce } from '@toolrun/api';
 import type { QueuedRunRow } from '@toolrun/db';
 import { queuedRunRecordOf } from '@toolrun/db';
@@ -37,13 +37,20 @@ export function clusterStarter(
       position: rows.filter((other) => other.userId === row.userId && other.enqueuedAt <= row.enqueuedAt).length,
     });
 
-    const enqueue = async (context: UserExecutionContext, agent: string, input: unknown): Promise<void> => {
+    const enqueue = async (
+      context: UserExecutionContext,
+      agent: string,
+      input: unknown,
+      traceContext: TraceCarrier | null | undefined,
+    ): Promise<void> => {
+      // The request's trace context travels with the run, so its trace continues on the worker.
       const record = queuedRunRecord({
         context,
         agent,
         input,
         enqueuedAt: now(),
         maxQueueWaitMs: config.maxQueueWaitMs,
+        traceContext,
       });
       await db.queuedRuns.insert(record);
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -89,7 +96,7 @@ export function clusterStarter(
               message: `user ${context.userId} is at the concurrent-run limit (${limit}) and onBusy is 'reject'`,
             });
           }
-          await enqueue(context, request.agent, input);
+          await enqueue(context, request.agent, input, request.traceContext);
           if (!busy) return { runId, threadId };
           const position = (await waiting(context.userId)).findIndex((row) => row.runId === runId) + 1;
           return { runId, threadId, queued: { position: Math.max(1, position) } };
@@ -156,7 +163,7 @@ export function clusterStarter(
         });
         // A one-call run takes no slot (as in single mode): it is enqueued as is, for the next worker.
         const input: ToolRunInput = { tool: request.tool, input: request.input };
-        await enqueue(context, DIRECT_RUN_AGENT, input);
+        await enqueue(context, DIRECT_RUN_AGENT, input, request.traceContext);
         return { runId: context.runId, threadId: context.threadId };
       },
       close() {},

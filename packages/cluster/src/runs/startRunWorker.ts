@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { QueuedRunEnding, ToolRunInput, ToolrunServices } from '@toolrun/api';
-import { executeToolRun, queuedRunEvents } from '@toolrun/api';
+import { executeToolRun, queuedRunEvents, traceContextOf } from '@toolrun/api';
 import type { Role } from '@toolrun/dispatcher';
 import { createUserExecutionContext, DIRECT_RUN_AGENT, isDispatchError } from '@toolrun/dispatcher';
 import type { Job } from 'bullmq';
@@ -95,6 +95,10 @@ export function startRunWorker(opts: RunWorkerOptions): Worker<RunJobData> {
       requestId: randomUUID(),
       roles: JSON.parse(record.roles) as Role[],
     });
+    // Its trace continues the request's that started it, on another process (the tracer needs the
+    // parent before the run's first event).
+    const trace = traceContextOf(record);
+    if (trace !== undefined) services.runTracer?.setParent(runId, trace);
     let done: Promise<unknown>;
     try {
       if (direct) {

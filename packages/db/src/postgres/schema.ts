@@ -228,6 +228,11 @@ export const queuedRuns = pgTable(
     takenBy: integer('taken_by'),
     /** When it was taken, epoch milliseconds on PostgreSQL's clock. */
     takenAt: ms('taken_at'),
+    /**
+     * The W3C trace context (`{ traceparent, tracestate? }` as JSON) of the request that started the
+     * run: the parent of its trace wherever it executes. Null: none.
+     */
+    traceContext: text('trace_context'),
   },
   (t) => [uniqueIndex('queued_runs_run_idx').on(t.runId), index('queued_runs_user_idx').on(t.userId, t.pos)],
 );

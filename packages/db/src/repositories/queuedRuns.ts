@@ -14,6 +14,8 @@ export interface QueuedRunRecord {
   readonly enqueuedAt: number;
   /** Epoch milliseconds: past it, the run ends `cancelled` without starting. */
   readonly deadlineAt: number;
+  /** JSON of the starting request's W3C trace context (`{ traceparent, tracestate? }`), or null. */
+  readonly traceContext: string | null;
 }
 
 /** A queued run's row: the record, and who took it to execute it (null: nobody yet). */
@@ -73,8 +75,8 @@ export interface SqliteQueuedRuns {
 export function queuedRunColumns<T extends { [K in keyof QueuedRunRecord]: unknown }>(
   table: T,
 ): { [K in keyof QueuedRunRecord]: T[K] } {
-  const { runId, userId, threadId, roles, agent, input, enqueuedAt, deadlineAt } = table;
-  return { runId, userId, threadId, roles, agent, input, enqueuedAt, deadlineAt };
+  const { runId, userId, threadId, roles, agent, input, enqueuedAt, deadlineAt, traceContext } = table;
+  return { runId, userId, threadId, roles, agent, input, enqueuedAt, deadlineAt, traceContext };
 }
 
 /** {@link queuedRunColumns} and who took the run. */

@@ -174,5 +174,6 @@ function queuedRun(runId: string, userId: string) {
     input: '{"text":"hi"}',
     enqueuedAt: 1,
     deadlineAt: 2,
+    traceContext: null,
   };
 }
