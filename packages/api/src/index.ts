@@ -57,6 +57,7 @@ export type { StartedRun, StartRunRequest } from './startRun.ts';
 export { startRun } from './startRun.ts';
 export type { QueuedRunEnding } from './starts/closeQueuedRun.ts';
 export { queuedRunEvents } from './starts/closeQueuedRun.ts';
+export { contextFor } from './starts/contextFor.ts';
 export type {
   QueuedRunInfo,
   RunStarter,

@@ -2,6 +2,7 @@ import type { ToolResult, UserExecutionContext } from '@toolrun/dispatcher';
 import { DIRECT_RUN_AGENT, DispatchError } from '@toolrun/dispatcher';
 import type { Principal } from '../auth/createAuth.ts';
 import type { ToolrunServices } from '../services.ts';
+import { contextFor } from '../starts/contextFor.ts';
 import type { TraceCarrier } from '../tracing.ts';
 import { followRun, toolResultOf } from './followRun.ts';
 
@@ -63,11 +64,7 @@ export async function startToolRun(services: ToolrunServices, opts: StartToolRun
   }
   const startTool = services.starter.startTool;
   if (startTool === undefined) {
-    const context = factory.createContext({
-      userId: principal.userId,
-      roles: principal.roles,
-      ...(opts.threadId === undefined ? {} : { threadId: opts.threadId }),
-    });
+    const context = contextFor(factory, principal, opts.threadId);
     if (opts.traceContext) services.runTracer?.setParent(context.runId, opts.traceContext);
     return executeToolRun(services, { context, tool: opts.tool, input: opts.input, signal: opts.signal });
   }

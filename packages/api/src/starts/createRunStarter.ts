@@ -13,6 +13,7 @@ import type { Principal } from '../auth/createAuth.ts';
 import type { Logger } from '../logger.ts';
 import type { RunTracerPort, TraceCarrier } from '../tracing.ts';
 import { type QueuedRunEnding, queuedRunEvents } from './closeQueuedRun.ts';
+import { contextFor } from './contextFor.ts';
 import { queuedRunRecord, traceContextOf } from './queuedRunRecord.ts';
 import { RunQueue } from './RunQueue.ts';
 import { startOnce } from './startOnce.ts';
@@ -308,31 +309,23 @@ export async function createRunStarter(opts: RunStarterOptions): Promise<RunStar
 
   return {
     async start(principal, request) {
-      const context = factory.createContext({
-        userId: principal.userId,
-        roles: principal.roles,
-        ...(request.threadId === undefined ? {} : { threadId: request.threadId }),
-      });
+      const context = contextFor(factory, principal, request.threadId);
       const input = request.input ?? {};
-      const key = request.idempotencyKey;
-      const result =
-        key === undefined
-          ? await admit(context, request, input)
-          : await startOnce({
-              keys: db.idempotencyKeys,
-              userId: context.userId,
-              key,
-              start: { agent: request.agent, input, threadId: request.threadId },
-              fresh: context,
-              now: now(),
-              ttlMs: config.idempotencyTtlMs,
-              knows,
-              admit: () => admit(context, request, input),
-              again: ({ runId, threadId }): StartResult => {
-                const position = queue.position(runId);
-                return { runId, threadId, ...(position === undefined ? {} : { queued: { position } }) };
-              },
-            });
+      const result = await startOnce({
+        keys: db.idempotencyKeys,
+        userId: context.userId,
+        key: request.idempotencyKey,
+        start: { agent: request.agent, input, threadId: request.threadId },
+        fresh: context,
+        now: now(),
+        ttlMs: config.idempotencyTtlMs,
+        knows,
+        admit: () => admit(context, request, input),
+        again: ({ runId, threadId }): StartResult => {
+          const position = queue.position(runId);
+          return { runId, threadId, ...(position === undefined ? {} : { queued: { position } }) };
+        },
+      });
       // Acknowledge only a durable run: a client told of a run that a crash then loses could never
       // resume or cancel it. The run's channel hands agent_started to the sink in a microtask queued
       // before this await, so the flush that follows covers it.

@@ -1,5 +1,5 @@
 import type { RunStarter, RunStarterOptions, StartResult, ToolRunInput, TraceCarrier } from '@toolrun/api';
-import { queuedRunEvents, queuedRunRecord, startOnce } from '@toolrun/api';
+import { contextFor, queuedRunEvents, queuedRunRecord, startOnce } from '@toolrun/api';
 import type { QueuedRunRow } from '@toolrun/db';
 import { queuedRunRecordOf } from '@toolrun/db';
 import type { UserExecutionContext } from '@toolrun/dispatcher';
@@ -78,11 +78,7 @@ export function clusterStarter(
 
     return {
       async start(principal, request) {
-        const context = factory.createContext({
-          userId: principal.userId,
-          roles: principal.roles,
-          ...(request.threadId === undefined ? {} : { threadId: request.threadId }),
-        });
+        const context = contextFor(factory, principal, request.threadId);
         const input = request.input ?? {};
         // Refusals that do not depend on load, here, before anything is written.
         factory.checkStart({ context, agent: request.agent, input });
@@ -101,12 +97,10 @@ export function clusterStarter(
           const position = (await waiting(context.userId)).findIndex((row) => row.runId === runId) + 1;
           return { runId, threadId, queued: { position: Math.max(1, position) } };
         };
-        const key = request.idempotencyKey;
-        if (key === undefined) return admit();
         return startOnce({
           keys: db.idempotencyKeys,
           userId: context.userId,
-          key,
+          key: request.idempotencyKey,
           start: { agent: request.agent, input, threadId: request.threadId },
           fresh: context,
           now: now(),
@@ -156,11 +150,7 @@ export function clusterStarter(
         return true;
       },
       async startTool(principal, request) {
-        const context = factory.createContext({
-          userId: principal.userId,
-          roles: principal.roles,
-          ...(request.threadId === undefined ? {} : { threadId: request.threadId }),
-        });
+        const context = contextFor(factory, principal, request.threadId);
         // A one-call run takes no slot (as in single mode): it is enqueued as is, for the next worker.
         const input: ToolRunInput = { tool: request.tool, input: request.input };
         await enqueue(context, DIRECT_RUN_AGENT, input, request.traceContext);
