@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { ToolrunServices } from '@toolrun/api';
-import type { ApprovalDecision, DispatchErrorCode } from '@toolrun/dispatcher';
-import { DISPATCH_ERROR_CODES, DispatchError, isDispatchError } from '@toolrun/dispatcher';
+import type { ApprovalDecision } from '@toolrun/dispatcher';
+import { DispatchError, isDispatchError } from '@toolrun/dispatcher';
 import type { Redis } from 'ioredis';
 import type { ClusterLogger } from '../ClusterLogger.ts';
 import type { ClusterKeys } from '../redis/keys.ts';
+import { dispatchErrorCode } from './dispatchErrorCode.ts';
 
 /** A decision on its way to the worker whose call waits for it. */
 interface ApprovalRequest {
@@ -103,7 +104,7 @@ export async function createApprovalRelay(opts: {
         if (reply === undefined) {
           throw new DispatchError('APPROVAL_NOT_FOUND', `no call is waiting for approval ${decision.approvalId}`);
         }
-        if (!reply.ok) throw new DispatchError(codeOf(reply.code), reply.message);
+        if (!reply.ok) throw new DispatchError(dispatchErrorCode(reply.code, 'AGENT_FAILED'), reply.message);
       } finally {
         waiting.delete(id);
       }
@@ -113,8 +114,4 @@ export async function createApprovalRelay(opts: {
       for (const settle of waiting.values()) settle(undefined);
     },
   };
-}
-
-function codeOf(code: string): DispatchErrorCode {
-  return Object.hasOwn(DISPATCH_ERROR_CODES, code) ? (code as DispatchErrorCode) : 'AGENT_FAILED';
 }

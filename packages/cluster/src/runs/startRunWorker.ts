@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { QueuedRunEnding, ToolRunInput, ToolrunServices } from '@toolrun/api';
 import { executeToolRun, queuedRunEvents, traceContextOf } from '@toolrun/api';
 import type { Role } from '@toolrun/dispatcher';
-import { createUserExecutionContext, DIRECT_RUN_AGENT, isDispatchError } from '@toolrun/dispatcher';
+import { createUserExecutionContext, DIRECT_RUN_AGENT, DispatchError, isDispatchError } from '@toolrun/dispatcher';
 import type { Job } from 'bullmq';
 import { DelayedError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { UserSlots } from '../limits/createUserSlots.ts';
 import type { ClusterKeys } from '../redis/keys.ts';
+import { dispatchErrorCode } from './dispatchErrorCode.ts';
 import type { RunJobData } from './RunJob.ts';
 import type { createRunRegistry } from './runRegistry.ts';
 
@@ -103,7 +104,18 @@ export function startRunWorker(opts: RunWorkerOptions): Worker<RunJobData> {
     try {
       if (direct) {
         const call = JSON.parse(record.input) as ToolRunInput;
-        done = executeToolRun(services, { context, tool: call.tool, input: call.input }).done;
+        const handle = executeToolRun(services, { context, tool: call.tool, input: call.input });
+        const result = await handle.result;
+        // Refused before its run began (no call id: this worker is shutting down, say): nothing of it
+        // ran or was stored, so it is started again, or ended, like any run that could not start.
+        if (result.callId === '' && result.status !== 'success') {
+          await handle.done;
+          await sink.flush();
+          if ((await db.getRunRecord(runId)) === undefined) {
+            throw new DispatchError(dispatchErrorCode(result.error.code, 'TOOL_FAILED'), result.error.message);
+          }
+        }
+        done = handle.done;
       } else {
         const handle = factory.startRun({
           context,
