@@ -39,8 +39,11 @@ export { silentLogger } from './logger.ts';
 export type { AppRouter } from './root.ts';
 export { appRouter } from './root.ts';
 export { DEFAULT_PROBE_AGENT } from './routers/audit.ts';
-export type { StartToolRunOptions, ToolRunHandle } from './runs/startToolRun.ts';
-export { startToolRun } from './runs/startToolRun.ts';
+export type { FollowRunOptions } from './runs/followRun.ts';
+export { completionOf, followRun, toolResultOf } from './runs/followRun.ts';
+export { resumeParkedRuns } from './runs/resumeParkedRuns.ts';
+export type { StartToolRunOptions, ToolRunHandle, ToolRunInput } from './runs/startToolRun.ts';
+export { executeToolRun, startToolRun } from './runs/startToolRun.ts';
 export { CANARY_USER_ID, isServiceIdentity, SERVICE_USER_IDS } from './serviceIdentities.ts';
 export type {
   ServicesConfig,
@@ -54,6 +57,7 @@ export type { StartedRun, StartRunRequest } from './startRun.ts';
 export { startRun } from './startRun.ts';
 export type { QueuedRunEnding } from './starts/closeQueuedRun.ts';
 export { queuedRunEvents } from './starts/closeQueuedRun.ts';
+export { contextFor } from './starts/contextFor.ts';
 export type {
   QueuedRunInfo,
   RunStarter,
@@ -61,10 +65,11 @@ export type {
   StartRequest,
   StartResult,
   StartsConfig,
+  ToolStartRequest,
 } from './starts/createRunStarter.ts';
 export { DEFAULT_STARTS_CONFIG } from './starts/createRunStarter.ts';
 export type { ListedRun } from './starts/listRunsWithQueued.ts';
-export { queuedRunRecord } from './starts/queuedRunRecord.ts';
+export { queuedRunRecord, traceContextOf } from './starts/queuedRunRecord.ts';
 export { startOnce } from './starts/startOnce.ts';
 export type { StreamRunEventsOptions } from './streams/streamRunEvents.ts';
 export { streamRunEvents } from './streams/streamRunEvents.ts';

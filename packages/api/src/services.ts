@@ -5,6 +5,7 @@ import { openStorage } from '@toolrun/db';
 import type {
   AnyAgent,
   AnyTool,
+  ApprovalDecision,
   Clock,
   DeliveryLedger,
   DispatcherFactory,
@@ -19,6 +20,7 @@ import {
   createDispatcherFactory,
   createEventHub,
   createInMemoryMetrics,
+  isDispatchError,
   noopMetrics,
 } from '@toolrun/dispatcher';
 import type { Auth, AuthOptions } from './auth/createAuth.ts';
@@ -29,6 +31,7 @@ import type { SubscriptionCaps, SubscriptionOwner } from './limits/subscriptionC
 import { createSubscriptionCounter, DEFAULT_SUBSCRIPTION_CAPS } from './limits/subscriptionCounter.ts';
 import type { Logger } from './logger.ts';
 import { silentLogger } from './logger.ts';
+import { resumeParkedRuns } from './runs/resumeParkedRuns.ts';
 import {
   createRunStarter,
   DEFAULT_STARTS_CONFIG,
@@ -168,6 +171,12 @@ export interface ToolrunServices {
   resync(): void;
   /** Calls `listener` on each {@link ToolrunServices.resync}; returns the unsubscribe function. */
   onResync(listener: () => void): () => void;
+  /**
+   * Decides a waiting approval wherever its call waits: in this process's factory, or (cluster mode)
+   * relayed to the worker that holds it. Rejects with the dispatcher's `DispatchError`s
+   * (`APPROVAL_NOT_FOUND`, `APPROVAL_FORBIDDEN`, `APPROVAL_DECIDED`).
+   */
+  decideApproval(decision: ApprovalDecision): Promise<void>;
 }
 
 export const DEFAULT_SERVICES_CONFIG: ServicesConfig = {
@@ -195,7 +204,11 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
   const agents: AnyAgent[] = [...createDemoAgents()];
   if (opts.openai !== undefined) agents.push(createOpenAIAgent(opts.openai));
   agents.push(...(opts.extraAgents ?? []));
-  const resumableAgents = agents.filter((agent) => typeof agent.resume === 'function').map((agent) => agent.name);
+  // A process that executes no runs (a cluster's API process) keeps none parked at recovery: workers adopt them.
+  const executesRuns = opts.cluster?.executesRuns ?? true;
+  const resumableAgents = executesRuns
+    ? agents.filter((agent) => typeof agent.resume === 'function').map((agent) => agent.name)
+    : [];
   const db =
     typeof opts.database === 'string'
       ? await openStorage({
@@ -302,7 +315,7 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
       logger.error({ err: error }, 'the tool sources changed but their tools were refused; the registry is unchanged');
     }
   });
-  await resumeParkedRuns(factory, db, logger);
+  if (executesRuns) await resumeParkedRuns(factory, db, logger);
   const starterDeps = {
     factory,
     db,
@@ -368,27 +381,14 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
       resyncListeners.add(listener);
       return () => resyncListeners.delete(listener);
     },
+    async decideApproval(decision) {
+      const elsewhere = cluster?.decideApproval;
+      try {
+        await factory.approvals.decide(decision);
+      } catch (error) {
+        if (elsewhere === undefined || !isDispatchError(error, 'APPROVAL_NOT_FOUND')) throw error;
+        await elsewhere(decision);
+      }
+    },
   };
-}
-
-/**
- * Continues the runs an earlier process left waiting for approval (crash recovery kept them
- * running): each waits for its approval again, at the next seq, and its agent resumes at the
- * pending calls (README "Approvals"). A run that cannot be resumed is logged and left to the next
- * start's recovery.
- */
-async function resumeParkedRuns(factory: DispatcherFactory, db: ToolrunDatabase, logger: Logger): Promise<void> {
-  for (const parked of await db.approvals.parkedRuns()) {
-    const log = logger.child({ runId: parked.runId });
-    try {
-      const { done } = factory.approvals.resume(parked);
-      log.warn({ agent: parked.agent, pending: parked.pending.length }, 'resumed a run parked on approval');
-      done.then(
-        (last) => log.info({ status: last.status, durationMs: last.durationMs }, 'run finished'),
-        (error: unknown) => log.error({ err: error }, 'run failed to finish'),
-      );
-    } catch (error) {
-      log.error({ err: error }, 'could not resume a run parked on approval');
-    }
-  }
 }

@@ -8,6 +8,7 @@ import { createEventPublisher } from './events/publishEvents.ts';
 import { createUserSlots } from './limits/createUserSlots.ts';
 import { connectRedis, whenReady } from './redis/connectRedis.ts';
 import { clusterKeys } from './redis/keys.ts';
+import { createApprovalRelay, serveApprovalDecisions } from './runs/approvalRelay.ts';
 import { broadcastCancel, listenForCancels } from './runs/cancelBroadcast.ts';
 import { clusterStarter } from './runs/createClusterStarter.ts';
 import type { RunJobData } from './runs/RunJob.ts';
@@ -50,6 +51,9 @@ export interface Cluster {
   close(): Promise<void>;
 }
 
+/** How long closing waits for the run jobs of runs the drain let go of (parked on approval). */
+const PARKED_CLOSE_MS = 2_000;
+
 /** Cancels this process heard of before the run started here, kept this long. */
 const EARLY_CANCEL_MS = 60_000;
 
@@ -91,7 +95,10 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   let tailer: StreamTailer | undefined;
   let worker: Worker<RunJobData> | undefined;
   let stopListening: (() => void) | undefined;
-  const subscriber = executes ? connectRedis({ url: opts.redisUrl, name: 'toolrun-cancels', logger }) : undefined;
+  // Cancels and relayed approval decisions (workers), answers to relayed decisions (API processes).
+  const subscriber = connectRedis({ url: opts.redisUrl, name: 'toolrun-pubsub', logger });
+  let stopServingApprovals: (() => void) | undefined;
+  const relay = serves ? await createApprovalRelay({ subscriber, command, keys, logger }) : undefined;
   let sweepTimer: ReturnType<typeof setInterval> | undefined;
   let stopReaper: (() => void) | undefined;
   let fenced: ((runIds: readonly string[]) => void) | undefined;
@@ -112,6 +119,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     onFenced: (runIds) => fenced?.(runIds),
     activeRuns: async () =>
       (await registry.all()).map(({ runId, userId, agent, startedAt }) => ({ runId, userId, agent, startedAt })),
+    executesRuns: executes,
+    ...(relay === undefined ? {} : { decideApproval: (decision) => relay.decide(decision) }),
     async cancelRun(runId, reason) {
       await broadcastCancel(command, keys, { runId, reason });
       if (await registry.has(runId)) return true;
@@ -143,7 +152,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         });
         watch = tailer.watch;
       }
-      if (executes && subscriber !== undefined) {
+      if (executes) {
+        stopServingApprovals = await serveApprovalDecisions({ subscriber, command, keys, services, logger });
         stopListening = await listenForCancels({
           subscriber,
           keys,
@@ -165,9 +175,14 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
           cancelledEarly: (runId) => early.get(runId)?.reason,
         });
         const sweep = () =>
-          sweepQueuedRuns({ services, queue, redis: command, keys, sweeperId: processId }).catch((error: unknown) =>
-            logger.warn({ err: error }, 'sweeping queued runs failed'),
-          );
+          sweepQueuedRuns({
+            services,
+            queue,
+            redis: command,
+            keys,
+            sweeperId: processId,
+            takenStaleMs: runLeaseMs,
+          }).catch((error: unknown) => logger.warn({ err: error }, 'sweeping queued runs failed'));
         sweepTimer = setInterval(sweep, opts.sweepIntervalMs ?? 2_000);
         sweepTimer.unref();
         stopReaper = startReaper({
@@ -186,13 +201,20 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     async close() {
       clearInterval(sweepTimer);
       stopReaper?.();
-      await worker?.close().catch(() => {});
+      // After the drain, a job still active is a run parked on approval that the drain let go of (it
+      // stays running in PostgreSQL; a live worker adopts and resumes it): its processor never returns.
+      const closing = worker?.close().catch(() => {});
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([closing, new Promise((resolve) => (timer = setTimeout(resolve, PARKED_CLOSE_MS)))]);
+      clearTimeout(timer);
       stopListening?.();
+      stopServingApprovals?.();
+      relay?.close();
       await tailer?.close();
       await registry.close();
       slots.close();
       await queue.close().catch(() => {});
-      subscriber?.disconnect();
+      subscriber.disconnect();
       publishing.disconnect();
       command.disconnect();
     },

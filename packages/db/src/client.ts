@@ -18,7 +18,7 @@ import { createApprovalsRepository } from './repositories/approvals.ts';
 import { createAuditsRepository } from './repositories/audits.ts';
 import { createEventsRepository } from './repositories/events.ts';
 import { createIdempotencyKeyStore } from './repositories/idempotencyKeys.ts';
-import { createQueuedRunStore } from './repositories/queuedRuns.ts';
+import { createQueuedRunStore, queuedRunRecordOf } from './repositories/queuedRuns.ts';
 import { pruneHistory } from './repositories/retention.ts';
 import { createRunsRepository } from './repositories/runs.ts';
 import { createSqliteScratchpad } from './repositories/scratchpad.ts';
@@ -234,10 +234,27 @@ export function openDatabase(opts: OpenDatabaseOptions): SqliteDatabase {
         ensureOpen();
         return queued.all();
       },
+      async get(runId) {
+        ensureOpen();
+        return queued.get(runId);
+      },
+      async take(runId) {
+        ensureOpen();
+        return queued.take(runId);
+      },
+      async untake(runId) {
+        ensureOpen();
+        queued.untake(runId);
+      },
+      // One process per file: nobody else takes runs.
+      async takeLost() {
+        ensureOpen();
+        return [];
+      },
       // One process per file: the whole queue is this process's.
       async claim() {
         ensureOpen();
-        return queued.all();
+        return queued.all().map(queuedRunRecordOf);
       },
     },
     async prune(pruneOpts) {

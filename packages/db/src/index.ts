@@ -19,7 +19,8 @@ export type {
 export type { AuditRecord, AuditSummary, NewAudit } from './repositories/audits.ts';
 export type { FeedOptions } from './repositories/events.ts';
 export type { IdempotencyKeyStore, IdempotencyRecord } from './repositories/idempotencyKeys.ts';
-export type { QueuedRunRecord, QueuedRunStore } from './repositories/queuedRuns.ts';
+export type { QueuedRunRecord, QueuedRunRow, QueuedRunStore } from './repositories/queuedRuns.ts';
+export { queuedRunRecordOf } from './repositories/queuedRuns.ts';
 export type { PruneOptions, PruneResult } from './repositories/retention.ts';
 export type { ListRunsOptions, RunPage, RunRecord } from './repositories/runs.ts';
 export type { ScratchpadStore } from './repositories/scratchpad.ts';

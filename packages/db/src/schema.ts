@@ -212,6 +212,18 @@ export const queuedRuns = sqliteTable(
     deadlineAt: integer('deadline_at').notNull(),
     /** The process that restores the row at start (PostgreSQL: its lease key); 0 on SQLite, one process per file. */
     owner: integer('owner').notNull().default(0),
+    /**
+     * Who took the run to execute it (cluster mode: a worker's lease key; 0 on SQLite), set by one
+     * compare-and-set before the run starts: a taken run is never offered again. Null: not taken.
+     */
+    takenBy: integer('taken_by'),
+    /** When it was taken, epoch milliseconds. */
+    takenAt: integer('taken_at'),
+    /**
+     * The W3C trace context (`{ traceparent, tracestate? }` as JSON) of the request that started the
+     * run: the parent of its trace wherever it executes. Null: none.
+     */
+    traceContext: text('trace_context'),
   },
   (t) => [uniqueIndex('queued_runs_run_idx').on(t.runId), index('queued_runs_user_idx').on(t.userId, t.pos)],
 );

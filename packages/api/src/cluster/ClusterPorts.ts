@@ -1,4 +1,4 @@
-import type { RunEvent } from '@toolrun/dispatcher';
+import type { ApprovalDecision, RunEvent } from '@toolrun/dispatcher';
 import type { RunStarter, RunStarterOptions } from '../starts/createRunStarter.ts';
 
 /**
@@ -38,4 +38,16 @@ export interface ClusterPorts {
   activeRuns?(): Promise<{ runId: string; userId: string; agent: string; startedAt: string }[]>;
   /** Cancels a run wherever it executes; false when no process runs it. Default: this process's factory. */
   cancelRun?(runId: string, reason: string): Promise<boolean>;
+  /**
+   * Decides an approval whose call waits in another process (a worker), with that process's checks;
+   * rejects with its `DispatchError` (`APPROVAL_NOT_FOUND` when no process holds the call). Asked when
+   * this process's factory holds no such call.
+   */
+  decideApproval?(decision: ApprovalDecision): Promise<void>;
+  /**
+   * Whether this process executes runs (default true). An API process of a cluster does not: it
+   * neither resumes runs parked on approval nor keeps them running at crash recovery (workers adopt
+   * and resume them).
+   */
+  executesRuns?: boolean;
 }

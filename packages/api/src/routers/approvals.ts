@@ -79,7 +79,7 @@ export const approvalsRouter = createTRPCRouter({
       }
       if (row.status !== 'pending') throw await alreadySettled(services, input.approvalId);
       try {
-        await services.factory.approvals.decide({
+        await services.decideApproval({
           approvalId: input.approvalId,
           decision: input.decision,
           by: { userId: principal.userId, roles: principal.roles },

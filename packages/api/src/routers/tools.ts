@@ -37,11 +37,12 @@ export const toolsRouter = createTRPCRouter({
         badInput(['input'], `must be at most ${services.config.maxRunInputBytes} bytes as JSON, got ${bytes}`);
       }
       try {
-        const handle = startToolRun(services, {
+        const handle = await startToolRun(services, {
           principal,
           tool: input.tool,
           input: toolInput,
           threadId: input.threadId,
+          traceContext: ctx.traceContext,
         });
         // Acknowledge only a durable run (see runs.start): agent_started is with the sink by now.
         await Promise.resolve();

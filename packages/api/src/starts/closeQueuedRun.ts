@@ -2,9 +2,12 @@ import type { QueuedRunRecord } from '@toolrun/db';
 import type { AgentCompletedEvent, AgentStartedEvent, DispatcherMetrics, RedactionOptions } from '@toolrun/dispatcher';
 import { eventId, redact } from '@toolrun/dispatcher';
 
-/** How a queued run ends without ever starting. */
+/**
+ * How a queued run ends without ever starting (`interrupted`: a worker took it and died or stalled
+ * before its first commit, so its tools may have run: it is closed, never executed again).
+ */
 export interface QueuedRunEnding {
-  readonly status: 'cancelled' | 'failed';
+  readonly status: 'cancelled' | 'failed' | 'interrupted';
   readonly code: string;
   readonly message: string;
 }

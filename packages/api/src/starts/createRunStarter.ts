@@ -13,7 +13,8 @@ import type { Principal } from '../auth/createAuth.ts';
 import type { Logger } from '../logger.ts';
 import type { RunTracerPort, TraceCarrier } from '../tracing.ts';
 import { type QueuedRunEnding, queuedRunEvents } from './closeQueuedRun.ts';
-import { queuedRunRecord } from './queuedRunRecord.ts';
+import { contextFor } from './contextFor.ts';
+import { queuedRunRecord, traceContextOf } from './queuedRunRecord.ts';
 import { RunQueue } from './RunQueue.ts';
 import { startOnce } from './startOnce.ts';
 
@@ -77,6 +78,20 @@ export interface RunStarter {
   cancelQueued(runId: string, reason: string): Promise<boolean>;
   /** Stops the sweep timer. Queued runs stay in the database for the next start. */
   close(): void;
+  /**
+   * Cluster mode: makes a one-call tool run durable and hands it to a worker, like {@link start} an
+   * agent run (`startToolRun` then follows it). Absent: tool runs execute in this process.
+   */
+  readonly startTool?: (principal: Principal, request: ToolStartRequest) => Promise<StartResult>;
+}
+
+/** What a one-call tool run starts with (`tools.run`, an MCP `tools/call`). */
+export interface ToolStartRequest {
+  readonly tool: string;
+  readonly input: unknown;
+  readonly threadId?: string | undefined;
+  /** The W3C trace context of the request that asks: the parent of the run's trace. */
+  readonly traceContext?: TraceCarrier | null | undefined;
 }
 
 /** Options of {@link createRunStarter}. */
@@ -170,7 +185,8 @@ export async function createRunStarter(opts: RunStarterOptions): Promise<RunStar
         roles: JSON.parse(entry.roles) as Role[],
       });
       try {
-        launch(context, entry.agent, JSON.parse(entry.input), Math.max(0, now() - entry.enqueuedAt));
+        const trace = traceContextOf(entry);
+        launch(context, entry.agent, JSON.parse(entry.input), Math.max(0, now() - entry.enqueuedAt), trace);
       } catch (error) {
         // Busy, rate-limited or shutting down: it waits on (the next slot or sweep retries it).
         if (isDispatchError(error) && WAIT_ON.has(error.code)) return;
@@ -202,6 +218,7 @@ export async function createRunStarter(opts: RunStarterOptions): Promise<RunStar
       input,
       enqueuedAt: now(),
       maxQueueWaitMs: config.maxQueueWaitMs,
+      traceContext: request.traceContext,
     });
     // In the queue at once, so concurrent starts keep their order and the per-user bound holds;
     // answered only once its row is durable (the insert is a round trip on PostgreSQL).
@@ -292,31 +309,23 @@ export async function createRunStarter(opts: RunStarterOptions): Promise<RunStar
 
   return {
     async start(principal, request) {
-      const context = factory.createContext({
-        userId: principal.userId,
-        roles: principal.roles,
-        ...(request.threadId === undefined ? {} : { threadId: request.threadId }),
-      });
+      const context = contextFor(factory, principal, request.threadId);
       const input = request.input ?? {};
-      const key = request.idempotencyKey;
-      const result =
-        key === undefined
-          ? await admit(context, request, input)
-          : await startOnce({
-              keys: db.idempotencyKeys,
-              userId: context.userId,
-              key,
-              start: { agent: request.agent, input, threadId: request.threadId },
-              fresh: context,
-              now: now(),
-              ttlMs: config.idempotencyTtlMs,
-              knows,
-              admit: () => admit(context, request, input),
-              again: ({ runId, threadId }): StartResult => {
-                const position = queue.position(runId);
-                return { runId, threadId, ...(position === undefined ? {} : { queued: { position } }) };
-              },
-            });
+      const result = await startOnce({
+        keys: db.idempotencyKeys,
+        userId: context.userId,
+        key: request.idempotencyKey,
+        start: { agent: request.agent, input, threadId: request.threadId },
+        fresh: context,
+        now: now(),
+        ttlMs: config.idempotencyTtlMs,
+        knows,
+        admit: () => admit(context, request, input),
+        again: ({ runId, threadId }): StartResult => {
+          const position = queue.position(runId);
+          return { runId, threadId, ...(position === undefined ? {} : { queued: { position } }) };
+        },
+      });
       // Acknowledge only a durable run: a client told of a run that a crash then loses could never
       // resume or cancel it. The run's channel hands agent_started to the sink in a microtask queued
       // before this await, so the flush that follows covers it.

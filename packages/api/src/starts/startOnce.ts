@@ -9,7 +9,8 @@ export interface StartedRun {
 }
 
 /**
- * Runs `admit` at most once per `(userId, key)`: the first start claims the key for its run (the
+ * Runs `admit` at most once per `(userId, key)` (without a key, just once: a start without an
+ * idempotency key is not deduplicated): the first start claims the key for its run (the
  * claim is atomic in the database, one SQLite transaction or one PostgreSQL `INSERT … ON CONFLICT`,
  * so concurrent starts, in this process or another on the same database, cannot both win); a repeat with the same agent, input and thread gets that run back; a repeat with anything
  * else is `CONFLICT`. A key whose run nothing knows (lost by a crash before it was durable) is freed
@@ -18,7 +19,7 @@ export interface StartedRun {
 export async function startOnce<T extends StartedRun>(opts: {
   keys: IdempotencyKeyStore;
   userId: string;
-  key: string;
+  key: string | undefined;
   start: { agent: string; input: unknown; threadId: string | undefined };
   /** The run this start would make. */
   fresh: StartedRun;
@@ -31,6 +32,7 @@ export async function startOnce<T extends StartedRun>(opts: {
   again(earlier: StartedRun): T;
 }): Promise<T> {
   const { keys, userId, key, fresh, now } = opts;
+  if (key === undefined) return opts.admit();
   const fingerprint = fingerprintStart(opts.start);
   const record = { userId, key, fingerprint, runId: fresh.runId, threadId: fresh.threadId, createdAt: now };
   // Twice at most: a second lost run in a row would need a second crash.

@@ -6,6 +6,9 @@ export interface ClusterKeys {
   readonly allEvents: string;
   /** Pub/sub channel of run cancels. */
   readonly cancels: string;
+  /** Pub/sub channels of approval decisions relayed to the worker whose call waits, and of its answers. */
+  readonly approvalRequests: string;
+  readonly approvalReplies: string;
   /** Hash of the runs one worker executes (run id -> JSON), with a TTL the worker renews. */
   workerRuns(workerId: string): string;
   /** Pattern of every worker's run hash. */
@@ -25,6 +28,8 @@ export function clusterKeys(prefix = 'toolrun'): ClusterKeys {
     userEvents: (userId) => `${prefix}:events:user:${userId}`,
     allEvents: `${prefix}:events:all`,
     cancels: `${prefix}:cancels`,
+    approvalRequests: `${prefix}:approvals`,
+    approvalReplies: `${prefix}:approval-replies`,
     workerRuns: (workerId) => `${prefix}:worker-runs:${workerId}`,
     workerRunsPattern: `${prefix}:worker-runs:*`,
     userSlots: (userId) => `${prefix}:slots:${userId}`,

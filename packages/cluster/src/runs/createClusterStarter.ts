@@ -1,7 +1,9 @@
-import type { RunStarter, RunStarterOptions, StartResult } from '@toolrun/api';
-import { queuedRunEvents, queuedRunRecord, startOnce } from '@toolrun/api';
-import type { QueuedRunRecord } from '@toolrun/db';
+import type { RunStarter, RunStarterOptions, StartResult, ToolRunInput, TraceCarrier } from '@toolrun/api';
+import { contextFor, queuedRunEvents, queuedRunRecord, startOnce } from '@toolrun/api';
+import type { QueuedRunRow } from '@toolrun/db';
+import { queuedRunRecordOf } from '@toolrun/db';
 import type { UserExecutionContext } from '@toolrun/dispatcher';
+import { DIRECT_RUN_AGENT } from '@toolrun/dispatcher';
 import { TRPCError } from '@trpc/server';
 import type { Queue } from 'bullmq';
 import type { UserSlots } from '../limits/createUserSlots.ts';
@@ -25,24 +27,30 @@ export function clusterStarter(
     const { factory, db, sink, logger, config } = deps;
     const now = deps.now ?? Date.now;
 
-    /** Rows of runs that have not started yet (a started run's row lives on until its end). */
-    const waiting = async (userId?: string): Promise<QueuedRunRecord[]> => {
-      const rows = (await db.queuedRuns.all()).filter((row) => userId === undefined || row.userId === userId);
-      const started = await Promise.all(rows.map(async (row) => (await db.getRunRecord(row.runId)) !== undefined));
-      return rows.filter((_, i) => started[i] !== true);
-    };
-    const positioned = (rows: QueuedRunRecord[], row: QueuedRunRecord) => ({
-      record: row,
+    /** Rows of runs no worker took yet (a taken run's row lives on until its end). */
+    const waiting = async (userId?: string): Promise<QueuedRunRow[]> =>
+      (await db.queuedRuns.all()).filter(
+        (row) => row.takenBy === null && (userId === undefined || row.userId === userId),
+      );
+    const positioned = (rows: QueuedRunRow[], row: QueuedRunRow) => ({
+      record: queuedRunRecordOf(row),
       position: rows.filter((other) => other.userId === row.userId && other.enqueuedAt <= row.enqueuedAt).length,
     });
 
-    const enqueue = async (context: UserExecutionContext, agent: string, input: unknown): Promise<void> => {
+    const enqueue = async (
+      context: UserExecutionContext,
+      agent: string,
+      input: unknown,
+      traceContext: TraceCarrier | null | undefined,
+    ): Promise<void> => {
+      // The request's trace context travels with the run, so its trace continues on the worker.
       const record = queuedRunRecord({
         context,
         agent,
         input,
         enqueuedAt: now(),
         maxQueueWaitMs: config.maxQueueWaitMs,
+        traceContext,
       });
       await db.queuedRuns.insert(record);
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -66,15 +74,11 @@ export function clusterStarter(
     };
 
     const knows = async (runId: string): Promise<boolean> =>
-      (await db.getRunRecord(runId)) !== undefined || (await db.queuedRuns.all()).some((row) => row.runId === runId);
+      (await db.queuedRuns.get(runId)) !== undefined || (await db.getRunRecord(runId)) !== undefined;
 
     return {
       async start(principal, request) {
-        const context = factory.createContext({
-          userId: principal.userId,
-          roles: principal.roles,
-          ...(request.threadId === undefined ? {} : { threadId: request.threadId }),
-        });
+        const context = contextFor(factory, principal, request.threadId);
         const input = request.input ?? {};
         // Refusals that do not depend on load, here, before anything is written.
         factory.checkStart({ context, agent: request.agent, input });
@@ -88,17 +92,15 @@ export function clusterStarter(
               message: `user ${context.userId} is at the concurrent-run limit (${limit}) and onBusy is 'reject'`,
             });
           }
-          await enqueue(context, request.agent, input);
+          await enqueue(context, request.agent, input, request.traceContext);
           if (!busy) return { runId, threadId };
           const position = (await waiting(context.userId)).findIndex((row) => row.runId === runId) + 1;
           return { runId, threadId, queued: { position: Math.max(1, position) } };
         };
-        const key = request.idempotencyKey;
-        if (key === undefined) return admit();
         return startOnce({
           keys: db.idempotencyKeys,
           userId: context.userId,
-          key,
+          key: request.idempotencyKey,
           start: { agent: request.agent, input, threadId: request.threadId },
           fresh: context,
           now: now(),
@@ -109,17 +111,20 @@ export function clusterStarter(
         });
       },
       async queued(runId) {
-        const rows = await waiting();
-        const row = rows.find((r) => r.runId === runId);
-        return row === undefined ? undefined : positioned(rows, row);
+        const row = await db.queuedRuns.get(runId);
+        if (row === undefined) return undefined;
+        // Taken by a worker, its first event not committed yet (a moment): still the user's run, next to start.
+        if (row.takenBy !== null)
+          return (await db.getRunRecord(runId)) === undefined ? positioned([row], row) : undefined;
+        return positioned(await waiting(row.userId), row);
       },
       async listQueued(userId) {
         const rows = await waiting(userId);
         return rows.map((row) => positioned(rows, row));
       },
       async cancelQueued(runId, reason) {
-        const row = (await waiting()).find((r) => r.runId === runId);
-        if (row === undefined) return false;
+        const row = await db.queuedRuns.get(runId);
+        if (row === undefined || row.takenBy !== null) return false;
         const job = await queue.getJob(runId);
         if (job !== undefined) {
           try {
@@ -129,6 +134,8 @@ export function clusterStarter(
             return false;
           }
         }
+        // Taken here, so that no worker starts it while it ends (one re-enqueued by a sweep meanwhile).
+        if (!(await db.queuedRuns.take(runId))) return false;
         const events = queuedRunEvents({
           record: row,
           ending: { status: 'cancelled', code: 'CANCELLED', message: reason },
@@ -141,6 +148,13 @@ export function clusterStarter(
         await db.queuedRuns.delete(runId);
         logger.info({ runId, userId: row.userId }, 'queued run cancelled before a worker took it');
         return true;
+      },
+      async startTool(principal, request) {
+        const context = contextFor(factory, principal, request.threadId);
+        // A one-call run takes no slot (as in single mode): it is enqueued as is, for the next worker.
+        const input: ToolRunInput = { tool: request.tool, input: request.input };
+        await enqueue(context, DIRECT_RUN_AGENT, input, request.traceContext);
+        return { runId: context.runId, threadId: context.threadId };
       },
       close() {},
     };

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { QueuedRunEnding, ToolrunServices } from '@toolrun/api';
-import { queuedRunEvents } from '@toolrun/api';
+import type { QueuedRunEnding, ToolRunInput, ToolrunServices } from '@toolrun/api';
+import { executeToolRun, queuedRunEvents, traceContextOf } from '@toolrun/api';
 import type { Role } from '@toolrun/dispatcher';
-import { createUserExecutionContext, isDispatchError } from '@toolrun/dispatcher';
+import { createUserExecutionContext, DIRECT_RUN_AGENT, DispatchError, isDispatchError } from '@toolrun/dispatcher';
 import type { Job } from 'bullmq';
 import { DelayedError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { UserSlots } from '../limits/createUserSlots.ts';
 import type { ClusterKeys } from '../redis/keys.ts';
+import { dispatchErrorCode } from './dispatchErrorCode.ts';
 import type { RunJobData } from './RunJob.ts';
 import type { createRunRegistry } from './runRegistry.ts';
 
@@ -35,15 +36,18 @@ const WAIT_ON: ReadonlySet<string> = new Set(['CONCURRENT_RUN_LIMIT', 'RATE_LIMI
  * The worker side of the run queue: takes run jobs (`maxStalledCount: 0`, one attempt: a job whose
  * worker died is never offered again, its run is closed `interrupted` by the reaper) and executes each
  * with this process's dispatcher factory under the run id the API promised, committing to PostgreSQL as
- * in single mode, then deletes the run's `queued_runs` row. A run whose user is at the concurrent-run
- * limit across the cluster (`slots`), or refused for now by this process's own limits, is delayed without counting as an attempt; one refused for good ends `failed` without
- * starting, as a queued run does in single mode.
+ * in single mode, then deletes the run's `queued_runs` row. Before the run starts, the worker takes its
+ * row in PostgreSQL (`queuedRuns.take`, a compare-and-set): only the one worker that took it executes
+ * it, whatever the queue offers twice. A run whose user is at the concurrent-run limit across the
+ * cluster (`slots`), or refused for now by this process's own limits, is delayed without counting as
+ * an attempt; one refused for good ends `failed` without starting, as a queued run does in single mode.
  */
 export function startRunWorker(opts: RunWorkerOptions): Worker<RunJobData> {
   const { services, keys, registry, slots } = opts;
   const { factory, db, sink, logger } = services;
   const retryDelayMs = opts.retryDelayMs ?? 250;
 
+  /** Ends a run this process took (`queuedRuns.take`) without starting it. */
   const endUnstarted = async (record: RunJobData, ending: QueuedRunEnding): Promise<void> => {
     const events = queuedRunEvents({
       record,
@@ -57,72 +61,98 @@ export function startRunWorker(opts: RunWorkerOptions): Worker<RunJobData> {
     await db.queuedRuns.delete(record.runId);
     logger.info({ runId: record.runId, ...ending }, 'queued run ended without starting');
   };
+  const delay = async (job: Job<RunJobData>, token: string): Promise<never> => {
+    await job.moveToDelayed(Date.now() + retryDelayMs, token);
+    throw new DelayedError();
+  };
 
   const processor = async (job: Job<RunJobData>, token?: string): Promise<void> => {
     const record = job.data;
-    const log = logger.child({ runId: record.runId });
-    // Started (or ended) already: a duplicate offer, or a cancel that ended it while queued.
-    if ((await db.getRunRecord(record.runId)) !== undefined) {
-      await db.queuedRuns.delete(record.runId);
-      return;
-    }
-    const early = opts.cancelledEarly(record.runId);
+    const { runId, userId } = record;
+    const log = logger.child({ runId });
+    const early = opts.cancelledEarly(runId);
     if (early !== undefined) {
-      await endUnstarted(record, { status: 'cancelled', code: 'CANCELLED', message: early });
+      if (await db.queuedRuns.take(runId)) {
+        await endUnstarted(record, { status: 'cancelled', code: 'CANCELLED', message: early });
+      }
       return;
     }
+    // A one-call tool run (`tools.run`, an MCP tools/call) takes no slot, as in single mode.
+    const direct = record.agent === DIRECT_RUN_AGENT;
     // The user's limit holds across the cluster: at it, the run waits (delayed, not an attempt).
     const limit = factory.limits.maxConcurrentRunsPerUser;
-    if (token !== undefined && !(await slots.acquire(record.userId, record.runId, limit))) {
-      await job.moveToDelayed(Date.now() + retryDelayMs, token);
-      throw new DelayedError();
+    if (!direct && token !== undefined && !(await slots.acquire(userId, runId, limit))) return delay(job, token);
+    // Taken in PostgreSQL (compare-and-set) before anything of it runs: a run taken once is never
+    // offered again, whatever Redis loses; one taken elsewhere, or ended while queued, is not ours.
+    if (!(await db.queuedRuns.take(runId))) {
+      await slots.release(userId, runId);
+      log.info({}, 'the run was taken or ended elsewhere: not executed here');
+      return;
     }
     const context = createUserExecutionContext({
-      userId: record.userId,
+      userId,
       threadId: record.threadId,
-      runId: record.runId,
+      runId,
       requestId: randomUUID(),
       roles: JSON.parse(record.roles) as Role[],
     });
-    let handle: ReturnType<typeof factory.startRun>;
+    // Its trace continues the request's that started it, on another process (the tracer needs the
+    // parent before the run's first event).
+    const trace = traceContextOf(record);
+    if (trace !== undefined) services.runTracer?.setParent(runId, trace);
+    let done: Promise<unknown>;
     try {
-      handle = factory.startRun({
-        context,
-        agent: record.agent,
-        input: JSON.parse(record.input),
-        queuedMs: Math.max(0, Date.now() - record.enqueuedAt),
-      });
+      if (direct) {
+        const call = JSON.parse(record.input) as ToolRunInput;
+        const handle = executeToolRun(services, { context, tool: call.tool, input: call.input });
+        const result = await handle.result;
+        // Refused before its run began (no call id: this worker is shutting down, say): nothing of it
+        // ran or was stored, so it is started again, or ended, like any run that could not start.
+        if (result.callId === '' && result.status !== 'success') {
+          await handle.done;
+          await sink.flush();
+          if ((await db.getRunRecord(runId)) === undefined) {
+            throw new DispatchError(dispatchErrorCode(result.error.code, 'TOOL_FAILED'), result.error.message);
+          }
+        }
+        done = handle.done;
+      } else {
+        const handle = factory.startRun({
+          context,
+          agent: record.agent,
+          input: JSON.parse(record.input),
+          queuedMs: Math.max(0, Date.now() - record.enqueuedAt),
+        });
+        log.info({ agent: record.agent, userId }, 'run started');
+        done = handle.done.then((ended) =>
+          log.info({ status: ended.status, durationMs: ended.durationMs, toolCalls: ended.toolCalls }, 'run finished'),
+        );
+      }
     } catch (error) {
-      await slots.release(record.userId, record.runId);
+      await slots.release(userId, runId);
       if (isDispatchError(error) && WAIT_ON.has(error.code) && token !== undefined) {
-        await job.moveToDelayed(Date.now() + retryDelayMs, token);
-        throw new DelayedError();
+        // Nothing of it ran: it waits again, for any worker.
+        await db.queuedRuns.untake(runId);
+        return delay(job, token);
       }
       const code = isDispatchError(error) ? error.code : 'AGENT_FAILED';
       const message = `the queued run could not start: ${error instanceof Error ? error.message : String(error)}`;
       await endUnstarted(record, { status: 'failed', code, message });
       return;
     }
-    await registry.add({
-      runId: record.runId,
-      userId: record.userId,
-      agent: record.agent,
-      startedAt: new Date().toISOString(),
-    });
-    log.info({ agent: record.agent, userId: record.userId }, 'run started');
+    await registry.add({ runId, userId, agent: record.agent, startedAt: new Date().toISOString() });
     // A cancel that arrived while the job was being taken.
-    const late = opts.cancelledEarly(record.runId);
-    if (late !== undefined) factory.cancelRun(record.runId, late);
+    const late = opts.cancelledEarly(runId);
+    if (late !== undefined) factory.cancelRun(runId, late);
     try {
-      const done = await handle.done;
-      log.info({ status: done.status, durationMs: done.durationMs, toolCalls: done.toolCalls }, 'run finished');
+      await done;
     } finally {
-      await registry.remove(record.runId);
-      await slots.release(record.userId, record.runId);
+      await registry.remove(runId);
+      await slots.release(userId, runId);
     }
     // The row goes once the run's events are durable.
     await sink.flush();
-    await db.queuedRuns.delete(record.runId);
+    await db.queuedRuns.delete(runId);
   };
 
   const worker = new Worker<RunJobData>(keys.queueName, processor, {

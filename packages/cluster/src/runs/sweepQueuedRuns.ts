@@ -1,6 +1,7 @@
-import type { ToolrunServices } from '@toolrun/api';
+import type { QueuedRunEnding, ToolrunServices } from '@toolrun/api';
 import { queuedRunEvents } from '@toolrun/api';
 import type { QueuedRunRecord } from '@toolrun/db';
+import { queuedRunRecordOf } from '@toolrun/db';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ClusterKeys } from '../redis/keys.ts';
@@ -18,13 +19,21 @@ export interface SweepOptions {
   readonly minAgeMs?: number;
   /** How long the sweep lock is held at most; default 10 s. */
   readonly lockMs?: number;
+  /**
+   * A run taken by a worker that has not committed its first event this long after (its worker
+   * stalled) is closed `interrupted`, as is one whose worker died; default 15 s (the run lease).
+   */
+  readonly takenStaleMs?: number;
 }
 
 /** What one sweep did. */
 export interface SweepResult {
   /** Runs whose job Redis had lost, enqueued again. */
   readonly reenqueued: string[];
-  /** Runs that ended without starting: their worker died before they began, or they waited too long. */
+  /**
+   * Runs that ended without starting: their worker died before it took them, or died or stalled after
+   * it took them and before their first commit (`interrupted`), or they waited too long.
+   */
   readonly ended: string[];
   /** Rows of finished runs deleted. */
   readonly cleaned: number;
@@ -32,10 +41,12 @@ export interface SweepResult {
 
 /**
  * Reconciles the durable `queued_runs` rows with the BullMQ queue, under a Redis lock so one process
- * sweeps at a time: a row whose job vanished (Redis lost it, or `runs.start` could not enqueue) is
- * enqueued again (job id = run id dedups); a row whose job failed before its run began (the worker died
- * first) ends `failed` without starting, never executed; a row waiting past its deadline ends
- * `cancelled` (`QUEUE_TIMEOUT`); the row of a run that has ended is deleted.
+ * sweeps at a time. A row a worker took (`queuedRuns.take`) is never enqueued again: its run is under
+ * way, or ended (its row is then deleted), or its worker died or stalled before the run's first commit
+ * (`queuedRuns.takeLost`): then the run ends `interrupted` (`WORKER_LOST`), never executed twice. Of
+ * the rows nobody took, one whose job vanished (Redis lost it, or `runs.start` could not enqueue) is
+ * enqueued again (job id = run id dedups); one whose job failed (its worker died before taking it) ends
+ * `failed` without starting; one waiting past its deadline ends `cancelled` (`QUEUE_TIMEOUT`).
  */
 export async function sweepQueuedRuns(opts: SweepOptions): Promise<SweepResult | undefined> {
   const { services, queue, redis, keys } = opts;
@@ -45,11 +56,12 @@ export async function sweepQueuedRuns(opts: SweepOptions): Promise<SweepResult |
   if (taken !== 'OK') return undefined;
   const now = Date.now();
   const result = { reenqueued: [] as string[], ended: [] as string[], cleaned: 0 };
-  const end = async (row: QueuedRunRecord, status: 'cancelled' | 'failed', code: string, message: string) => {
+  /** Ends a run this process took without starting it. */
+  const end = async (row: QueuedRunRecord, ending: QueuedRunEnding) => {
     await sink.write(
       queuedRunEvents({
         record: row,
-        ending: { status, code, message },
+        ending,
         now,
         redaction: factory.limits.redaction,
         metrics: services.metrics,
@@ -58,19 +70,22 @@ export async function sweepQueuedRuns(opts: SweepOptions): Promise<SweepResult |
     await sink.flush();
     await db.queuedRuns.delete(row.runId);
     result.ended.push(row.runId);
-    logger.warn({ runId: row.runId, code }, 'queued run ended without starting');
+    logger.warn({ runId: row.runId, ...ending }, 'queued run ended without starting');
   };
   try {
     for (const row of await db.queuedRuns.all()) {
-      if (now - row.enqueuedAt < (opts.minAgeMs ?? 2_000)) continue;
-      const run = await db.getRunRecord(row.runId);
-      if (run !== undefined) {
-        if (run.status !== 'running' && (await db.queuedRuns.delete(row.runId))) result.cleaned += 1;
+      if (row.takenBy !== null) {
+        // Under way, or ended: its worker, the reaper, or takeLost below close it; only a leftover row goes here.
+        const run = await db.getRunRecord(row.runId);
+        if (run !== undefined && run.status !== 'running' && (await db.queuedRuns.delete(row.runId))) {
+          result.cleaned += 1;
+        }
         continue;
       }
+      if (now - row.enqueuedAt < (opts.minAgeMs ?? 2_000)) continue;
       const job = await queue.getJob(row.runId);
       if (job === undefined) {
-        await queue.add('run', row, { ...RUN_JOB_OPTIONS, jobId: row.runId });
+        await queue.add('run', queuedRunRecordOf(row), { ...RUN_JOB_OPTIONS, jobId: row.runId });
         result.reenqueued.push(row.runId);
         logger.warn({ runId: row.runId }, 'the queue had lost a run: enqueued it again');
         continue;
@@ -78,17 +93,25 @@ export async function sweepQueuedRuns(opts: SweepOptions): Promise<SweepResult |
       const state = await job.getState();
       if (state === 'failed') {
         await job.remove().catch(() => {});
-        await end(row, 'failed', 'WORKER_LOST', 'the worker that took this run stopped before the run began');
+        if (await db.queuedRuns.take(row.runId)) {
+          const message = 'the worker that took this run stopped before the run began';
+          await end(row, { status: 'failed', code: 'WORKER_LOST', message });
+        }
       } else if (row.deadlineAt <= now && (state === 'waiting' || state === 'delayed' || state === 'prioritized')) {
         const removed = await job.remove().then(
           () => true,
           () => false,
         );
-        if (removed) {
+        if (removed && (await db.queuedRuns.take(row.runId))) {
           const message = `waited in the queue for ${now - row.enqueuedAt} ms without a free slot (the queue wait limit)`;
-          await end(row, 'cancelled', 'QUEUE_TIMEOUT', message);
+          await end(row, { status: 'cancelled', code: 'QUEUE_TIMEOUT', message });
         }
       }
+    }
+    // Taken, then their worker died or stalled before their first commit: their tools may have run.
+    for (const row of await db.queuedRuns.takeLost(opts.takenStaleMs ?? 15_000)) {
+      const message = 'the worker that took this run stopped before its first event was stored';
+      await end(row, { status: 'interrupted', code: 'WORKER_LOST', message });
     }
   } finally {
     // Released only if still ours.

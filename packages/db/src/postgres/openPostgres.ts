@@ -192,6 +192,10 @@ export async function openPostgresDatabase(opts: OpenPostgresOptions): Promise<P
       insert: guarded(queued.insert),
       delete: guarded(queued.delete),
       all: guarded(queued.all),
+      get: guarded(queued.get),
+      take: guarded(queued.take),
+      untake: guarded(queued.untake),
+      takeLost: guarded(queued.takeLost),
       claim: guarded(queued.claim),
     },
     ...(runLeases === undefined

@@ -14,6 +14,7 @@ function queuedRun(runId: string) {
     input: '{}',
     enqueuedAt: 1,
     deadlineAt: 2,
+    traceContext: null,
   };
 }
 

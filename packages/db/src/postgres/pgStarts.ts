@@ -1,7 +1,8 @@
-import { and, asc, eq, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, lt, sql } from 'drizzle-orm';
 import type { IdempotencyKeyStore } from '../repositories/idempotencyKeys.ts';
-import { type QueuedRunStore, queuedRunColumns } from '../repositories/queuedRuns.ts';
+import { type QueuedRunStore, queuedRowColumns, queuedRunColumns } from '../repositories/queuedRuns.ts';
 import { LIVE_OWNERS } from './lease.ts';
+import { PG_NOW_MS } from './pgClock.ts';
 import type { PgDb } from './pgReads.ts';
 import { idempotencyKeys, queuedRuns } from './schema.ts';
 
@@ -56,6 +57,7 @@ export function createPgIdempotencyKeys(db: PgDb): IdempotencyKeyStore {
  */
 export function createPgQueuedRuns(db: PgDb, owner: number): QueuedRunStore {
   const columns = queuedRunColumns(queuedRuns);
+  const rowColumns = queuedRowColumns(queuedRuns);
   return {
     async insert(record) {
       await db.insert(queuedRuns).values({ ...record, owner });
@@ -68,7 +70,39 @@ export function createPgQueuedRuns(db: PgDb, owner: number): QueuedRunStore {
       return deleted.length > 0;
     },
     async all() {
-      return db.select(columns).from(queuedRuns).orderBy(asc(queuedRuns.pos));
+      return db.select(rowColumns).from(queuedRuns).orderBy(asc(queuedRuns.pos));
+    },
+    async get(runId) {
+      const [row] = await db.select(rowColumns).from(queuedRuns).where(eq(queuedRuns.runId, runId));
+      return row;
+    },
+    async take(runId) {
+      const taken = await db
+        .update(queuedRuns)
+        .set({ takenBy: owner, takenAt: sql.raw(PG_NOW_MS) })
+        .where(and(eq(queuedRuns.runId, runId), isNull(queuedRuns.takenBy)))
+        .returning({ runId: queuedRuns.runId });
+      return taken.length > 0;
+    },
+    async untake(runId) {
+      await db
+        .update(queuedRuns)
+        .set({ takenBy: null, takenAt: null })
+        .where(and(eq(queuedRuns.runId, runId), eq(queuedRuns.takenBy, owner)));
+    },
+    async takeLost(staleMs) {
+      // One UPDATE, row by row re-checked: two processes taking over at once never get the same row.
+      const rows = await db
+        .update(queuedRuns)
+        .set({ takenBy: owner, takenAt: sql.raw(PG_NOW_MS) })
+        .where(
+          sql`${queuedRuns.takenBy} IS NOT NULL AND ${queuedRuns.takenBy} <> ${owner}
+            AND (${queuedRuns.takenBy}::bigint NOT IN (${sql.raw(LIVE_OWNERS)})
+                 OR ${queuedRuns.takenAt} <= ${sql.raw(PG_NOW_MS)} - ${staleMs})
+            AND NOT EXISTS (SELECT 1 FROM runs WHERE runs.id = ${queuedRuns.runId})`,
+        )
+        .returning({ ...rowColumns, pos: queuedRuns.pos });
+      return rows.sort((a, b) => a.pos - b.pos).map(({ pos: _pos, ...row }) => row);
     },
     async claim() {
       // One UPDATE: a row another claim took meanwhile is re-checked after its commit and found owned

@@ -221,6 +221,18 @@ export const queuedRuns = pgTable(
      * finds it dead, restores the row at start. 0: a row from before owners, anyone's to claim.
      */
     owner: integer('owner').notNull().default(0),
+    /**
+     * The lease key of the worker that took the run to execute it, set by one compare-and-set before
+     * the run starts: a taken run is never enqueued again. Null: not taken.
+     */
+    takenBy: integer('taken_by'),
+    /** When it was taken, epoch milliseconds on PostgreSQL's clock. */
+    takenAt: ms('taken_at'),
+    /**
+     * The W3C trace context (`{ traceparent, tracestate? }` as JSON) of the request that started the
+     * run: the parent of its trace wherever it executes. Null: none.
+     */
+    traceContext: text('trace_context'),
   },
   (t) => [uniqueIndex('queued_runs_run_idx').on(t.runId), index('queued_runs_user_idx').on(t.userId, t.pos)],
 );

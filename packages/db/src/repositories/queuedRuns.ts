@@ -1,4 +1,4 @@
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, eq, isNull } from 'drizzle-orm';
 import type { DrizzleDb } from '../drizzleDb.ts';
 import { queuedRuns } from '../schema.ts';
 
@@ -14,6 +14,14 @@ export interface QueuedRunRecord {
   readonly enqueuedAt: number;
   /** Epoch milliseconds: past it, the run ends `cancelled` without starting. */
   readonly deadlineAt: number;
+  /** JSON of the starting request's W3C trace context (`{ traceparent, tracestate? }`), or null. */
+  readonly traceContext: string | null;
+}
+
+/** A queued run's row: the record, and who took it to execute it (null: nobody yet). */
+export interface QueuedRunRow extends QueuedRunRecord {
+  /** The taker's lease key (PostgreSQL), 0 on SQLite; null while the run waits. */
+  readonly takenBy: number | null;
 }
 
 /**
@@ -27,7 +35,24 @@ export interface QueuedRunStore {
   /** Whether a row was deleted. */
   delete(runId: string): Promise<boolean>;
   /** Every queued run, whoever owns it, in order of arrival. */
-  all(): Promise<QueuedRunRecord[]>;
+  all(): Promise<QueuedRunRow[]>;
+  /** One queued run's row, or undefined when there is none. */
+  get(runId: string): Promise<QueuedRunRow | undefined>;
+  /**
+   * Takes the run for this process, before it executes it or ends it: one compare-and-set on the row,
+   * so of any number of processes taking one run at once exactly one gets true; false when the row is
+   * gone or taken already. A taken row is never offered again; it goes when its run has ended.
+   */
+  take(runId: string): Promise<boolean>;
+  /** Gives back a run this process took and did not start (it waits again); a no-op otherwise. */
+  untake(runId: string): Promise<void>;
+  /**
+   * Takes over, for this process, the rows other processes took whose run never began (no `runs` row:
+   * not even its `agent_started` is committed) and whose taker is dead (its lease lock is not held) or
+   * took it more than `staleMs` ago on the database's clock: their tools may have run, so their runs
+   * are to be closed `interrupted`, never executed again. SQLite (one process per file): none.
+   */
+  takeLost(staleMs: number): Promise<QueuedRunRow[]>;
   /**
    * The queue to restore at start: takes the rows this process owns or whose owner is dead (its lease
    * lock is not held), atomically, marking them this process's, and returns them in order of arrival.
@@ -40,20 +65,36 @@ export interface QueuedRunStore {
 export interface SqliteQueuedRuns {
   insert(record: QueuedRunRecord): void;
   delete(runId: string): boolean;
-  all(): QueuedRunRecord[];
+  all(): QueuedRunRow[];
+  get(runId: string): QueuedRunRow | undefined;
+  take(runId: string): boolean;
+  untake(runId: string): void;
 }
 
 /** The columns of a {@link QueuedRunRecord} in either dialect's `queued_runs` table, for a select. */
 export function queuedRunColumns<T extends { [K in keyof QueuedRunRecord]: unknown }>(
   table: T,
 ): { [K in keyof QueuedRunRecord]: T[K] } {
-  const { runId, userId, threadId, roles, agent, input, enqueuedAt, deadlineAt } = table;
-  return { runId, userId, threadId, roles, agent, input, enqueuedAt, deadlineAt };
+  const { runId, userId, threadId, roles, agent, input, enqueuedAt, deadlineAt, traceContext } = table;
+  return { runId, userId, threadId, roles, agent, input, enqueuedAt, deadlineAt, traceContext };
+}
+
+/** {@link queuedRunColumns} and who took the run. */
+export function queuedRowColumns<T extends { [K in keyof QueuedRunRow]: unknown }>(
+  table: T,
+): { [K in keyof QueuedRunRow]: T[K] } {
+  return { ...queuedRunColumns(table), takenBy: table.takenBy };
+}
+
+/** The record of a row, as a job or a restart needs it (without who took it). */
+export function queuedRunRecordOf(row: QueuedRunRow): QueuedRunRecord {
+  const { takenBy: _takenBy, ...record } = row;
+  return record;
 }
 
 /** The SQLite {@link QueuedRunStore}'s rows (the process owns every row of its file: owner 0). */
 export function createQueuedRunStore(db: DrizzleDb): SqliteQueuedRuns {
-  const columns = queuedRunColumns(queuedRuns);
+  const columns = queuedRowColumns(queuedRuns);
   return {
     insert(record) {
       db.insert(queuedRuns)
@@ -65,6 +106,21 @@ export function createQueuedRunStore(db: DrizzleDb): SqliteQueuedRuns {
     },
     all() {
       return db.select(columns).from(queuedRuns).orderBy(asc(queuedRuns.pos)).all();
+    },
+    get(runId) {
+      return db.select(columns).from(queuedRuns).where(eq(queuedRuns.runId, runId)).get();
+    },
+    take(runId) {
+      return (
+        db
+          .update(queuedRuns)
+          .set({ takenBy: 0, takenAt: Date.now() })
+          .where(and(eq(queuedRuns.runId, runId), isNull(queuedRuns.takenBy)))
+          .run().changes > 0
+      );
+    },
+    untake(runId) {
+      db.update(queuedRuns).set({ takenBy: null, takenAt: null }).where(eq(queuedRuns.runId, runId)).run();
     },
   };
 }

@@ -79,7 +79,39 @@ describe.each(BACKENDS)('queued runs on $name', (backend) => {
     expect((await db.queuedRuns.all()).map((r) => r.runId)).toEqual(['r1', 'r2', 'r3']);
     expect(await db.queuedRuns.delete('r2')).toBe(true);
     expect(await db.queuedRuns.delete('r2')).toBe(false);
-    expect(await db.queuedRuns.all()).toEqual([queued('r1', 'alice'), queued('r3', 'alice')]);
+    expect(await db.queuedRuns.all()).toEqual([
+      { ...queued('r1', 'alice'), takenBy: null },
+      { ...queued('r3', 'alice'), takenBy: null },
+    ]);
+  });
+
+  it('answers one run by id, taken or not, and nothing for a run it does not hold', async () => {
+    const db = await backend.open();
+    await db.queuedRuns.insert(queuedRun('r1', 'alice'));
+    await db.queuedRuns.insert(queuedRun('r2', 'bob'));
+    expect(await db.queuedRuns.get('r2')).toEqual({ ...queuedRun('r2', 'bob'), takenBy: null });
+    expect(await db.queuedRuns.get('nope')).toBeUndefined();
+    expect(await db.queuedRuns.take('r2')).toBe(true);
+    expect((await db.queuedRuns.get('r2'))?.takenBy).not.toBeNull();
+    await db.queuedRuns.delete('r2');
+    expect(await db.queuedRuns.get('r2')).toBeUndefined();
+  });
+
+  it('lets exactly one of many concurrent takes of a run win, never a taken or missing one, and takes back only on untake', async () => {
+    const location = await backend.fresh();
+    // Two handles: on PostgreSQL two leases, as two workers would hold.
+    const [a, b] = [await backend.open(location), await backend.open(location)];
+    await a.queuedRuns.insert(queuedRun('r1', 'alice'));
+    const takes = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).queuedRuns.take('r1')));
+    expect(takes.filter(Boolean)).toHaveLength(1);
+    expect(await a.queuedRuns.take('r1')).toBe(false);
+    expect(await a.queuedRuns.take('missing')).toBe(false);
+    // Given back, it can be taken again (once).
+    const winner = takes.indexOf(true) % 2 === 0 ? a : b;
+    await winner.queuedRuns.untake('r1');
+    expect((await a.queuedRuns.get('r1'))?.takenBy).toBeNull();
+    expect(await b.queuedRuns.take('r1')).toBe(true);
+    expect(await a.queuedRuns.take('r1')).toBe(false);
   });
 
   it('claims the whole queue at start when nobody else owns it (every row on SQLite; on PostgreSQL its own and dead owners’ rows)', async () => {
@@ -99,6 +131,38 @@ describe.each(BACKENDS)('queued runs on $name', (backend) => {
   });
 });
 
+describe.each(BACKENDS.filter((b) => b.name === 'postgres'))('taken queued runs on $name', (backend) => {
+  it('takes over a run a dead or stalled process took before its run began, once, and never a run that began', async () => {
+    const location = await backend.fresh();
+    const [worker, sweeper, other] = [
+      await backend.open(location),
+      await backend.open(location),
+      await backend.open(location),
+    ];
+    for (const runId of ['r1', 'r2']) await worker.queuedRuns.insert(queuedRun(runId, 'alice'));
+    expect(await worker.queuedRuns.take('r1')).toBe(true);
+    expect(await worker.queuedRuns.take('r2')).toBe(true);
+    // Its taker lives and took them just now: nobody else's.
+    expect(await sweeper.queuedRuns.takeLost(60_000)).toEqual([]);
+    // r2's run began (its runs row exists): the reaper's business, not this one's.
+    await backend.sql(
+      location,
+      `INSERT INTO runs (id, user_id, thread_id, agent, input, status, started_at, last_seq, tool_calls, owner)
+       VALUES ('r2', 'alice', 't-r2', 'echo', '{}', 'running', 1, 1, 0, 0)`,
+    );
+    // Stalled: taken longer ago than the limit. Exactly one of two concurrent sweepers gets it (the
+    // loser re-checks the row the winner took a moment ago: not stale).
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const [mine, theirs] = await Promise.all([sweeper.queuedRuns.takeLost(300), other.queuedRuns.takeLost(300)]);
+    expect([...mine, ...theirs].map((row) => row.runId)).toEqual(['r1']);
+    // A dead taker's rows too, however recent.
+    await worker.queuedRuns.insert(queuedRun('r3', 'alice'));
+    expect(await worker.queuedRuns.take('r3')).toBe(true);
+    await worker.close();
+    expect((await sweeper.queuedRuns.takeLost(60_000)).map((row) => row.runId)).toEqual(['r3']);
+  });
+});
+
 /** A queued run's record. */
 function queuedRun(runId: string, userId: string) {
   return {
@@ -110,5 +174,6 @@ function queuedRun(runId: string, userId: string) {
     input: '{"text":"hi"}',
     enqueuedAt: 1,
     deadlineAt: 2,
+    traceContext: null,
   };
 }

@@ -1,9 +1,9 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Principal, ToolrunServices } from '@toolrun/api';
-import { startToolRun } from '@toolrun/api';
+import { completionOf, followRun, startToolRun, toolResultOf } from '@toolrun/api';
 import type { ErrorInfo, JsonValue } from '@toolrun/dispatcher';
 import { isDispatchError } from '@toolrun/dispatcher';
-import { forwardProgress, type ProgressTarget } from './forwardProgress.ts';
+import { forwardProgress, type ProgressTarget, progressOf } from './forwardProgress.ts';
 import type { McpToolTarget } from './listMcpTools.ts';
 
 /** The `_meta` key under which a result names the run it was (`runs.get`, the console). */
@@ -25,15 +25,17 @@ export interface McpCallOptions {
  * Runs one MCP `tools/call` as an ordinary run of the caller: a tool as a one-call run
  * (`startToolRun`), `agent__<name>` as an agent run. Either way the run is stored with its events and
  * shows in the caller's history and feed. Resolves once the run has ended, with the output, or with
- * `isError: true` and the dispatcher's code and message (never a stack). Never rejects.
+ * `isError: true` and the dispatcher's code and message (never a stack). Never rejects. In cluster mode
+ * (`services.runsElsewhere`) a worker executes the run and this process follows its committed events.
  */
 export async function callMcpTool(opts: McpCallOptions): Promise<CallToolResult> {
   const { services, principal, target, signal } = opts;
   const input = target.wrapped ? opts.args?.input : (opts.args ?? {});
   let runId: string | undefined;
   try {
+    if (services.runsElsewhere) return await callOnWorker(opts, input);
     if (target.kind === 'tool') {
-      const handle = startToolRun(services, { principal, tool: target.name, input, signal });
+      const handle = await startToolRun(services, { principal, tool: target.name, input, signal });
       runId = handle.runId;
       const progress = opts.progress && forwardProgress(services, principal, runId, opts.progress);
       const result = await handle.result;
@@ -71,6 +73,47 @@ export async function callMcpTool(opts: McpCallOptions): Promise<CallToolResult>
     if (!isDispatchError(error)) services.logger.error({ err: error, runId }, 'MCP tool call failed');
     return failure('refused', info, runId);
   }
+}
+
+/**
+ * Cluster mode: the call's run is made durable and enqueued like any (`runs.start`, `tools.run`), a
+ * worker executes it, and the answer comes from its committed events as a follower of the run reads
+ * them (progress included); an abort of the request cancels it wherever it runs. Refusals throw.
+ */
+async function callOnWorker(opts: McpCallOptions, input: unknown): Promise<CallToolResult> {
+  const { services, principal, target, signal } = opts;
+  const { starter } = services;
+  const started =
+    target.kind === 'agent'
+      ? await starter.start(principal, { agent: target.name, input: input ?? {} })
+      : await (starter.startTool ?? refuseToolRuns)(principal, { tool: target.name, input });
+  const { runId } = started;
+  services.logger.info({ runId, [target.kind]: target.name, userId: principal.userId, via: 'mcp' }, 'run enqueued');
+  const onAbort = () => {
+    services.cancelRun(runId, 'cancelled by the client').catch((error: unknown) => {
+      services.logger.warn({ err: error, runId }, 'could not cancel an MCP call’s run');
+    });
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  if (signal.aborted) onAbort();
+  let events: Awaited<ReturnType<typeof followRun>>;
+  try {
+    events = await followRun(services, principal, runId, opts.progress ? { onEvents: progressOf(opts.progress) } : {});
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+  if (target.kind === 'tool') {
+    const result = toolResultOf(events);
+    return result.status === 'success' ? success(result.output, runId) : failure(result.status, result.error, runId);
+  }
+  const end = completionOf(events);
+  return end.status === 'completed'
+    ? success(end.result ?? null, runId)
+    : failure(end.status, end.error ?? { code: 'AGENT_FAILED', message: end.status }, runId);
+}
+
+function refuseToolRuns(): never {
+  throw new Error('this run starter hands no tool runs to workers');
 }
 
 function success(output: JsonValue, runId: string): CallToolResult {

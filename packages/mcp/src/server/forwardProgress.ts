@@ -1,4 +1,5 @@
 import type { Principal, ToolrunServices } from '@toolrun/api';
+import type { RunEvent } from '@toolrun/dispatcher';
 
 /** Where progress goes: the client's progress token and the request's notification sender. */
 export interface ProgressTarget {
@@ -23,19 +24,12 @@ export function forwardProgress(
   target: ProgressTarget,
 ): { finished: Promise<void>; stop: () => void } {
   const subscription = services.hub.subscribe({ principal, runId });
+  const send = progressOf(target);
   const finished = (async () => {
     try {
       for await (const batch of subscription) {
-        for (const event of batch) {
-          if (event.type === 'agent_thinking') {
-            await target.send({
-              method: 'notifications/progress',
-              params: { progressToken: target.token, progress: event.step, message: event.text },
-            });
-          } else if (event.type === 'agent_completed') {
-            return;
-          }
-        }
+        await send(batch);
+        if (batch.some((event) => event.type === 'agent_completed')) return;
       }
     } catch {
       // A dropped client or a slow consumer ends the progress, never the call.
@@ -44,4 +38,20 @@ export function forwardProgress(
     }
   })();
   return { finished, stop: () => subscription.close() };
+}
+
+/**
+ * Sends each `agent_thinking` of `events` to the client as `notifications/progress` (the step as
+ * `progress`, the text as `message`), in order; for a caller that reads the run's events itself.
+ */
+export function progressOf(target: ProgressTarget): (events: readonly RunEvent[]) => Promise<void> {
+  return async (events) => {
+    for (const event of events) {
+      if (event.type !== 'agent_thinking') continue;
+      await target.send({
+        method: 'notifications/progress',
+        params: { progressToken: target.token, progress: event.step, message: event.text },
+      });
+    }
+  };
 }

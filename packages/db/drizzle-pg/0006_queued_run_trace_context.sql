@@ -1,0 +1,1 @@
+ALTER TABLE "queued_runs" ADD COLUMN "trace_context" text;

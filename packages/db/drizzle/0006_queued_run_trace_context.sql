@@ -1,0 +1,1 @@
+ALTER TABLE `queued_runs` ADD `trace_context` text;
