@@ -31,6 +31,16 @@ export function clusterStarter(
       const started = await Promise.all(rows.map(async (row) => (await db.getRunRecord(row.runId)) !== undefined));
       return rows.filter((_, i) => started[i] !== true);
     };
+    /**
+     * The row of `runId` while its run has not started: one run looked up in the database, not every
+     * queued row (a lookup per row cost `runs.events` and `runs.cancel` a query per run in flight
+     * across the cluster; found by the cluster load test, whose cancels took seconds).
+     */
+    const waitingRow = async (runId: string): Promise<QueuedRunRecord | undefined> => {
+      const row = (await db.queuedRuns.all()).find((r) => r.runId === runId);
+      if (row === undefined || (await db.getRunRecord(runId)) !== undefined) return undefined;
+      return row;
+    };
     const positioned = (rows: QueuedRunRecord[], row: QueuedRunRecord) => ({
       record: row,
       position: rows.filter((other) => other.userId === row.userId && other.enqueuedAt <= row.enqueuedAt).length,
@@ -109,16 +119,15 @@ export function clusterStarter(
         });
       },
       async queued(runId) {
-        const rows = await waiting();
-        const row = rows.find((r) => r.runId === runId);
-        return row === undefined ? undefined : positioned(rows, row);
+        const row = await waitingRow(runId);
+        return row === undefined ? undefined : positioned(await waiting(row.userId), row);
       },
       async listQueued(userId) {
         const rows = await waiting(userId);
         return rows.map((row) => positioned(rows, row));
       },
       async cancelQueued(runId, reason) {
-        const row = (await waiting()).find((r) => r.runId === runId);
+        const row = await waitingRow(runId);
         if (row === undefined) return false;
         const job = await queue.getJob(runId);
         if (job !== undefined) {

@@ -1,0 +1,64 @@
+import { createToolrunServices, type ToolrunServices } from '@toolrun/api';
+import { Queue } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedis, type TestRedis } from '../../test/support/startRedis.ts';
+import { createUserSlots } from '../limits/createUserSlots.ts';
+import { connectRedis } from '../redis/connectRedis.ts';
+import { clusterKeys } from '../redis/keys.ts';
+import { clusterStarter } from './createClusterStarter.ts';
+import type { RunJobData } from './RunJob.ts';
+
+const logger = { info() {}, warn() {}, error() {}, child: () => logger };
+let redis: TestRedis;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+describe('the cluster starter looks up one queued run, not all of them', () => {
+  it('runs.events and runs.cancel of a run not started yet read one run record, however many runs are queued across the cluster', async () => {
+    const keys = clusterKeys('lookups');
+    const conn = connectRedis({ url: redis.url, name: 'lookups-test', logger });
+    const queue = new Queue<RunJobData>(keys.queueName, { connection: conn, prefix: keys.queuePrefix });
+    const slots = createUserSlots({ redis: conn, keys, ttlMs: 10_000 });
+    let services: ToolrunServices | undefined;
+    try {
+      services = await createToolrunServices({
+        database: ':memory:',
+        auth: { mode: 'dev', secret: 'a-secret-for-the-queued-lookup-tests-0123' },
+        cluster: { createStarter: clusterStarter(queue, slots), publishToHub: false, onCommitted: () => {} },
+      });
+      // No worker takes them: 60 users' runs wait in the queue, as under load across a cluster.
+      const runIds: string[] = [];
+      for (let i = 0; i < 60; i += 1) {
+        const principal = { userId: `user-${i}`, roles: ['user' as const] };
+        const { runId } = await services.starter.start(principal, { agent: 'calculator', input: {} });
+        runIds.push(runId);
+      }
+      const db = services.db;
+      const lookUp = db.getRunRecord.bind(db);
+      let lookups = 0;
+      db.getRunRecord = (runId) => {
+        lookups += 1;
+        return lookUp(runId);
+      };
+      const target = runIds[30] ?? '';
+      // What findRun asks for a run whose agent_started is not committed yet (runs.events, runs.cancel).
+      expect(await services.starter.queued(target)).toMatchObject({ record: { runId: target }, position: 1 });
+      expect(lookups).toBeLessThanOrEqual(2);
+      lookups = 0;
+      expect(await services.starter.cancelQueued(target, 'cancelled by its owner')).toBe(true);
+      expect(lookups).toBeLessThanOrEqual(2);
+      // Still right: the cancelled run is no longer waiting; the others are.
+      expect(await services.starter.queued(target)).toBeUndefined();
+      expect(await services.starter.queued(runIds[31] ?? '')).toMatchObject({ position: 1 });
+    } finally {
+      await services?.close();
+      await queue.close();
+      slots.close();
+      conn.disconnect();
+    }
+  });
+});
