@@ -49,9 +49,12 @@ export interface LoadFigures {
   vanishedRunIds: string[];
   /**
    * Feeds followed (`users`: own feeds, `allUsers`: admins' every-user feeds), the events they held, and
-   * the feeds with a gap or a stray event (must be zero).
+   * the feeds with a gap or a stray event (must be zero), and the feeds stopped before they had the end
+   * of each of their user's runs (10 s after the last one: checked up to what they held; reported).
    */
-  feeds: { users: number; allUsers: number; events: number; gaps: number };
+  feeds: { users: number; allUsers: number; events: number; gaps: number; late: number };
+  /** The first ten feed gaps: whose feed, which check, and where. */
+  feedGapSamples: string[];
   /** Calls the server refused, by procedure and tRPC code, with how often (must be empty). */
   refusals: Record<string, number>;
   /** Calls that failed on the network (a cut connection, a dead server) and were retried, with how often. */
@@ -119,7 +122,8 @@ export function verifyLoad(
     earlyCompletionSamples: [],
     vanishedRuns: 0,
     vanishedRunIds: [],
-    feeds: { users: 0, allUsers: 0, events: 0, gaps: 0 },
+    feeds: { users: 0, allUsers: 0, events: 0, gaps: 0, late: 0 },
+    feedGapSamples: [],
     refusals: {},
     networkFailures: {},
   };
@@ -250,14 +254,24 @@ function checkFeed(
     list.push(event);
     byRun.set(event.runId, list);
   }
+  const gap = (what: string) => {
+    f.feeds.gaps += 1;
+    if (f.feedGapSamples.length < 10) f.feedGapSamples.push(`${user.userId} (${user.feedScope}): ${what}`);
+  };
+  // The runs the user waits for before it stops its feed: the ones whose start it got an answer for.
+  const awaited = new Set(user.feedCaughtUp === false ? [] : user.runs.map((r) => r.runId));
+  if (user.feedCaughtUp === false) f.feeds.late += 1;
   for (const [runId, events] of byRun) {
-    // From the first event it holds of a run, a feed holds all the rest of it, in order (an admin's
-    // every-user feed, which stops with its admin, up to the last one it holds).
+    // From the first event it holds of a run, a feed holds all the rest of it, in order; up to the
+    // last one it holds only for a run nobody waited for (another user's in an admin's every-user
+    // feed, or a run whose start's answer a cut lost), which may outlive the feed.
     const all = stored(runId) ?? [];
     const first = events[0]?.seq ?? 1;
-    const last = everyone ? (events.at(-1)?.seq ?? 0) : Number.POSITIVE_INFINITY;
+    const last = everyone || !awaited.has(runId) ? (events.at(-1)?.seq ?? 0) : Number.POSITIVE_INFINITY;
     const expected = all.filter((e) => e.seq >= first && e.seq <= last).map((e) => e.seq);
-    if (JSON.stringify(events.map((e) => e.seq)) !== JSON.stringify(expected)) f.feeds.gaps += 1;
+    const got = events.map((e) => e.seq);
+    if (JSON.stringify(got) !== JSON.stringify(expected))
+      gap(`run ${runId} seqs ${got.join(',')}, stored ${expected.join(',')}`);
   }
   if (commitOrder !== undefined) {
     const ids = new Set<string>();
@@ -266,6 +280,11 @@ function checkFeed(
     const from = ordered.findIndex((e) => e.id === received[0]?.id);
     const to = ordered.findIndex((e) => e.id === received.at(-1)?.id);
     const window = from < 0 || to < 0 ? [] : ordered.slice(from, to + 1);
-    if (JSON.stringify(window) !== JSON.stringify(received)) f.feeds.gaps += 1;
+    if (JSON.stringify(window) !== JSON.stringify(received)) {
+      const missing = window.filter((e) => !ids.has(e.id)).length;
+      gap(
+        `${received.length} events from ${received[0]?.id} to ${received.at(-1)?.id}, stored ${window.length} (${missing} missing)`,
+      );
+    }
   }
 }

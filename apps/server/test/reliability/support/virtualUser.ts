@@ -30,6 +30,8 @@ export interface UserLog {
   feed: StreamLog | undefined;
   /** Which feed it followed: its own, or (an admin) every user's. */
   feedScope: 'own' | 'all';
+  /** False when its feed had not received the end of each of its runs 10 s after the last one ended. */
+  feedCaughtUp?: boolean;
   /** Calls the server refused (a tRPC error code) or that failed on the network, by procedure. */
   failures: string[];
   /** `runs.start` calls retried after a network failure: the run may exist without the client knowing it. */
@@ -138,6 +140,7 @@ export async function runVirtualUser(opts: VirtualUserOptions): Promise<UserLog>
       const ends = new Set(log.runs.map((r) => r.runId));
       const until = Math.min(opts.deadline, Date.now() + 10_000);
       while (Date.now() < until && ![...ends].every((id) => feedHasEnd(feedLog, id))) await sleep(50);
+      log.feedCaughtUp = [...ends].every((id) => feedHasEnd(feedLog, id));
     }
   } finally {
     stopFeed();
