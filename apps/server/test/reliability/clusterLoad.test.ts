@@ -187,6 +187,15 @@ describe('load with faults in cluster mode', () => {
       await Promise.all(processes.map((p) => metric(p, 'toolrun_isolation_violations_total')))
     ).reduce((a, b) => a + b, 0);
 
+    // What a process logged as an internal failure (a procedure's 500, with its cause), for the report.
+    const failures = c.apis.flatMap((a) =>
+      a
+        .output()
+        .split('\n')
+        .filter((line) => line.includes('"procedure failed"'))
+        .slice(0, 5)
+        .map((line) => line.slice(0, 2_000)),
+    );
     reportFigures(params.soak ? 'cluster-load-soak' : 'cluster-load', {
       seed: params.seed,
       durationMs,
@@ -203,6 +212,7 @@ describe('load with faults in cluster mode', () => {
       after,
       contractViolations,
       isolationViolations,
+      failures,
     });
 
     expect(problemsOf(figures)).toEqual([]);

@@ -1,26 +1,19 @@
 import { createToolrunServices, type ToolrunServices } from '@toolrun/api';
 import { Queue } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type TestRedis } from '../../test/support/startRedis.ts';
+import { describe, expect, it } from 'vitest';
+import { silentLogger, useTestRedis } from '../../test/support/useTestRedis.ts';
 import { createUserSlots } from '../limits/createUserSlots.ts';
 import { connectRedis } from '../redis/connectRedis.ts';
 import { clusterKeys } from '../redis/keys.ts';
 import { clusterStarter } from './createClusterStarter.ts';
 import type { RunJobData } from './RunJob.ts';
 
-const logger = { info() {}, warn() {}, error() {}, child: () => logger };
-let redis: TestRedis;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
+const redis = useTestRedis();
 
 describe('the cluster starter looks up one queued run, not all of them', () => {
   it('runs.events and runs.cancel of a run not started yet read one run record, however many runs are queued across the cluster', async () => {
     const keys = clusterKeys('lookups');
-    const conn = connectRedis({ url: redis.url, name: 'lookups-test', logger });
+    const conn = connectRedis({ url: redis.server().url, name: 'lookups-test', logger: silentLogger });
     const queue = new Queue<RunJobData>(keys.queueName, { connection: conn, prefix: keys.queuePrefix });
     const slots = createUserSlots({ redis: conn, keys, ttlMs: 10_000 });
     let services: ToolrunServices | undefined;
