@@ -145,8 +145,15 @@ export function clusterStarter(
           redaction: factory.limits.redaction,
           metrics: deps.metrics,
         });
-        await sink.write(events);
-        await sink.flush();
+        try {
+          await sink.write(events);
+          await sink.flush();
+        } catch (error) {
+          // Redis lost the job while a worker was starting the run: the worker's start won (the run
+          // exists now), so this is a cancel of a running run, which the caller broadcasts. Not a 500.
+          if ((await db.getRunRecord(runId)) !== undefined) return false;
+          throw error;
+        }
         await db.queuedRuns.delete(runId);
         logger.info({ runId, userId: row.userId }, 'queued run cancelled before a worker took it');
         return true;
