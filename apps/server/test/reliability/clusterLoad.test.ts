@@ -115,6 +115,9 @@ describe('load with faults in cluster mode', () => {
     });
     cluster = c;
     const clusterUpMs = Date.now() - bootAt;
+    // Cuts on the wire: the servers are other processes, which the in-process stream cutter cannot reach,
+    // so the clients talk to each API process through a TCP proxy (node:net) that destroys a random live
+    // SSE or WebSocket connection now and then, both halves at once (see support/cuttingProxy.ts).
     for (const [i, api] of c.apis.entries()) {
       proxies.push(await startCuttingProxy(Number(new URL(api.url).port), createRandom(params.seed + 1 + i)));
     }
