@@ -147,6 +147,10 @@ export function openDatabase(opts: OpenDatabaseOptions): SqliteDatabase {
       ensureOpen();
       return events.feedAfter(feedOpts);
     },
+    async feedHead(userId) {
+      ensureOpen();
+      return events.feedHead(userId);
+    },
     async getRun(runId): Promise<RunDetail | undefined> {
       ensureOpen();
       const run = runs.get(runId);

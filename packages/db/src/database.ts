@@ -56,6 +56,12 @@ export interface ToolrunDatabase {
   eventsAfter(runId: string, afterSeq: number, limit?: number): Promise<RunEvent[]>;
   /** A user's events (everyone's when `userId` is null) after an event id, in global commit order. */
   feedAfter(opts: FeedOptions): Promise<RunEvent[]>;
+  /**
+   * The id of the feed's last stored event (`userId`'s, everyone's when null), undefined when there is
+   * none: where a feed opened without a position starts, so that a re-read from the database covers
+   * everything committed after it subscribed.
+   */
+  feedHead(userId: string | null): Promise<string | undefined>;
   getRun(runId: string): Promise<RunDetail | undefined>;
   getRunRecord(runId: string): Promise<RunRecord | undefined>;
   /** Newest first; `cursor` is the previous page's `nextCursor`, stable while new runs arrive. */

@@ -32,7 +32,9 @@ export interface StreamFeedOptions {
  * the hub cuts a slow consumer off, or the services ask for a resync, it resumes from the database
  * after the last event sent, however often that happens. With `config.feedFromDatabase` (cluster
  * mode) live events only signal that there is more: it is read from the database in commit order, so
- * the tracked ids stay a valid resume point. Before each message it waits until the connection can take
+ * the tracked ids stay a valid resume point, and a feed opened without `afterEventId` starts at the
+ * database's feed head as it subscribes (so a resync covers what the live path lost before its first
+ * message). Before each message it waits until the connection can take
  * more (`whenWritable`).
  */
 export async function* streamFeed(opts: StreamFeedOptions): AsyncGenerator<TrackedEnvelope<RunEvent[]>> {
@@ -44,12 +46,20 @@ export async function* streamFeed(opts: StreamFeedOptions): AsyncGenerator<Track
   const delivered = new Map<string, number>();
   const fresh = scope === 'all' ? freshOfUsers : freshOf;
   let cursor = opts.afterEventId;
+  // Whether `cursor` is a position in the stored feed (undefined then means: before its first event).
+  // A live-only feed in cluster mode takes one at subscribe time (below): events committed while
+  // the live path (Redis) was lost are then read from the database on the resync, first message or not.
+  let positioned = cursor !== undefined;
 
   /** Everything stored after the cursor, in commit order, in pages; false once stopped. */
-  async function* backfill(after: string): AsyncGenerator<TrackedEnvelope<RunEvent[]>, boolean> {
+  async function* backfill(after: string | undefined): AsyncGenerator<TrackedEnvelope<RunEvent[]>, boolean> {
     let at = after;
     for (;;) {
-      const stored = await services.db.feedAfter({ userId, afterEventId: at, limit: page });
+      const stored = await services.db.feedAfter({
+        userId,
+        ...(at === undefined ? {} : { afterEventId: at }),
+        limit: page,
+      });
       const end = stored.at(-1);
       if (end === undefined) return true;
       // The read is asynchronous (PostgreSQL): the stream may have been stopped meanwhile.
@@ -76,9 +86,14 @@ export async function* streamFeed(opts: StreamFeedOptions): AsyncGenerator<Track
       const signal = AbortSignal.any([stop.signal, round.signal]);
       const subscription = services.hub.subscribe({ principal, scope, signal });
       try {
-        if (cursor !== undefined && !(yield* backfill(cursor))) return;
+        if (!positioned && services.config.feedFromDatabase) {
+          // After subscribing to the hub: whatever is committed from here on is after this head.
+          cursor = await services.db.feedHead(userId);
+          positioned = true;
+        }
+        if (positioned && !(yield* backfill(cursor))) return;
         for await (const batch of subscription) {
-          if (services.config.feedFromDatabase && cursor !== undefined) {
+          if (services.config.feedFromDatabase && positioned) {
             if (!(yield* backfill(cursor))) return;
             continue;
           }
@@ -88,6 +103,7 @@ export async function* streamFeed(opts: StreamFeedOptions): AsyncGenerator<Track
           await opts.whenWritable?.(stop.signal);
           if (stop.signal.aborted) return;
           cursor = last.id;
+          positioned = true;
           yield tracked(last.id, events);
         }
         if (round.signal.aborted && !stop.signal.aborted) continue;
@@ -98,7 +114,7 @@ export async function* streamFeed(opts: StreamFeedOptions): AsyncGenerator<Track
           { userId: principal.userId, scope, cursor },
           'slow feed consumer: resuming from the database',
         );
-        // Without a cursor nothing was delivered yet: the live stream simply restarts.
+        // Without a position nothing was delivered yet: the live stream simply restarts.
       } finally {
         unlisten();
         subscription.close();

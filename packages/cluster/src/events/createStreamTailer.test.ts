@@ -1,19 +1,12 @@
 import type { RunEvent } from '@toolrun/dispatcher';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type TestRedis } from '../../test/support/startRedis.ts';
+import { describe, expect, it } from 'vitest';
+import { silentLogger as logger, useTestRedis } from '../../test/support/useTestRedis.ts';
 import { connectRedis } from '../redis/connectRedis.ts';
 import { clusterKeys } from '../redis/keys.ts';
 import { createStreamTailer } from './createStreamTailer.ts';
 import { createEventPublisher } from './publishEvents.ts';
 
-const logger = { info() {}, warn() {}, error() {}, child: () => logger };
-let redis: TestRedis;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
+const testRedis = useTestRedis();
 
 function thinking(userId: string, runId: string, seq: number): RunEvent {
   return {
@@ -40,6 +33,7 @@ async function until(check: () => boolean, what: string): Promise<void> {
 describe('createStreamTailer', () => {
   it('reads the streams of watched users only, picks up a newly watched user at once, and reports a Redis restart as a gap', async () => {
     const keys = clusterKeys('tail');
+    const redis = testRedis.server();
     const publishing = connectRedis({ url: redis.url, name: 'pub', logger, queueWhileDown: false });
     const control = connectRedis({ url: redis.url, name: 'control', logger });
     const reader = connectRedis({ url: redis.url, name: 'reader', logger });

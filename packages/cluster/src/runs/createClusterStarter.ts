@@ -143,8 +143,14 @@ export function clusterStarter(
           redaction: factory.limits.redaction,
           metrics: deps.metrics,
         });
-        await sink.write(events);
-        await sink.flush();
+        try {
+          await sink.write(events);
+          await sink.flush();
+        } catch (error) {
+          // Not ended: give the run back to the queue rather than leave it taken by nobody running it.
+          await db.queuedRuns.untake(runId).catch(() => {});
+          throw error;
+        }
         await db.queuedRuns.delete(runId);
         logger.info({ runId, userId: row.userId }, 'queued run cancelled before a worker took it');
         return true;

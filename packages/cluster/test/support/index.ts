@@ -1,2 +1,3 @@
 export type { TestRedis } from './startRedis.ts';
 export { startRedis } from './startRedis.ts';
+export { silentLogger, useTestRedis } from './useTestRedis.ts';

@@ -152,6 +152,7 @@ export async function openPostgresDatabase(opts: OpenPostgresOptions): Promise<P
     },
     eventsAfter: guarded(reads.eventsAfter),
     feedAfter: guarded(reads.feedAfter),
+    feedHead: guarded(reads.feedHead),
     getRun: (runId) =>
       read(async (): Promise<RunDetail | undefined> => {
         const run = await reads.getRun(runId);

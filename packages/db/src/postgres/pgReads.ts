@@ -19,6 +19,7 @@ export interface PgReads {
   listRuns(opts: ListRunsOptions): Promise<RunPage>;
   eventsAfter(runId: string, afterSeq: number, limit?: number): Promise<RunEvent[]>;
   feedAfter(opts: FeedOptions): Promise<RunEvent[]>;
+  feedHead(userId: string | null): Promise<string | undefined>;
   toolCallsOf(runId: string): Promise<ToolCallRecord[]>;
 }
 
@@ -86,6 +87,15 @@ export function createPgReads(db: PgDb): PgReads {
       const rows =
         opts.limit === undefined ? await query : await query.limit(checkLimit(opts.limit, MAX_EVENT_PAGE_SIZE));
       return rows.map(toEvent);
+    },
+    async feedHead(userId) {
+      const [row] = await db
+        .select({ runId: runEvents.runId, seq: runEvents.seq })
+        .from(runEvents)
+        .where(userId === null ? undefined : eq(runEvents.userId, userId))
+        .orderBy(desc(runEvents.pos))
+        .limit(1);
+      return row === undefined ? undefined : `${row.runId}:${row.seq}`;
     },
     async toolCallsOf(runId) {
       const rows = await db.select().from(toolCalls).where(eq(toolCalls.runId, runId)).orderBy(asc(toolCalls.startSeq));

@@ -89,6 +89,18 @@ describe.each(BACKENDS)('replay and feed on $name', (backend) => {
     expect(pages).toEqual(committed.filter((e) => e.userId === 'carol'));
   });
 
+  it("feedHead is the id of the feed's last committed event (the user's, or everyone's), undefined when empty", async () => {
+    await open();
+    for (const user of ['alice', 'bob', 'carol']) {
+      const last = committed.filter((e) => e.userId === user).at(-1);
+      expect(await db.feedHead(user)).toBe(last?.id);
+      // Nothing of the user's feed lies after its head.
+      expect(await db.feedAfter({ userId: user, afterEventId: last?.id ?? '' })).toEqual([]);
+    }
+    expect(await db.feedHead(null)).toBe(committed.at(-1)?.id);
+    expect(await db.feedHead('nobody')).toBeUndefined();
+  });
+
   it('rejects an event id that is malformed or not stored with UNKNOWN_EVENT, and a bad limit', async () => {
     await open();
     for (const id of ['nonsense', 'run:0:0', 'run:0:999', 'ghost:1', 'run:0:99999999999']) {

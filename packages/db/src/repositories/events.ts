@@ -1,5 +1,5 @@
 import type { RunEvent } from '@toolrun/dispatcher';
-import { and, asc, eq, gt } from 'drizzle-orm';
+import { and, asc, desc, eq, gt } from 'drizzle-orm';
 import type { DrizzleDb } from '../drizzleDb.ts';
 import { DbError } from '../errors.ts';
 import { checkLimit, MAX_EVENT_PAGE_SIZE, splitEventId } from '../paging.ts';
@@ -25,6 +25,11 @@ export interface EventsRepository {
    * belongs to another user.
    */
   feedAfter(opts: FeedOptions): RunEvent[];
+  /**
+   * The id of the feed's last stored event (the user's, or everyone's when `userId` is null), or
+   * undefined when it holds none: a position a feed can resume after, taken at subscribe time.
+   */
+  feedHead(userId: string | null): string | undefined;
 }
 
 /** Event rows through drizzle; `data` holds each event exactly as it was written. */
@@ -62,6 +67,16 @@ export function createEventsRepository(db: DrizzleDb): EventsRepository {
       const rows =
         opts.limit === undefined ? query.all() : query.limit(checkLimit(opts.limit, MAX_EVENT_PAGE_SIZE)).all();
       return rows.map(toEvent);
+    },
+    feedHead(userId) {
+      const row = db
+        .select({ runId: runEvents.runId, seq: runEvents.seq })
+        .from(runEvents)
+        .where(userId === null ? undefined : eq(runEvents.userId, userId))
+        .orderBy(desc(runEvents.pos))
+        .limit(1)
+        .get();
+      return row === undefined ? undefined : `${row.runId}:${row.seq}`;
     },
   };
 }

@@ -1,3 +1,4 @@
+export { freePort } from './freePort.ts';
 export type { TestPostgres } from './startPostgres.ts';
 export { startPostgres } from './startPostgres.ts';
 export type { TestPostgresFixture } from './useTestPostgres.ts';

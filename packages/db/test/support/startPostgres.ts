@@ -1,9 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { freePort } from './freePort.ts';
 
 /** A throwaway PostgreSQL server started by {@link startPostgres}. */
 export interface TestPostgres {
@@ -116,17 +116,4 @@ function postgresBin(): string {
   } catch {
     throw new Error('PostgreSQL is not installed: run `bash scripts/setup.sh` (it installs Debian’s postgresql)');
   }
-}
-
-/** A port nobody listens on right now (the kernel's pick on loopback). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }

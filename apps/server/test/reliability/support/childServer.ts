@@ -1,6 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TEST_SECRET } from '../../helpers.ts';
@@ -21,18 +20,8 @@ export interface ChildServer {
   stop(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** A TCP port that was free a moment ago: listens on port 0 and closes. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
+/** A TCP port that was free a moment ago (the one copy, in `@toolrun/db/test-support`). */
+export { freePort } from '@toolrun/db/test-support';
 
 const running = new Set<ChildServer>();
 

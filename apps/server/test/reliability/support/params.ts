@@ -32,6 +32,16 @@ export interface ReliabilityParams {
   readonly fuzzRuns: number;
   /** Slow consumers: events the stuck user's runs produce (`SOAK_STUCK_EVENTS`). */
   readonly stuckEvents: number;
+  /** Cluster load: virtual users in total (`SOAK_CLUSTER_USERS`). */
+  readonly clusterUsers: number;
+  /** Cluster load: runs each user starts, one after another (`SOAK_CLUSTER_RUNS_PER_USER`). */
+  readonly clusterRunsPerUser: number;
+  /** Cluster load: users active at the same time (`SOAK_CLUSTER_CONCURRENT_USERS`). */
+  readonly clusterConcurrentUsers: number;
+  /** Cluster load: the run lease of the workers, how soon a killed worker's runs are closed (`SOAK_CLUSTER_LEASE_MS`). */
+  readonly clusterLeaseMs: number;
+  /** Cluster load: hang guard for the whole load (`SOAK_CLUSTER_TIMEOUT_MS`). */
+  readonly clusterTimeoutMs: number;
 }
 
 const CI: Omit<ReliabilityParams, 'soak' | 'seed'> = {
@@ -47,6 +57,11 @@ const CI: Omit<ReliabilityParams, 'soak' | 'seed'> = {
   crashTimeoutMs: 150_000,
   fuzzRuns: 40,
   stuckEvents: 10_000,
+  clusterUsers: 40,
+  clusterRunsPerUser: 2,
+  clusterConcurrentUsers: 40,
+  clusterLeaseMs: 3_000,
+  clusterTimeoutMs: 120_000,
 };
 
 const SOAK: Omit<ReliabilityParams, 'soak' | 'seed'> = {
@@ -62,6 +77,11 @@ const SOAK: Omit<ReliabilityParams, 'soak' | 'seed'> = {
   crashTimeoutMs: 1_800_000,
   fuzzRuns: 2_000,
   stuckEvents: 60_000,
+  clusterUsers: 1_000,
+  clusterRunsPerUser: 5,
+  clusterConcurrentUsers: 250,
+  clusterLeaseMs: 3_000,
+  clusterTimeoutMs: 1_800_000,
 };
 
 const VARIABLES: Readonly<Record<keyof typeof CI, string>> = {
@@ -77,6 +97,11 @@ const VARIABLES: Readonly<Record<keyof typeof CI, string>> = {
   crashTimeoutMs: 'SOAK_CRASH_TIMEOUT_MS',
   fuzzRuns: 'SOAK_FUZZ_RUNS',
   stuckEvents: 'SOAK_STUCK_EVENTS',
+  clusterUsers: 'SOAK_CLUSTER_USERS',
+  clusterRunsPerUser: 'SOAK_CLUSTER_RUNS_PER_USER',
+  clusterConcurrentUsers: 'SOAK_CLUSTER_CONCURRENT_USERS',
+  clusterLeaseMs: 'SOAK_CLUSTER_LEASE_MS',
+  clusterTimeoutMs: 'SOAK_CLUSTER_TIMEOUT_MS',
 };
 
 /**

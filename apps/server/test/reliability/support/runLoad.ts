@@ -6,6 +6,8 @@ import { runVirtualUser } from './virtualUser.ts';
 /** Options of {@link runLoad}. */
 export interface LoadOptions {
   baseUrl: string;
+  /** Several server processes (a cluster's API processes): every user spreads its connections over them (see `VirtualUserOptions.urls`). */
+  urls?: readonly string[];
   /** Prefix of the virtual users' ids (`${prefix}-${n}`), so several loads on one server do not mix. */
   userPrefix: string;
   users: number;
@@ -24,6 +26,8 @@ export interface LoadOptions {
   adminEvery?: number;
   /** Every `feedEvery`-th user also follows its own feed; 0 for none. */
   feedEvery?: number;
+  /** Admins also follow every user's feed (`runs.feed` `scope: 'all'`) for their whole session. */
+  adminFeed?: boolean;
   onUserDone?: (done: number) => void;
 }
 
@@ -44,10 +48,12 @@ export async function runLoad(opts: LoadOptions): Promise<UserLog[]> {
       const userRng = rng.fork(n);
       const transport: Transport = n % 2 === 0 ? 'sse' : 'ws';
       const admin = opts.adminEvery !== undefined && opts.adminEvery > 0 && n % opts.adminEvery === opts.adminEvery - 1;
-      const feed = opts.feedEvery !== undefined && opts.feedEvery > 0 && n % opts.feedEvery === 0;
+      const allFeed = admin && opts.adminFeed === true;
+      const feed = allFeed || (opts.feedEvery !== undefined && opts.feedEvery > 0 && n % opts.feedEvery === 0);
       logs.push(
         await runVirtualUser({
           baseUrl: opts.baseUrl,
+          ...(opts.urls === undefined ? {} : { urls: opts.urls }),
           userId: `${opts.userPrefix}-${n}`,
           admin,
           transport,
@@ -56,6 +62,7 @@ export async function runLoad(opts: LoadOptions): Promise<UserLog[]> {
           cancelRate: opts.cancelRate,
           disconnectRate: opts.disconnectRate,
           feed,
+          feedScope: allFeed ? 'all' : 'own',
           deadline: opts.deadline,
           signal: opts.signal,
           ...(opts.stopStarting === undefined ? {} : { stopStarting: opts.stopStarting }),

@@ -15,6 +15,10 @@ export interface LoadFigures {
   /** The subscription errors by tRPC code (each was followed by a resume from the last tracked id). */
   subscriptionErrorCodes: Record<string, number>;
   cancelsRequested: number;
+  /** Of the runs whose owner asked to cancel them, those that ended `cancelled` (the others had finished first). */
+  cancelsHonoured: number;
+  /** Cancels `runs.cancel` answered `cancelled: true` for (the run was under way), and of those, the runs that did not end `cancelled`. */
+  cancelsAccepted: { total: number; endedOtherwise: number };
   ambiguousStarts: number;
   statuses: Record<string, number>;
   /** Error codes of the runs that ended failed or interrupted, with how often. */
@@ -43,7 +47,14 @@ export interface LoadFigures {
   vanishedRuns: number;
   /** The first ten of them. */
   vanishedRunIds: string[];
-  feeds: { users: number; events: number; gaps: number };
+  /**
+   * Feeds followed (`users`: own feeds, `allUsers`: admins' every-user feeds), the events they held, and
+   * the feeds with a gap or a stray event (must be zero), and the feeds stopped before they had the end
+   * of each of their user's runs (10 s after the last one: checked up to what they held; reported).
+   */
+  feeds: { users: number; allUsers: number; events: number; gaps: number; late: number };
+  /** The first ten feed gaps: whose feed, which check, and where. */
+  feedGapSamples: string[];
   /** Calls the server refused, by procedure and tRPC code, with how often (must be empty). */
   refusals: Record<string, number>;
   /** Calls that failed on the network (a cut connection, a dead server) and were retried, with how often. */
@@ -73,9 +84,16 @@ export function problemsOf(figures: LoadFigures): string[] {
  * Compares what every client received with what the database holds: for each run, the events the
  * owner received across all its reconnects must equal the stored events exactly, in order, with no
  * gap and no duplicate, and end with exactly one agent_completed; no event may reach anyone but
- * its owner; feeds must have no gap once they hold a run's first event.
+ * its owner; feeds must have no gap once they hold a run's first event. With `commitOrder` (every
+ * stored event in commit order), each feed must also hold exactly the stored feed (its user's events,
+ * or everyone's) from the first event it received to the last: the order of feeds read from the
+ * database (cluster mode), where a gap between runs would show too.
  */
-export function verifyLoad(logs: readonly UserLog[], stored: (runId: string) => RunEvent[] | undefined): LoadFigures {
+export function verifyLoad(
+  logs: readonly UserLog[],
+  stored: (runId: string) => RunEvent[] | undefined,
+  commitOrder?: readonly RunEvent[],
+): LoadFigures {
   const f: LoadFigures = {
     users: logs.length,
     runs: 0,
@@ -87,6 +105,8 @@ export function verifyLoad(logs: readonly UserLog[], stored: (runId: string) => 
     subscriptionErrors: 0,
     subscriptionErrorCodes: {},
     cancelsRequested: 0,
+    cancelsHonoured: 0,
+    cancelsAccepted: { total: 0, endedOtherwise: 0 },
     ambiguousStarts: 0,
     statuses: {},
     endErrorCodes: {},
@@ -102,7 +122,8 @@ export function verifyLoad(logs: readonly UserLog[], stored: (runId: string) => 
     earlyCompletionSamples: [],
     vanishedRuns: 0,
     vanishedRunIds: [],
-    feeds: { users: 0, events: 0, gaps: 0 },
+    feeds: { users: 0, allUsers: 0, events: 0, gaps: 0, late: 0 },
+    feedGapSamples: [],
     refusals: {},
     networkFailures: {},
   };
@@ -131,6 +152,11 @@ export function verifyLoad(logs: readonly UserLog[], stored: (runId: string) => 
       if (completed.length !== 1 || last?.type !== 'agent_completed') f.notTerminal += 1;
       if (last?.type === 'agent_completed') {
         f.statuses[last.status] = (f.statuses[last.status] ?? 0) + 1;
+        if (run.cancelRequested && last.status === 'cancelled') f.cancelsHonoured += 1;
+        if (run.cancelAnswer === true) {
+          f.cancelsAccepted.total += 1;
+          if (last.status !== 'cancelled') f.cancelsAccepted.endedOtherwise += 1;
+        }
         const code = 'error' in last && last.error !== undefined ? `${last.status}: ${last.error.code}` : undefined;
         if (code !== undefined && last.status !== 'cancelled') f.endErrorCodes[code] = (f.endErrorCodes[code] ?? 0) + 1;
       }
@@ -146,7 +172,7 @@ export function verifyLoad(logs: readonly UserLog[], stored: (runId: string) => 
       }
       if (run.stream.events.at(-1)?.type !== 'agent_completed') f.unfinishedStreams += 1;
     }
-    if (user.feed !== undefined) checkFeed(f, user, stored);
+    if (user.feed !== undefined) checkFeed(f, user, stored, commitOrder);
   }
   return f;
 }
@@ -189,10 +215,17 @@ function compare(
   for (const id of storedById.keys()) if (!seen.has(id)) f.lost += 1;
 }
 
-function checkFeed(f: LoadFigures, user: UserLog, stored: (runId: string) => RunEvent[] | undefined): void {
+function checkFeed(
+  f: LoadFigures,
+  user: UserLog,
+  stored: (runId: string) => RunEvent[] | undefined,
+  commitOrder: readonly RunEvent[] | undefined,
+): void {
   const feed = user.feed;
   if (feed === undefined) return;
-  f.feeds.users += 1;
+  const everyone = user.feedScope === 'all';
+  if (everyone) f.feeds.allUsers += 1;
+  else f.feeds.users += 1;
   f.feeds.events += feed.events.length;
   countStream(f, feed);
   for (const afterSeq of feed.earlyCompletionSeqs) {
@@ -208,7 +241,7 @@ function checkFeed(f: LoadFigures, user: UserLog, stored: (runId: string) => Run
   const byRun = new Map<string, RunEvent[]>();
   const seen = new Set<string>();
   for (const event of feed.events) {
-    if (event.userId !== user.userId) {
+    if (!everyone && event.userId !== user.userId) {
       f.leaked += 1;
       continue;
     }
@@ -221,11 +254,37 @@ function checkFeed(f: LoadFigures, user: UserLog, stored: (runId: string) => Run
     list.push(event);
     byRun.set(event.runId, list);
   }
+  const gap = (what: string) => {
+    f.feeds.gaps += 1;
+    if (f.feedGapSamples.length < 10) f.feedGapSamples.push(`${user.userId} (${user.feedScope}): ${what}`);
+  };
+  // The runs the user waits for before it stops its feed: the ones whose start it got an answer for.
+  const awaited = new Set(user.feedCaughtUp === false ? [] : user.runs.map((r) => r.runId));
+  if (user.feedCaughtUp === false) f.feeds.late += 1;
   for (const [runId, events] of byRun) {
-    // From the first event it holds of a run, a feed holds all the rest of it, in order.
+    // From the first event it holds of a run, a feed holds all the rest of it, in order; up to the
+    // last one it holds only for a run nobody waited for (another user's in an admin's every-user
+    // feed, or a run whose start's answer a cut lost), which may outlive the feed.
     const all = stored(runId) ?? [];
     const first = events[0]?.seq ?? 1;
-    const expected = all.filter((e) => e.seq >= first).map((e) => e.seq);
-    if (JSON.stringify(events.map((e) => e.seq)) !== JSON.stringify(expected)) f.feeds.gaps += 1;
+    const last = everyone || !awaited.has(runId) ? (events.at(-1)?.seq ?? 0) : Number.POSITIVE_INFINITY;
+    const expected = all.filter((e) => e.seq >= first && e.seq <= last).map((e) => e.seq);
+    const got = events.map((e) => e.seq);
+    if (JSON.stringify(got) !== JSON.stringify(expected))
+      gap(`run ${runId} seqs ${got.join(',')}, stored ${expected.join(',')}`);
+  }
+  if (commitOrder !== undefined) {
+    const ids = new Set<string>();
+    const received = feed.events.filter((e) => !ids.has(e.id) && ids.add(e.id) !== undefined);
+    const ordered = everyone ? commitOrder : commitOrder.filter((e) => e.userId === user.userId);
+    const from = ordered.findIndex((e) => e.id === received[0]?.id);
+    const to = ordered.findIndex((e) => e.id === received.at(-1)?.id);
+    const window = from < 0 || to < 0 ? [] : ordered.slice(from, to + 1);
+    if (JSON.stringify(window) !== JSON.stringify(received)) {
+      const missing = window.filter((e) => !ids.has(e.id)).length;
+      gap(
+        `${received.length} events from ${received[0]?.id} to ${received.at(-1)?.id}, stored ${window.length} (${missing} missing)`,
+      );
+    }
   }
 }

@@ -14,6 +14,8 @@ export interface RunLog {
   agent: string;
   transport: Transport;
   cancelRequested: boolean;
+  /** `runs.cancel`'s answer (`cancelled`: the run was still under way), when it was asked and answered. */
+  cancelAnswer?: boolean;
   /** Epoch ms when the client got `runs.start`'s answer. */
   acknowledgedAt: number;
   stream: StreamLog;
@@ -24,8 +26,12 @@ export interface UserLog {
   userId: string;
   transport: Transport;
   runs: RunLog[];
-  /** The user's own feed (`runs.feed`), when it followed one. */
+  /** The user's own feed (`runs.feed`), or every user's for an admin, when it followed one. */
   feed: StreamLog | undefined;
+  /** Which feed it followed: its own, or (an admin) every user's. */
+  feedScope: 'own' | 'all';
+  /** False when its feed had not received the end of each of its runs 10 s after the last one ended. */
+  feedCaughtUp?: boolean;
   /** Calls the server refused (a tRPC error code) or that failed on the network, by procedure. */
   failures: string[];
   /** `runs.start` calls retried after a network failure: the run may exist without the client knowing it. */
@@ -35,6 +41,12 @@ export interface UserLog {
 /** Options of {@link runVirtualUser}. */
 export interface VirtualUserOptions {
   baseUrl: string;
+  /**
+   * Several server processes behind one service (a cluster's API processes): when given, each new
+   * connection (sign-in, the runs', the feed's) goes to a random one of them, a reconnect after a drop
+   * to another one than the connection it replaces, and each cancel to a random one. `baseUrl` is not used then.
+   */
+  urls?: readonly string[];
   userId: string;
   admin: boolean;
   transport: Transport;
@@ -44,6 +56,8 @@ export interface VirtualUserOptions {
   disconnectRate: number;
   /** Also follow the user's own feed for the whole session. */
   feed: boolean;
+  /** Which feed it follows: `'all'` (an admin) follows every user's; default `'own'`. */
+  feedScope?: 'own' | 'all';
   /** Hang guard: everything stops after this epoch time. */
   deadline: number;
   /** Aborted to stop the user at once (tests tearing down). */
@@ -65,6 +79,7 @@ export async function runVirtualUser(opts: VirtualUserOptions): Promise<UserLog>
     transport: opts.transport,
     runs: [],
     feed: undefined,
+    feedScope: opts.feedScope ?? 'own',
     failures: [],
     ambiguousStarts: 0,
   };
@@ -72,12 +87,19 @@ export async function runVirtualUser(opts: VirtualUserOptions): Promise<UserLog>
     c.auth.login.mutate({ userId: opts.userId, role: opts.admin ? 'admin' : 'user' }).then((r) => r.token),
   );
   if (token === undefined) return log;
-  let connection = createClient(opts.baseUrl, { transport: opts.transport, token });
+  let url = urlFor(opts);
+  let connection = createClient(url, { transport: opts.transport, token });
   const reconnect = () => {
     connection.close();
-    connection = createClient(opts.baseUrl, { transport: opts.transport, token });
+    url = urlFor(opts, url);
+    connection = createClient(url, { transport: opts.transport, token });
   };
   const client = () => connection.client;
+  // With several servers a cancel goes over HTTP to a random one: often another process than the one streaming the run.
+  const cancelVia = (): Client =>
+    opts.urls === undefined || opts.urls.length === 0
+      ? client()
+      : createClient(urlFor(opts), { transport: 'sse', token }).client;
   const feedStop = new AbortController();
   const stopFeed = () => feedStop.abort();
   opts.signal.addEventListener('abort', stopFeed, { once: true });
@@ -91,11 +113,12 @@ export async function runVirtualUser(opts: VirtualUserOptions): Promise<UserLog>
         started = resolve;
       });
       // Its own connection: closing the runs' connection on a drop completes every subscription on it (wsLink).
-      feedConnection = createClient(opts.baseUrl, { transport: opts.transport, token });
+      feedConnection = createClient(urlFor(opts), { transport: opts.transport, token });
       const feedClient = feedConnection.client;
+      const scope = log.feedScope === 'all' ? { scope: 'all' as const } : {};
       feedDone = followStream({
         subscribe: (lastEventId, cb) =>
-          feedClient.runs.feed.subscribe(lastEventId === undefined ? {} : { lastEventId }, cb),
+          feedClient.runs.feed.subscribe(lastEventId === undefined ? scope : { ...scope, lastEventId }, cb),
         isFinished: () => false,
         rng: opts.rng.fork(1),
         // A feed without a position resumes live only, so it is only dropped once it has one.
@@ -109,7 +132,7 @@ export async function runVirtualUser(opts: VirtualUserOptions): Promise<UserLog>
     }
     for (let i = 0; i < opts.runs && Date.now() < opts.deadline && !opts.signal.aborted; i += 1) {
       if (opts.stopStarting?.aborted === true) break;
-      const run = await oneRun(opts, log, client, reconnect);
+      const run = await oneRun(opts, log, client, reconnect, cancelVia);
       if (run !== undefined) log.runs.push(run);
     }
     if (feedDone !== undefined) {
@@ -117,6 +140,7 @@ export async function runVirtualUser(opts: VirtualUserOptions): Promise<UserLog>
       const ends = new Set(log.runs.map((r) => r.runId));
       const until = Math.min(opts.deadline, Date.now() + 10_000);
       while (Date.now() < until && ![...ends].every((id) => feedHasEnd(feedLog, id))) await sleep(50);
+      log.feedCaughtUp = [...ends].every((id) => feedHasEnd(feedLog, id));
     }
   } finally {
     stopFeed();
@@ -137,6 +161,7 @@ async function oneRun(
   log: UserLog,
   client: () => Client,
   reconnect: () => void,
+  cancelVia: () => Client,
 ): Promise<RunLog | undefined> {
   const planned = planDemoRun(opts.rng, { admin: opts.admin });
   const started = await retrying(
@@ -150,6 +175,7 @@ async function oneRun(
   const acknowledgedAt = Date.now();
   const cancelRequested = opts.rng.chance(opts.cancelRate);
   const cancelAfter = opts.rng.int(0, 300);
+  let cancelAnswer: boolean | undefined;
   const stream = followStream({
     subscribe: (lastEventId, cb) =>
       client().runs.events.subscribe(
@@ -165,7 +191,9 @@ async function oneRun(
   });
   if (cancelRequested) {
     await sleep(cancelAfter);
-    await retrying(opts, log, 'runs.cancel', (c) => c.runs.cancel.mutate({ runId: started.runId }), client);
+    cancelAnswer = (
+      await retrying(opts, log, 'runs.cancel', (c) => c.runs.cancel.mutate({ runId: started.runId }), cancelVia)
+    )?.cancelled;
   }
   return {
     runId: started.runId,
@@ -173,9 +201,18 @@ async function oneRun(
     agent: planned.agent,
     transport: opts.transport,
     cancelRequested,
+    ...(cancelAnswer === undefined ? {} : { cancelAnswer }),
     acknowledgedAt,
     stream: await stream,
   };
+}
+
+/** A random one of `opts.urls` (another than `except` when there are several), or `opts.baseUrl`. */
+function urlFor(opts: VirtualUserOptions, except?: string): string {
+  const urls = opts.urls;
+  if (urls === undefined || urls.length === 0) return opts.baseUrl;
+  const others = urls.filter((u) => u !== except);
+  return opts.rng.pick(others.length > 0 ? others : urls);
 }
 
 /**
@@ -196,7 +233,7 @@ async function retrying<T>(
       let c: Client;
       if (client !== undefined) c = client();
       else {
-        anonymous ??= createClient(opts.baseUrl, { transport: 'sse' });
+        anonymous ??= createClient(urlFor(opts), { transport: 'sse' });
         c = anonymous.client;
       }
       try {
