@@ -60,7 +60,7 @@ describe('cluster: the per-user rate limit holds across workers', { timeout: 120
       calls.push({
         at: Date.parse(executing.at),
         status: completed.status,
-        code: completed.status === 'success' ? undefined : completed.error.code,
+        code: completed.status === 'success' ? undefined : completed.error?.code,
         runId,
       });
     }
