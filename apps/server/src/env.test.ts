@@ -239,6 +239,19 @@ describe('readEnv', () => {
     expect(env.limits).toEqual({ maxConcurrentRunsPerUser: 3 });
   });
 
+  it('sets the users’ rate limit (capacity, refill per second) from TOOLRUN_RATE_LIMIT_*, and refuses nonsense', () => {
+    expect(readEnv({ TOOLRUN_RATE_LIMIT_CAPACITY: '20', TOOLRUN_RATE_LIMIT_REFILL_PER_SECOND: '0.5' }).limits).toEqual({
+      rateLimit: { user: { capacity: 20, refillPerSecond: 0.5 } },
+    });
+    expect(readEnv({ TOOLRUN_RATE_LIMIT_REFILL_PER_SECOND: '7' }).limits).toEqual({
+      rateLimit: { user: { refillPerSecond: 7 } },
+    });
+    expect(() => readEnv({ TOOLRUN_RATE_LIMIT_CAPACITY: '0' })).toThrow(/TOOLRUN_RATE_LIMIT_CAPACITY/);
+    expect(() => readEnv({ TOOLRUN_RATE_LIMIT_REFILL_PER_SECOND: 'fast' })).toThrow(
+      /TOOLRUN_RATE_LIMIT_REFILL_PER_SECOND/,
+    );
+  });
+
   it('lists every problem at once, by variable', () => {
     let error: unknown;
     try {

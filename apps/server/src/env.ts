@@ -84,6 +84,10 @@ const schema = z
     TOOLRUN_MAX_CONCURRENT_RUNS_PER_USER: optionalInteger(1, 10_000),
     TOOLRUN_RUN_DEADLINE_MS: optionalInteger(1_000, 86_400_000),
     TOOLRUN_TOOL_TIMEOUT_MS: optionalInteger(100, 3_600_000),
+    TOOLRUN_RATE_LIMIT_CAPACITY: optionalInteger(1, 1_000_000),
+    TOOLRUN_RATE_LIMIT_REFILL_PER_SECOND: optionalText.pipe(
+      z.union([z.undefined(), z.coerce.number<string>().positive().max(1_000_000)]),
+    ),
     TOOLRUN_AUTH_MODE: z.enum(['dev', 'external']).default('dev'),
     TOOLRUN_SECRET: optionalText.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
     TOOLRUN_TOKEN_TTL_SECONDS: integer(43_200, 60, 30 * 86_400),
@@ -216,7 +220,13 @@ export interface ServerEnv {
   maxRunInputBytes: number;
   tokenTtlSeconds: number;
   /** Overrides of the dispatcher's limits; absent fields keep its defaults. */
-  limits: { maxConcurrentRunsPerUser?: number; runDeadlineMs?: number; toolTimeoutMs?: number };
+  limits: {
+    maxConcurrentRunsPerUser?: number;
+    runDeadlineMs?: number;
+    toolTimeoutMs?: number;
+    /** Users' (not admins') rate-limit bucket: run starts and tool calls take a token each. */
+    rateLimit?: { user: { capacity?: number; refillPerSecond?: number } };
+  };
   auth:
     | { mode: 'dev'; secret: string | undefined; adminLogin: boolean }
     | {
@@ -340,6 +350,18 @@ export function readEnv(source: NodeJS.ProcessEnv): ServerEnv {
         : { maxConcurrentRunsPerUser: e.TOOLRUN_MAX_CONCURRENT_RUNS_PER_USER }),
       ...(e.TOOLRUN_RUN_DEADLINE_MS === undefined ? {} : { runDeadlineMs: e.TOOLRUN_RUN_DEADLINE_MS }),
       ...(e.TOOLRUN_TOOL_TIMEOUT_MS === undefined ? {} : { toolTimeoutMs: e.TOOLRUN_TOOL_TIMEOUT_MS }),
+      ...(e.TOOLRUN_RATE_LIMIT_CAPACITY === undefined && e.TOOLRUN_RATE_LIMIT_REFILL_PER_SECOND === undefined
+        ? {}
+        : {
+            rateLimit: {
+              user: {
+                ...(e.TOOLRUN_RATE_LIMIT_CAPACITY === undefined ? {} : { capacity: e.TOOLRUN_RATE_LIMIT_CAPACITY }),
+                ...(e.TOOLRUN_RATE_LIMIT_REFILL_PER_SECOND === undefined
+                  ? {}
+                  : { refillPerSecond: e.TOOLRUN_RATE_LIMIT_REFILL_PER_SECOND }),
+              },
+            },
+          }),
     },
     auth,
     openai,

@@ -303,6 +303,7 @@ export async function createToolrunServices(opts: ToolrunServicesOptions): Promi
     toolSwitch: toolSwitches,
     ...(traceContextOf === undefined ? {} : { tracing: { traceContextOf } }),
     ...(opts.limits === undefined ? {} : { limits: opts.limits }),
+    ...(cluster?.rateLimiter === undefined ? {} : { rateLimiter: cluster.rateLimiter }),
     ...(opts.clock === undefined ? {} : { clock: opts.clock }),
     ...(opts.ids === undefined ? {} : { ids: opts.ids }),
   });

@@ -3,6 +3,8 @@ export type { StreamTailer, StreamTailerOptions } from './events/createStreamTai
 export { createStreamTailer } from './events/createStreamTailer.ts';
 export type { EventPublisherOptions } from './events/publishEvents.ts';
 export { createEventPublisher } from './events/publishEvents.ts';
+export type { SharedRateLimit, SharedRateLimitOptions } from './limits/createSharedRateLimit.ts';
+export { createSharedRateLimit } from './limits/createSharedRateLimit.ts';
 export type { ConnectRedisOptions } from './redis/connectRedis.ts';
 export { connectRedis } from './redis/connectRedis.ts';
 export type { ClusterKeys } from './redis/keys.ts';

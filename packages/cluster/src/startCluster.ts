@@ -5,6 +5,7 @@ import { Queue, type Worker } from 'bullmq';
 import type { ClusterLogger } from './ClusterLogger.ts';
 import { createStreamTailer, type StreamTailer } from './events/createStreamTailer.ts';
 import { createEventPublisher } from './events/publishEvents.ts';
+import { createSharedRateLimit } from './limits/createSharedRateLimit.ts';
 import { createUserSlots } from './limits/createUserSlots.ts';
 import { connectRedis, whenReady } from './redis/connectRedis.ts';
 import { clusterKeys } from './redis/keys.ts';
@@ -37,6 +38,11 @@ export interface ClusterOptions {
    * the reaper (closed `interrupted`), and its late writes are refused. Workers reap every third of it.
    */
   readonly runLeaseMs?: number;
+  /**
+   * How soon a process reports its users' rate-limit spends to the shared buckets; default 100 ms. A
+   * burst can exceed a user's capacity by what the other processes spent within about this long.
+   */
+  readonly rateSyncIntervalMs?: number;
 }
 
 /** One process's part of the cluster. */
@@ -77,11 +83,14 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const processId = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   const command = connectRedis({ url: opts.redisUrl, name: `toolrun-${role}`, logger });
   const publishing = connectRedis({ url: opts.redisUrl, name: 'toolrun-publish', logger, queueWhileDown: false });
+  // The rate limit's syncs on a connection of their own: never behind a backlog, failing fast when down.
+  const rating = connectRedis({ url: opts.redisUrl, name: 'toolrun-ratelimit', logger, queueWhileDown: false });
   try {
-    await Promise.all([whenReady(command), whenReady(publishing)]);
+    await Promise.all([whenReady(command), whenReady(publishing), whenReady(rating)]);
   } catch (error) {
     command.disconnect();
     publishing.disconnect();
+    rating.disconnect();
     throw error;
   }
   const queue = new Queue<RunJobData>(keys.queueName, { connection: command, prefix: keys.queuePrefix });
@@ -91,6 +100,13 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const runLeaseMs = opts.runLeaseMs ?? 15_000;
   // A slot outlives its worker by at most one lease: none leaks.
   const slots = createUserSlots({ redis: command, keys, ttlMs: runLeaseMs });
+  // Every role: workers take tokens for run starts and tool calls, and so would any run an API process executed.
+  const rateLimit = createSharedRateLimit({
+    redis: rating,
+    keys,
+    logger,
+    ...(opts.rateSyncIntervalMs === undefined ? {} : { syncIntervalMs: opts.rateSyncIntervalMs }),
+  });
 
   let tailer: StreamTailer | undefined;
   let worker: Worker<RunJobData> | undefined;
@@ -120,6 +136,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     activeRuns: async () =>
       (await registry.all()).map(({ runId, userId, agent, startedAt }) => ({ runId, userId, agent, startedAt })),
     executesRuns: executes,
+    rateLimiter: rateLimit,
     ...(relay === undefined ? {} : { decideApproval: (decision) => relay.decide(decision) }),
     async cancelRun(runId, reason) {
       await broadcastCancel(command, keys, { runId, reason });
@@ -213,9 +230,11 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       await tailer?.close();
       await registry.close();
       slots.close();
+      await rateLimit.close();
       await queue.close().catch(() => {});
       subscriber.disconnect();
       publishing.disconnect();
+      rating.disconnect();
       command.disconnect();
     },
   };

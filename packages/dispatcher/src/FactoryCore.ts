@@ -6,7 +6,7 @@ import { CircuitBreaker } from './limits/CircuitBreaker.ts';
 import type { DispatcherLimits } from './limits/limits.ts';
 import { RunDeadlines } from './limits/RunDeadlines.ts';
 import { TokenBucket } from './limits/TokenBucket.ts';
-import type { CallTracing, Clock, DispatcherMetrics, EventSink, IdSource, ToolSwitch } from './ports.ts';
+import type { CallTracing, Clock, DispatcherMetrics, EventSink, IdSource, RateLimiter, ToolSwitch } from './ports.ts';
 import { type BookedScope, ScopeLeakWatch } from './ScopeLeakWatch.ts';
 import type { InternalToolRegistry } from './toolRegistry.ts';
 
@@ -71,6 +71,8 @@ export class FactoryCore implements RunHost {
     readonly ids: IdSource,
     readonly toolSwitch: ToolSwitch | undefined = undefined,
     readonly tracing: CallTracing | undefined = undefined,
+    /** Absent: each user's bucket is kept here, in {@link UserState} (the default, one process). */
+    readonly rateLimiter: RateLimiter | undefined = undefined,
   ) {}
 
   stats(): FactoryStats {
@@ -163,9 +165,14 @@ export class FactoryCore implements RunHost {
   takeToken(context: UserExecutionContext, now: number = this.clock.monotonic()): number {
     const limits = this.limits.rateLimit[isAdmin(context) ? 'admin' : 'user'];
     if (limits.capacity === Number.POSITIVE_INFINITY) return 0;
-    const user = this.#user(context.userId);
-    user.bucket ??= new TokenBucket(limits, now);
-    const wait = user.bucket.take(now);
+    let wait: number;
+    if (this.rateLimiter === undefined) {
+      const user = this.#user(context.userId);
+      user.bucket ??= new TokenBucket(limits, now);
+      wait = user.bucket.take(now);
+    } else {
+      wait = this.rateLimiter.take(context.userId, limits, now);
+    }
     if (wait > 0) this.metrics.limitHit('RATE_LIMITED');
     return wait;
   }

@@ -11,7 +11,7 @@ import type { AgentCompletedEvent, ApprovalInfo, JsonValue } from './events.ts';
 import { FactoryCore, type FactoryStats } from './FactoryCore.ts';
 import { type DispatcherLimits, type DispatcherLimitsInput, resolveLimits } from './limits/limits.ts';
 import { noopMetrics } from './noopMetrics.ts';
-import type { CallTracing, Clock, DispatcherMetrics, EventSink, IdSource, ToolSwitch } from './ports.ts';
+import type { CallTracing, Clock, DispatcherMetrics, EventSink, IdSource, RateLimiter, ToolSwitch } from './ports.ts';
 import { randomIds } from './randomIds.ts';
 import { launchAgentRun, prepareAgentRun } from './runAgent.ts';
 import { openScope, type RequestScopedToolDispatcher } from './scopedDispatcher.ts';
@@ -43,6 +43,11 @@ export interface DispatcherFactoryOptions {
   readonly tracing?: CallTracing;
   /** Human approval of tool calls: the store and the default deadline (README, "Approvals"). */
   readonly approvals?: ApprovalOptions;
+  /**
+   * Where the per-user rate-limit buckets live; default: in this factory's memory. A cluster shares
+   * them across processes (`@toolrun/cluster`'s `createSharedRateLimit`).
+   */
+  readonly rateLimiter?: RateLimiter;
 }
 
 /** A factory's approvals (README, "Approvals"). */
@@ -167,6 +172,7 @@ export function createDispatcherFactory(opts: DispatcherFactoryOptions): Dispatc
     opts.ids ?? randomIds,
     opts.toolSwitch,
     opts.tracing,
+    opts.rateLimiter,
   );
   const desk = attachApprovalDesk(core, opts.approvals);
   const approvals: FactoryApprovals = Object.freeze({

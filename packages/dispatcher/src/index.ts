@@ -115,6 +115,7 @@ export type {
   EventSink,
   IdSource,
   LateResult,
+  RateLimiter,
   ToolSwitch,
   TraceContext,
 } from './ports.ts';

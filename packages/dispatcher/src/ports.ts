@@ -1,4 +1,5 @@
 import type { RunEvent, RunEventType, RunStatus, ToolCallStatus } from './events.ts';
+import type { TokenBucketLimits } from './limits/limits.ts';
 
 /**
  * Ports: the only ways the dispatcher reaches the outside world. It does no I/O of its own;
@@ -91,4 +92,21 @@ export interface TraceContext {
 export interface CallTracing {
   /** The call's trace context, or `undefined` when the run is not traced. */
   traceContextOf(call: { readonly runId: string; readonly callId: string }): TraceContext | undefined;
+}
+
+/**
+ * Where each user's rate-limit bucket lives. Absent: a token bucket per user in the factory's memory
+ * (one process). A cluster passes one whose buckets are shared across processes (`@toolrun/cluster`).
+ *
+ * `take` is on the hot path of every run start and tool call, so it is synchronous: an implementation
+ * that shares buckets over the network decides from local state and reconciles in the background. It
+ * must not throw (a rate limit never breaks dispatch).
+ */
+export interface RateLimiter {
+  /**
+   * Takes one token from `userId`'s bucket of `limits` (the user's role's; finite capacity) at `now`
+   * (the factory clock's `monotonic()` milliseconds): 0 when allowed, otherwise the milliseconds until
+   * a token is expected (at least 1).
+   */
+  take(userId: string, limits: TokenBucketLimits, now: number): number;
 }

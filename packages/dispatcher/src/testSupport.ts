@@ -219,6 +219,7 @@ export function testFactory(
     tools?: AnyTool[];
     clock?: DispatcherFactoryOptions['clock'];
     toolSwitch?: DispatcherFactoryOptions['toolSwitch'];
+    rateLimiter?: DispatcherFactoryOptions['rateLimiter'];
   } = {},
 ) {
   const memory = createMemorySink();
@@ -231,6 +232,7 @@ export function testFactory(
     ...(opts.limits ? { limits: opts.limits } : {}),
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.toolSwitch ? { toolSwitch: opts.toolSwitch } : {}),
+    ...(opts.rateLimiter ? { rateLimiter: opts.rateLimiter } : {}),
   });
   return { factory, sink: memory, metrics };
 }

@@ -1,4 +1,4 @@
-import type { ApprovalDecision, RunEvent } from '@toolrun/dispatcher';
+import type { ApprovalDecision, RateLimiter, RunEvent } from '@toolrun/dispatcher';
 import type { RunStarter, RunStarterOptions } from '../starts/createRunStarter.ts';
 
 /**
@@ -50,4 +50,9 @@ export interface ClusterPorts {
    * and resume them).
    */
   executesRuns?: boolean;
+  /**
+   * Where the factory's per-user rate-limit buckets live (run starts and tool calls take a token): a
+   * cluster shares them across processes. Default: in this process's memory.
+   */
+  rateLimiter?: RateLimiter;
 }

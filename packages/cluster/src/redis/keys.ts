@@ -15,6 +15,8 @@ export interface ClusterKeys {
   readonly workerRunsPattern: string;
   /** Sorted set of a user's concurrent-run slots (member run id, score lease expiry). */
   userSlots(userId: string): string;
+  /** Hash of a user's shared rate-limit bucket (`level`, `at`), expiring once it would be full again. */
+  userRate(userId: string): string;
   /** Held by the one process sweeping the queued runs (`SET NX PX`). */
   readonly sweepLock: string;
   /** The BullMQ queue's name and prefix. */
@@ -33,6 +35,7 @@ export function clusterKeys(prefix = 'toolrun'): ClusterKeys {
     workerRuns: (workerId) => `${prefix}:worker-runs:${workerId}`,
     workerRunsPattern: `${prefix}:worker-runs:*`,
     userSlots: (userId) => `${prefix}:slots:${userId}`,
+    userRate: (userId) => `${prefix}:rate:${userId}`,
     sweepLock: `${prefix}:sweep-lock`,
     queueName: 'runs',
     queuePrefix: `${prefix}:bull`,
