@@ -64,6 +64,11 @@ function scenarios(
 
 const ms = (value: number | null) => (value === null ? '–' : value.toFixed(2));
 
+/** `count × total ms (longest ms, CPU ms)`: e.g. `4 × 310 ms (longest 160, CPU 25)`. */
+function stallText(s: { count: number; totalMs: number; longestMs: number; cpuMs: number }): string {
+  return `${s.count} × ${s.totalMs.toFixed(0)} ms (longest ${s.longestMs.toFixed(0)}, CPU ${s.cpuMs.toFixed(0)})`;
+}
+
 /**
  * (6) Server end to end: a real Toolrun server (startServer, temp SQLite file, the bench agent) and
  * the raw ws baseline, each in its own process, and a fresh client process per scenario on loopback.
@@ -124,7 +129,8 @@ export const transportBenchmark: Benchmark = {
                 `queueing ${ms(result.queueP50Ms)}/${ms(result.queueP99Ms)} ms p50/p99), ` +
                 `${result.received}/${result.expected} events${result.timedOut ? ' (deadline)' : ''}, ` +
                 `server ${result.serverCpuUsPerEvent?.toFixed(1)} µs/event, client ${result.clientCpuUsPerEvent?.toFixed(1)} µs/event, ` +
-                `loop delay p99 server ${result.serverLoopDelayP99Ms} ms, client ${result.clientLoopDelayP99Ms} ms`,
+                `loop delay p99 server ${result.serverLoopDelayP99Ms} ms, client ${result.clientLoopDelayP99Ms} ms, ` +
+                `stalls ≥25 ms server ${stallText(result.serverStalls)}, client ${stallText(result.clientStalls)}`,
             );
           } catch (error) {
             ctx.log(

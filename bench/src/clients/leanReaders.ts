@@ -1,4 +1,5 @@
-import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { StringDecoder } from 'node:string_decoder';
 import type { RunEvent } from '@toolrun/api';
 import WebSocket from 'ws';
 import { epochMs } from '../servers/payload.ts';
@@ -87,35 +88,32 @@ function leanSse({ url, path, input, token, handlers }: LeanCall): OpenSubscript
     `input=${encodeURIComponent(JSON.stringify(input))}` +
     `&connectionParams=${encodeURIComponent(JSON.stringify({ token }))}`;
   let ended = false;
-  const req = request(`${url}/trpc/${path}?${query}`, { agent: false, headers: { accept: 'text/event-stream' } });
-  req.on('response', (res) => {
-    if (res.statusCode !== 200) {
-      handlers.onError(new Error(`SSE answered ${res.statusCode}`));
-      res.resume();
-      return;
+  const onFrames = (text: string, readAt: number) => {
+    buffer += text;
+    let end = buffer.indexOf('\n\n');
+    while (end !== -1) {
+      const frame = buffer.slice(0, end);
+      // tRPC ends each frame with three newlines; the third starts the next block, empty.
+      buffer = buffer.slice(end + 2);
+      if (frame !== '' && frame !== '\n') handleFrame(frame.startsWith('\n') ? frame.slice(1) : frame, readAt);
+      end = buffer.indexOf('\n\n');
     }
-    res.setEncoding('utf8');
-    let buffer = '';
-    res.on('data', (chunk: string) => {
-      const readAt = epochMs();
-      buffer += chunk;
-      let end = buffer.indexOf('\n\n');
-      while (end !== -1) {
-        const frame = buffer.slice(0, end);
-        // tRPC ends each frame with three newlines; the third starts the next block, empty.
-        buffer = buffer.slice(end + 2);
-        if (frame !== '' && frame !== '\n') handleFrame(frame.startsWith('\n') ? frame.slice(1) : frame, readAt);
-        end = buffer.indexOf('\n\n');
-      }
-    });
-    res.on('end', () => {
+  };
+  let buffer = '';
+  const socket = httpStream(`${url}/trpc/${path}?${query}`, {
+    onStatus(status) {
+      if (status === 200) return true;
+      handlers.onError(new Error(`SSE answered ${status}`));
+      return false;
+    },
+    onText: onFrames,
+    onEnd() {
       if (!ended) handlers.onComplete();
-    });
+    },
+    onError(error) {
+      if (!ended) handlers.onError(error);
+    },
   });
-  req.on('error', (error) => {
-    if (!ended) handlers.onError(error);
-  });
-  req.end();
 
   function handleFrame(frame: string, readAt: number): void {
     let event = 'message';
@@ -148,7 +146,96 @@ function leanSse({ url, path, input, token, handlers }: LeanCall): OpenSubscript
   return {
     close: () => {
       ended = true;
-      req.destroy();
+      socket.destroy();
     },
   };
+}
+
+/**
+ * A `GET` whose chunked body is read straight off a TCP socket: the status line, the headers
+ * skipped, then each chunk's bytes decoded as UTF-8 and handed to `onText` with the time they were
+ * read. Node's HTTP client costs the bench's SSE client process about 1.5× wsLink's CPU per event
+ * (`IncomingMessage` streams, the parser's callbacks) on the cores the server needs (issue 21);
+ * this reads the same bytes with a few `indexOf`s. `Connection: close`, one request per socket.
+ */
+function httpStream(
+  target: string,
+  on: {
+    onStatus(status: number): boolean;
+    onText(text: string, readAt: number): void;
+    onEnd(): void;
+    onError(error: Error): void;
+  },
+): Socket {
+  const { hostname, port, pathname, search } = new URL(target);
+  const socket = connect({ host: hostname, port: Number(port), noDelay: true });
+  socket.write(
+    `GET ${pathname}${search} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAccept: text/event-stream\r\nConnection: close\r\n\r\n`,
+  );
+  const decoder = new StringDecoder('utf8');
+  let head: Buffer | undefined = Buffer.alloc(0);
+  let sizeLine = '';
+  let left = 0; // bytes left in the current chunk
+  let skip = 0; // bytes of the CRLF after a chunk still to skip
+  let done = false;
+  const finish = () => {
+    if (done) return;
+    done = true;
+    on.onEnd();
+    socket.destroy();
+  };
+  socket.on('data', (bytes: Buffer) => {
+    const readAt = epochMs();
+    let data = bytes;
+    if (head !== undefined) {
+      head = Buffer.concat([head, data]);
+      const endOfHead = head.indexOf('\r\n\r\n');
+      if (endOfHead === -1) return;
+      const status = Number(head.toString('latin1', 0, endOfHead).split(' ', 2)[1]);
+      data = head.subarray(endOfHead + 4);
+      head = undefined;
+      if (!on.onStatus(status)) {
+        done = true;
+        socket.destroy();
+        return;
+      }
+    }
+    let text = '';
+    let i = 0;
+    while (i < data.length && !done) {
+      if (skip > 0) {
+        const n = Math.min(skip, data.length - i);
+        skip -= n;
+        i += n;
+      } else if (left > 0) {
+        const n = Math.min(left, data.length - i);
+        text += decoder.write(data.subarray(i, i + n));
+        left -= n;
+        i += n;
+        if (left === 0) skip = 2;
+      } else {
+        const newline = data.indexOf(10, i);
+        if (newline === -1) {
+          sizeLine += data.toString('latin1', i);
+          break;
+        }
+        sizeLine += data.toString('latin1', i, newline);
+        i = newline + 1;
+        left = Number.parseInt(sizeLine, 16);
+        sizeLine = '';
+        if (left === 0) {
+          if (text !== '') on.onText(text, readAt);
+          text = '';
+          finish();
+        }
+      }
+    }
+    if (text !== '') on.onText(text, readAt);
+  });
+  socket.on('end', finish);
+  socket.on('error', (error) => {
+    if (!done) on.onError(error);
+    done = true;
+  });
+  return socket;
 }

@@ -11,6 +11,7 @@ import type {
   StreamUser,
   TransportName,
 } from '../servers/protocol.ts';
+import { createStallWatch } from '../servers/stallWatch.ts';
 import { type OpenSubscription, type SubscriptionTarget, subscribe } from './transports.ts';
 
 /**
@@ -152,6 +153,7 @@ async function stream(request: Extract<ClientRequest, { type: 'stream' }>): Prom
   measuring = true;
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
+  const stallWatch = createStallWatch();
   const cpu0 = process.cpuUsage();
   if (completedRuns === request.users.length) finish(false);
   const timer = setTimeout(() => finish(true), Math.max(0, go.at + request.deadlineMs - epochMs()));
@@ -159,6 +161,7 @@ async function stream(request: Extract<ClientRequest, { type: 'stream' }>): Prom
   clearTimeout(timer);
   const cpu = process.cpuUsage(cpu0);
   loop.disable();
+  stallWatch.stop();
   // Events that never arrived count as infinitely late: a percentile that lands on them is Infinity.
   const expected = request.users.length * request.perRun;
   const measured = latencies.slice(0, Math.min(received, latencies.length));
@@ -179,6 +182,7 @@ async function stream(request: Extract<ClientRequest, { type: 'stream' }>): Prom
     cpuUserUs: cpu.user,
     cpuSystemUs: cpu.system,
     loopDelay: loopDelayOf(loop, false),
+    stalls: stallWatch.read(false),
     timedOut,
   });
 }

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import type { HostReply, HostRequest } from './protocol.ts';
+import { createStallWatch } from './stallWatch.ts';
 
 /** What a host does for the requests that differ between hosts. */
 export interface HostHandlers {
@@ -26,6 +27,7 @@ export function serveHost(handlers: HostHandlers): void {
   let session: Session | undefined;
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
+  const stallWatch = createStallWatch();
   // Garbage-collection pauses since the last reset: a pause holds every delivery behind it.
   let pauses = { count: 0, totalMs: 0, maxMs: 0 };
   const gcObserver = new PerformanceObserver((list) => {
@@ -80,6 +82,7 @@ export function serveHost(handlers: HostHandlers): void {
               totalMs: Math.round(pauses.totalMs * 10) / 10,
               maxMs: Math.round(pauses.maxMs * 10) / 10,
             },
+            stalls: stallWatch.read(request.resetLoopDelay === true),
           };
           if (request.resetLoopDelay === true) pauses = { count: 0, totalMs: 0, maxMs: 0 };
           return reply;

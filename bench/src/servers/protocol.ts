@@ -1,3 +1,4 @@
+import type { Stalls } from './stallWatch.ts';
 /**
  * Messages between the bench (parent) and its server hosts and client processes, over the IPC
  * channel of `child_process.fork`. Every request carries an `id` that its reply repeats.
@@ -50,6 +51,8 @@ export type HostReply =
       loopDelay: { p50: number; p99: number; max: number };
       /** Garbage-collection pauses since the last reset (`resetLoopDelay`), in ms. */
       gc: { count: number; totalMs: number; maxMs: number };
+      /** Event-loop stalls since the last reset, and the CPU spent in them (see stallWatch.ts). */
+      stalls: Stalls;
     }
   | { type: 'cleaned'; id: number; activeRuns: number }
   | { type: 'profileStopped'; id: number; path: string }
@@ -118,6 +121,8 @@ export type ClientReply =
       cpuUserUs: number;
       cpuSystemUs: number;
       /** The client's event-loop delay while measuring (ms): a saturated client shows here. */
+      /** Event-loop stalls while measuring, and the CPU spent in them (see stallWatch.ts). */
+      stalls: Stalls;
       loopDelay: { p50: number; p99: number; max: number };
       timedOut: boolean;
     };

@@ -3,6 +3,7 @@ import { percentile } from '../harness/stats.ts';
 import { type DeliveryBuckets, deliveryBetween, deliveryQuantileMs, scrapeDelivery } from './deliveryHistogram.ts';
 import type { ClientReader, ClientReply, StreamPlan, StreamUser, TransportName } from './protocol.ts';
 import { type RemoteHost, startClient } from './remote.ts';
+import type { Stalls } from './stallWatch.ts';
 
 /** What one scenario measured. */
 export interface ScenarioResult {
@@ -44,6 +45,13 @@ export interface ScenarioResult {
   clientLoopDelayP99Ms: number;
   /** The server's garbage-collection pauses while measuring: how many, their total and the longest (ms). */
   serverGc: { count: number; totalMs: number; maxMs: number };
+  /**
+   * Timers the server's and the client's event loops ran 25 ms or more late while measuring, with the
+   * CPU each process spent meanwhile (see stallWatch.ts): an event in flight when its server stalls
+   * waits the stall out, so the p99 follows `serverStalls.totalMs` (BENCHMARKS.md, issue 21).
+   */
+  serverStalls: Stalls;
+  clientStalls: Stalls;
   connectFailures: number;
   errors: number;
   firstError?: string;
@@ -171,6 +179,8 @@ export async function runScenario(opts: {
       serverLoopDelayP99Ms: after.loopDelay.p99,
       clientLoopDelayP99Ms: result.loopDelay.p99,
       serverGc: after.gc,
+      serverStalls: after.stalls,
+      clientStalls: result.stalls,
       connectFailures: ready.reduce((n, r) => n + r.failed, 0),
       errors: result.errors,
       ...(result.firstError === undefined ? {} : { firstError: result.firstError }),
@@ -239,6 +249,8 @@ export function merge(results: readonly ClientResult[], expected: number): Clien
       p99: Math.max(...results.map((r) => r.loopDelay.p99)),
       max: Math.max(...results.map((r) => r.loopDelay.max)),
     },
+    // The slowest process's, as for the processing time.
+    stalls: results.map((r) => r.stalls).reduce((a, b) => (b.totalMs > a.totalMs ? b : a)),
     timedOut: results.some((r) => r.timedOut),
   };
 }

@@ -34,6 +34,8 @@ export function scenarioResult(
     serverLoopDelayP99Ms: 5,
     clientLoopDelayP99Ms: 5,
     serverGc: { count: 1, totalMs: 2, maxMs: 2 },
+    serverStalls: { count: 0, totalMs: 0, longestMs: 0, cpuMs: 0 },
+    clientStalls: { count: 0, totalMs: 0, longestMs: 0, cpuMs: 0 },
     connectFailures: 0,
     errors: 0,
     timedOut: false,
