@@ -172,6 +172,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
           registry,
           slots,
           ...(opts.workerConcurrency === undefined ? {} : { concurrency: opts.workerConcurrency }),
+          leaseMs: runLeaseMs,
           cancelledEarly: (runId) => early.get(runId)?.reason,
         });
         const sweep = () =>

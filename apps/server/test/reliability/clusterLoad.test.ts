@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import type { RunEvent } from '@toolrun/api';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startTestCluster, type TestCluster } from '../cluster/support.ts';
@@ -34,6 +35,24 @@ async function metric(server: ChildServer, name: string): Promise<number> {
   } catch {
     return Number.NaN;
   }
+}
+
+/**
+ * The runs closed because a worker stopped (`interrupted`, or `failed` with `WORKER_LOST`): by how they
+ * ended, how long after the kill each ended (ms, sorted; negative: before the kill, not the kill's doing).
+ */
+function killedWorkerEndings(commitOrder: readonly RunEvent[], killedAt: number | undefined): Record<string, number[]> {
+  const endings: Record<string, number[]> = {};
+  if (killedAt === undefined) return endings;
+  for (const event of commitOrder) {
+    if (event.type !== 'agent_completed') continue;
+    const code = event.error?.code;
+    if (event.status !== 'interrupted' && code !== 'WORKER_LOST') continue;
+    const afterKillMs = Date.parse(event.at) - killedAt;
+    const how = `${event.status}: ${code ?? 'none'}${afterKillMs < 0 ? ' (before the kill)' : ''}`;
+    endings[how] = [...(endings[how] ?? []), afterKillMs].sort((a, b) => a - b);
+  }
+  return endings;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -211,6 +230,7 @@ describe('load with faults in cluster mode', () => {
       serverCuts: proxies.reduce((n, p) => n + p.cuts, 0),
       proxiedConnections: proxies.reduce((n, p) => n + p.connections, 0),
       faults: faultLog,
+      killedWorkerEndings: killedWorkerEndings(history.commitOrder, faultLog.killedAt),
       peakActiveRuns: peakActive,
       after,
       contractViolations,

@@ -19,6 +19,8 @@ export interface LoadFigures {
   cancelsHonoured: number;
   /** Cancels `runs.cancel` answered `cancelled: true` for (the run was under way), and of those, the runs that did not end `cancelled`. */
   cancelsAccepted: { total: number; endedOtherwise: number };
+  /** How long the answered `runs.cancel` calls took (ms, retries included): the median, 90th percentile and longest. */
+  cancelLatencyMs: { answered: number; p50: number; p90: number; max: number };
   ambiguousStarts: number;
   statuses: Record<string, number>;
   /** Error codes of the runs that ended failed or interrupted, with how often. */
@@ -107,6 +109,7 @@ export function verifyLoad(
     cancelsRequested: 0,
     cancelsHonoured: 0,
     cancelsAccepted: { total: 0, endedOtherwise: 0 },
+    cancelLatencyMs: { answered: 0, p50: 0, p90: 0, max: 0 },
     ambiguousStarts: 0,
     statuses: {},
     endErrorCodes: {},
@@ -127,6 +130,7 @@ export function verifyLoad(
     refusals: {},
     networkFailures: {},
   };
+  const cancelMs: number[] = [];
   for (const user of logs) {
     f.ambiguousStarts += user.ambiguousStarts;
     for (const failure of user.failures) {
@@ -136,6 +140,7 @@ export function verifyLoad(
     for (const run of user.runs) {
       f.runs += 1;
       if (run.cancelRequested) f.cancelsRequested += 1;
+      if (run.cancelMs !== undefined) cancelMs.push(run.cancelMs);
       countStream(f, run.stream);
       const events = stored(run.runId);
       if (events === undefined || events.length === 0) {
@@ -174,6 +179,9 @@ export function verifyLoad(
     }
     if (user.feed !== undefined) checkFeed(f, user, stored, commitOrder);
   }
+  cancelMs.sort((a, b) => a - b);
+  const at = (q: number) => cancelMs[Math.min(cancelMs.length - 1, Math.floor(q * cancelMs.length))] ?? 0;
+  f.cancelLatencyMs = { answered: cancelMs.length, p50: at(0.5), p90: at(0.9), max: cancelMs.at(-1) ?? 0 };
   return f;
 }
 

@@ -16,6 +16,8 @@ export interface RunLog {
   cancelRequested: boolean;
   /** `runs.cancel`'s answer (`cancelled`: the run was still under way), when it was asked and answered. */
   cancelAnswer?: boolean;
+  /** How long `runs.cancel` took to answer, retries included, when it was asked and answered. */
+  cancelMs?: number;
   /** Epoch ms when the client got `runs.start`'s answer. */
   acknowledgedAt: number;
   stream: StreamLog;
@@ -176,6 +178,7 @@ async function oneRun(
   const cancelRequested = opts.rng.chance(opts.cancelRate);
   const cancelAfter = opts.rng.int(0, 300);
   let cancelAnswer: boolean | undefined;
+  let cancelMs: number | undefined;
   const stream = followStream({
     subscribe: (lastEventId, cb) =>
       client().runs.events.subscribe(
@@ -191,9 +194,11 @@ async function oneRun(
   });
   if (cancelRequested) {
     await sleep(cancelAfter);
+    const asked = performance.now();
     cancelAnswer = (
       await retrying(opts, log, 'runs.cancel', (c) => c.runs.cancel.mutate({ runId: started.runId }), cancelVia)
     )?.cancelled;
+    if (cancelAnswer !== undefined) cancelMs = Math.round(performance.now() - asked);
   }
   return {
     runId: started.runId,
@@ -202,6 +207,7 @@ async function oneRun(
     transport: opts.transport,
     cancelRequested,
     ...(cancelAnswer === undefined ? {} : { cancelAnswer }),
+    ...(cancelMs === undefined ? {} : { cancelMs }),
     acknowledgedAt,
     stream: await stream,
   };
