@@ -13,6 +13,8 @@ export interface ClusterKeys {
   workerRuns(workerId: string): string;
   /** Pattern of every worker's run hash. */
   readonly workerRunsPattern: string;
+  /** The worker executing one run (its id), with the TTL of the worker's hash: one lookup by run id. */
+  runWorker(runId: string): string;
   /** Sorted set of a user's concurrent-run slots (member run id, score lease expiry). */
   userSlots(userId: string): string;
   /** Held by the one process sweeping the queued runs (`SET NX PX`). */
@@ -32,6 +34,7 @@ export function clusterKeys(prefix = 'toolrun'): ClusterKeys {
     approvalReplies: `${prefix}:approval-replies`,
     workerRuns: (workerId) => `${prefix}:worker-runs:${workerId}`,
     workerRunsPattern: `${prefix}:worker-runs:*`,
+    runWorker: (runId) => `${prefix}:run-worker:${runId}`,
     userSlots: (userId) => `${prefix}:slots:${userId}`,
     sweepLock: `${prefix}:sweep-lock`,
     queueName: 'runs',

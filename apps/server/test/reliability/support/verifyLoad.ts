@@ -21,6 +21,11 @@ export interface LoadFigures {
   cancelsAccepted: { total: number; endedOtherwise: number };
   /** How long the answered `runs.cancel` calls took (ms, retries included): the median, 90th percentile and longest. */
   cancelLatencyMs: { answered: number; p50: number; p90: number; max: number };
+  /**
+   * The runs asked to cancel that did not end `cancelled`, by when they ended (their `agent_completed`'s
+   * time): before the cancel was asked, while it was on its way (before its answer), or after its answer.
+   */
+  cancelsTooLate: { endedBeforeAsked: number; endedBeforeAnswer: number; endedAfterAnswer: number };
   ambiguousStarts: number;
   statuses: Record<string, number>;
   /** Error codes of the runs that ended failed or interrupted, with how often. */
@@ -110,6 +115,7 @@ export function verifyLoad(
     cancelsHonoured: 0,
     cancelsAccepted: { total: 0, endedOtherwise: 0 },
     cancelLatencyMs: { answered: 0, p50: 0, p90: 0, max: 0 },
+    cancelsTooLate: { endedBeforeAsked: 0, endedBeforeAnswer: 0, endedAfterAnswer: 0 },
     ambiguousStarts: 0,
     statuses: {},
     endErrorCodes: {},
@@ -161,6 +167,13 @@ export function verifyLoad(
         if (run.cancelAnswer === true) {
           f.cancelsAccepted.total += 1;
           if (last.status !== 'cancelled') f.cancelsAccepted.endedOtherwise += 1;
+        }
+        if (run.cancelAskedAt !== undefined && last.status !== 'cancelled') {
+          const endedAt = Date.parse(last.at);
+          if (endedAt < run.cancelAskedAt) f.cancelsTooLate.endedBeforeAsked += 1;
+          else if (endedAt < run.cancelAskedAt + (run.cancelMs ?? Number.POSITIVE_INFINITY))
+            f.cancelsTooLate.endedBeforeAnswer += 1;
+          else f.cancelsTooLate.endedAfterAnswer += 1;
         }
         const code = 'error' in last && last.error !== undefined ? `${last.status}: ${last.error.code}` : undefined;
         if (code !== undefined && last.status !== 'cancelled') f.endErrorCodes[code] = (f.endErrorCodes[code] ?? 0) + 1;

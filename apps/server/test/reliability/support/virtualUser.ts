@@ -18,6 +18,8 @@ export interface RunLog {
   cancelAnswer?: boolean;
   /** How long `runs.cancel` took to answer, retries included, when it was asked and answered. */
   cancelMs?: number;
+  /** Epoch ms when `runs.cancel` was first asked. */
+  cancelAskedAt?: number;
   /** Epoch ms when the client got `runs.start`'s answer. */
   acknowledgedAt: number;
   stream: StreamLog;
@@ -179,6 +181,7 @@ async function oneRun(
   const cancelAfter = opts.rng.int(0, 300);
   let cancelAnswer: boolean | undefined;
   let cancelMs: number | undefined;
+  let cancelAskedAt: number | undefined;
   const stream = followStream({
     subscribe: (lastEventId, cb) =>
       client().runs.events.subscribe(
@@ -195,6 +198,7 @@ async function oneRun(
   if (cancelRequested) {
     await sleep(cancelAfter);
     const asked = performance.now();
+    cancelAskedAt = Date.now();
     cancelAnswer = (
       await retrying(opts, log, 'runs.cancel', (c) => c.runs.cancel.mutate({ runId: started.runId }), cancelVia)
     )?.cancelled;
@@ -208,6 +212,7 @@ async function oneRun(
     cancelRequested,
     ...(cancelAnswer === undefined ? {} : { cancelAnswer }),
     ...(cancelMs === undefined ? {} : { cancelMs }),
+    ...(cancelAskedAt === undefined ? {} : { cancelAskedAt }),
     acknowledgedAt,
     stream: await stream,
   };
