@@ -191,6 +191,7 @@ describe('load with faults in cluster mode', () => {
     const figures = verifyLoad(logs, history.stored, history.commitOrder);
     logs = [];
     // Every subscription and scope is gone on every process once the clients are; no run is left under way.
+    let left: unknown;
     const after = await eventually(async () => {
       const apis = await Promise.all(
         c.apis.map(
@@ -198,8 +199,12 @@ describe('load with faults in cluster mode', () => {
         ),
       );
       const workers = await Promise.all(c.workers.map((w) => metric(w, 'toolrun_active_runs')));
+      left = { apis, workers };
       return apis.every((n) => n === 0) && workers.every((n) => n === 0) ? { apis, workers } : undefined;
-    }, 30_000);
+    }, 30_000).catch((error: unknown) => {
+      // Which process kept what (subscribers + scopes per API process, active runs per worker), for the report.
+      throw new Error(`${error instanceof Error ? error.message : String(error)}: still ${JSON.stringify(left)}`);
+    });
     const settleMs = Date.now() - settling;
     const processes = [...c.apis, ...c.workers];
     const contractViolations = (
