@@ -139,8 +139,12 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     rateLimiter: rateLimit,
     ...(relay === undefined ? {} : { decideApproval: (decision) => relay.decide(decision) }),
     async cancelRun(runId, reason) {
-      await broadcastCancel(command, keys, { runId, reason });
-      if (await registry.has(runId)) return true;
+      // One round trip for both (pipelined on the connection): the cancel out, and whether a worker runs it.
+      const [, registered] = await Promise.all([
+        broadcastCancel(command, keys, { runId, reason }),
+        registry.has(runId),
+      ]);
+      if (registered) return true;
       // Its worker may not have registered it yet: the database says whether it is still under way.
       return (await attached?.db.getRunRecord(runId))?.status === 'running';
     },
@@ -189,6 +193,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
           registry,
           slots,
           ...(opts.workerConcurrency === undefined ? {} : { concurrency: opts.workerConcurrency }),
+          leaseMs: runLeaseMs,
           cancelledEarly: (runId) => early.get(runId)?.reason,
         });
         const sweep = () =>

@@ -250,6 +250,10 @@ export function openDatabase(opts: OpenDatabaseOptions): SqliteDatabase {
         ensureOpen();
         queued.untake(runId);
       },
+      // One process per file: nobody else takes runs over.
+      async renew() {
+        ensureOpen();
+      },
       // One process per file: nobody else takes runs.
       async takeLost() {
         ensureOpen();

@@ -13,6 +13,8 @@ export interface OpenOptions {
   writer?: 'thread' | 'inline';
   /** Agents whose runs parked on approval crash recovery keeps running. */
   resumableAgents?: string[];
+  /** PostgreSQL: run leases of this length, as in cluster mode (SQLite ignores it). */
+  runLeaseMs?: number;
 }
 
 /**

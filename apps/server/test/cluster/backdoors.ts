@@ -9,7 +9,15 @@ const run = promisify(execFile);
  * until `release()`: every process's writes to the table wait (reads go on), e.g. to keep a worker's
  * first commit of a run pending while the run executes. Resolves once the lock is held.
  */
-export async function holdTableLock(databaseUrl: string, table: string): Promise<{ release(): Promise<void> }> {
+export function holdTableLock(databaseUrl: string, table: string): Promise<{ release(): Promise<void> }> {
+  return holdLock(databaseUrl, `LOCK TABLE ${table} IN EXCLUSIVE MODE`);
+}
+
+/**
+ * Runs `statement` (one that takes locks: `LOCK TABLE …`, `SELECT … FOR UPDATE`) in a transaction of a
+ * `psql` session of the test's own and holds its locks until `release()`. Resolves once they are held.
+ */
+export async function holdLock(databaseUrl: string, statement: string): Promise<{ release(): Promise<void> }> {
   const psql = spawn('psql', ['--no-psqlrc', '--quiet', '--tuples-only', databaseUrl], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -23,7 +31,7 @@ export async function holdTableLock(databaseUrl: string, table: string): Promise
     psql.stderr.on('data', (chunk: Buffer) => reject(new Error(`psql: ${chunk.toString('utf8')}`)));
     psql.once('exit', (code) => reject(new Error(`psql exited (${code}) before the lock was held`)));
   });
-  psql.stdin.write(`BEGIN;\nLOCK TABLE ${table} IN EXCLUSIVE MODE;\nSELECT 'locked';\n`);
+  psql.stdin.write(`BEGIN;\n${statement};\nSELECT 'locked';\n`);
   try {
     await locked;
   } catch (error) {

@@ -1,8 +1,10 @@
 import type { RunEvent } from '@toolrun/api';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client, Collector } from '../helpers.ts';
 import { collect, createClient, login, orderingProblems, within } from '../helpers.ts';
 import type { ChildServer } from '../reliability/support/childServer.ts';
+import { holdLock, holdTableLock, redisCommand } from './backdoors.ts';
 import { startTestCluster, type TestCluster } from './support.ts';
 
 let cluster: TestCluster;
@@ -58,6 +60,23 @@ async function busyWorker(): Promise<ChildServer> {
 async function activeRuns(worker: ChildServer): Promise<number> {
   const text = await (await fetch(`${worker.url}/metrics`)).text();
   return Number(/^toolrun_active_runs (\d+)/m.exec(text)?.[1] ?? Number.NaN);
+}
+
+/** Runs one statement behind the processes' backs; its rows. */
+async function sql<T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> {
+  const db = new pg.Client({ connectionString: cluster.databaseUrl });
+  await db.connect();
+  try {
+    return (await db.query<T>(text, values)).rows;
+  } finally {
+    await db.end();
+  }
+}
+
+/** The lease key of the process that took `runId` (`queued_runs.taken_by`), or null. */
+async function takenBy(runId: string): Promise<number | null> {
+  const [row] = await sql<{ taken_by: number | null }>('SELECT taken_by FROM queued_runs WHERE run_id = $1', [runId]);
+  return row?.taken_by ?? null;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -138,6 +157,80 @@ describe('cluster under failures', { timeout: 90_000 }, () => {
     );
     // Nothing it wrote after waking up was stored: the history is what the follower saw, ending interrupted.
     expect((await client.runs.get.query({ runId })).events).toEqual(events);
+  });
+
+  it('a worker whose first commit of a run waits past its lease keeps the run: no other worker takes it over, and it completes once', async () => {
+    const [a] = cluster.apis;
+    if (a === undefined) throw new Error('an API process expected');
+    const client = await clientAt(a.url, 'lena');
+    // Every write to `runs` waits: the worker that takes the run executes it, its first commit pending.
+    const lock = await holdTableLock(cluster.databaseUrl, 'runs');
+    let runId = '';
+    try {
+      ({ runId } = await client.runs.start.mutate({ agent: 'slow', input: { steps: 10, delayMs: 100 } }));
+      const taker = await within(
+        (async () => {
+          for (;;) {
+            const owner = await takenBy(runId);
+            if (owner !== null) return owner;
+            await sleep(100);
+          }
+        })(),
+        30_000,
+        'a worker to take the run',
+      );
+      // Two and a half leases (4 s): each worker's sweep (every 2 s) looked at the take several times.
+      await sleep(10_000);
+      expect(await takenBy(runId)).toBe(taker);
+    } finally {
+      await lock.release();
+    }
+    const events = (
+      await within(collect((cb) => client.runs.events.subscribe({ runId }, cb)).done, 60_000, 'the run')
+    ).flatMap((m) => m.events);
+    expect(problemsOf(events, 'completed')).toEqual([]);
+  });
+
+  it('a worker SIGKILLed while it held a run’s job, before it took the run: the run waits again and completes on another worker', async () => {
+    const [a] = cluster.apis;
+    const [given, other] = cluster.workers;
+    if (a === undefined || given === undefined || other === undefined) throw new Error('2 workers expected');
+    const client = await clientAt(a.url, 'olga');
+    // Both workers paused: the run's job waits in the queue; then its row is locked, so that the worker
+    // given the job cannot take the run (its compare-and-set waits), and only one worker resumes.
+    given.process.kill('SIGSTOP');
+    other.process.kill('SIGSTOP');
+    let runId = '';
+    let lock: { release(): Promise<void> } | undefined;
+    try {
+      ({ runId } = await client.runs.start.mutate({ agent: 'calculator', input: { question: 'What is 6*7?' } }));
+      lock = await holdLock(cluster.databaseUrl, `SELECT 1 FROM queued_runs WHERE run_id = '${runId}' FOR UPDATE`);
+      given.process.kill('SIGCONT');
+      await within(
+        (async () => {
+          while (
+            !(await redisCommand(cluster.redis.port, 'LRANGE', 'toolrun:bull:runs:active', '0', '-1')).includes(runId)
+          )
+            await sleep(100);
+        })(),
+        30_000,
+        'the resumed worker to be given the job',
+      );
+      expect((await given.stop('SIGKILL')).signal).toBe('SIGKILL');
+      // Its take, sent before it died, would still commit once the row is free (a dead taker's run is
+      // closed interrupted at once, the test above): cancel it, as if the worker had died before sending it.
+      await sql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE wait_event_type = 'Lock'`);
+    } finally {
+      given.process.kill('SIGCONT');
+      other.process.kill('SIGCONT');
+      await lock?.release();
+    }
+    // Nothing of the run began: once the dead worker's job lock lapses (the lease), it is offered again.
+    const events = (
+      await within(collect((cb) => client.runs.events.subscribe({ runId }, cb)).done, 60_000, 'the run')
+    ).flatMap((m) => m.events);
+    expect(problemsOf(events, 'completed')).toEqual([]);
+    cluster.workers.splice(cluster.workers.indexOf(given), 1, await cluster.spawn('worker'));
   });
 
   it('a worker stopped with SIGTERM takes no new run, finishes the one it runs within the grace period and exits 0', async () => {

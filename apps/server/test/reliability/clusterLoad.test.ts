@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import type { RunEvent } from '@toolrun/api';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startTestCluster, type TestCluster } from '../cluster/support.ts';
@@ -34,6 +35,24 @@ async function metric(server: ChildServer, name: string): Promise<number> {
   } catch {
     return Number.NaN;
   }
+}
+
+/**
+ * The runs closed because a worker stopped (`interrupted`, or `failed` with `WORKER_LOST`): by how they
+ * ended, how long after the kill each ended (ms, sorted; negative: before the kill, not the kill's doing).
+ */
+function killedWorkerEndings(commitOrder: readonly RunEvent[], killedAt: number | undefined): Record<string, number[]> {
+  const endings: Record<string, number[]> = {};
+  if (killedAt === undefined) return endings;
+  for (const event of commitOrder) {
+    if (event.type !== 'agent_completed') continue;
+    const code = event.error?.code;
+    if (event.status !== 'interrupted' && code !== 'WORKER_LOST') continue;
+    const afterKillMs = Date.parse(event.at) - killedAt;
+    const how = `${event.status}: ${code ?? 'none'}${afterKillMs < 0 ? ' (before the kill)' : ''}`;
+    endings[how] = [...(endings[how] ?? []), afterKillMs].sort((a, b) => a - b);
+  }
+  return endings;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -172,6 +191,7 @@ describe('load with faults in cluster mode', () => {
     const figures = verifyLoad(logs, history.stored, history.commitOrder);
     logs = [];
     // Every subscription and scope is gone on every process once the clients are; no run is left under way.
+    let left: unknown;
     const after = await eventually(async () => {
       const apis = await Promise.all(
         c.apis.map(
@@ -179,8 +199,12 @@ describe('load with faults in cluster mode', () => {
         ),
       );
       const workers = await Promise.all(c.workers.map((w) => metric(w, 'toolrun_active_runs')));
+      left = { apis, workers };
       return apis.every((n) => n === 0) && workers.every((n) => n === 0) ? { apis, workers } : undefined;
-    }, 30_000);
+    }, 30_000).catch((error: unknown) => {
+      // Which process kept what (subscribers + scopes per API process, active runs per worker), for the report.
+      throw new Error(`${error instanceof Error ? error.message : String(error)}: still ${JSON.stringify(left)}`);
+    });
     const settleMs = Date.now() - settling;
     const processes = [...c.apis, ...c.workers];
     const contractViolations = (
@@ -211,6 +235,7 @@ describe('load with faults in cluster mode', () => {
       serverCuts: proxies.reduce((n, p) => n + p.cuts, 0),
       proxiedConnections: proxies.reduce((n, p) => n + p.connections, 0),
       faults: faultLog,
+      killedWorkerEndings: killedWorkerEndings(history.commitOrder, faultLog.killedAt),
       peakActiveRuns: peakActive,
       after,
       contractViolations,

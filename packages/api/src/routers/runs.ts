@@ -116,9 +116,12 @@ export const runsRouter = createTRPCRouter({
       const { services, principal } = ctx;
       const run = await findRun(services, input.runId);
       if (run === undefined || run.userId !== principal.userId) throw notFound(input.runId);
+      // Ended already: nothing to cancel, nobody to tell.
+      if (run.finished) return { runId: input.runId, cancelled: false };
       const reason = input.reason ?? `cancelled by ${principal.userId}`;
-      // A queued run ends at once, with its agent_started and agent_completed (cancelled).
-      if (await services.starter.cancelQueued(input.runId, reason)) {
+      // A queued run ends at once, with its agent_started and agent_completed (cancelled). One with a
+      // committed event (its agent_started) is under way: not queued, no need to ask.
+      if (run.lastSeq === 0 && (await services.starter.cancelQueued(input.runId, reason))) {
         services.logger.info({ runId: input.runId, userId: principal.userId }, 'queued run cancelled');
         return { runId: input.runId, cancelled: true };
       }

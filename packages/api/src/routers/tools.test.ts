@@ -91,3 +91,45 @@ describe('tools.run', () => {
     expect(await refusal(alice.tools.run({ tool: 'calculator', input: { expression: big } }))).toBe('BAD_REQUEST');
   });
 });
+
+/** Records what runs.cancel asks beyond finding the run: the starter (is it queued?) and the cancel switch. */
+function watchCancelQuestions(s: ToolrunServices): string[] {
+  const asked: string[] = [];
+  const { starter } = s;
+  const cancelQueued = starter.cancelQueued.bind(starter);
+  starter.cancelQueued = (runId, reason) => {
+    asked.push('cancelQueued');
+    return cancelQueued(runId, reason);
+  };
+  const cancelRun = s.cancelRun.bind(s);
+  Object.assign(s, {
+    cancelRun: (runId: string, reason: string) => {
+      asked.push('cancelRun');
+      return cancelRun(runId, reason);
+    },
+  });
+  return asked;
+}
+
+// In cluster mode each question is a round trip to PostgreSQL or Redis under load: a cancel asks only
+// what the run's state leaves open.
+describe('runs.cancel asks only what it must', () => {
+  it('answers a run that ended with cancelled: false at once, asking neither the starter nor the cancel switch', async () => {
+    const alice = await callerFor('alice');
+    const asked = watchCancelQuestions(services as ToolrunServices);
+    const { runId } = await alice.runs.start({ agent: 'calculator', input: { question: 'What is 6*7?' } });
+    expect((await eventsOf(alice, runId)).at(-1)).toMatchObject({ type: 'agent_completed', status: 'completed' });
+    expect(await alice.runs.cancel({ runId })).toEqual({ runId, cancelled: false });
+    expect(asked).toEqual([]);
+  });
+
+  it('cancels a run under way (its start committed) through the cancel switch without asking whether it is queued', async () => {
+    const alice = await callerFor('alice');
+    const asked = watchCancelQuestions(services as ToolrunServices);
+    // runs.start answers once the run's agent_started is committed.
+    const { runId } = await alice.runs.start({ agent: 'slow', input: { steps: 50, delayMs: 100 } });
+    expect(await alice.runs.cancel({ runId })).toEqual({ runId, cancelled: true });
+    expect(asked).toEqual(['cancelRun']);
+    expect((await eventsOf(alice, runId)).at(-1)).toMatchObject({ type: 'agent_completed', status: 'cancelled' });
+  });
+});

@@ -96,3 +96,55 @@ describe('a feed opened without lastEventId in cluster mode (feedFromDatabase)',
     });
   }
 });
+
+describe('feeds re-reading the database on each live batch (feedFromDatabase)', () => {
+  // In cluster mode every live batch makes every feed of a process read the database after its
+  // position; the feeds that are caught up all ask the same page at once (40 admins' every-user feeds
+  // in the soak, for every batch of every user).
+  it('caught-up feeds of one process share one read per live batch, and each still receives every event, once', async () => {
+    const s = await createToolrunServices({
+      database: ':memory:',
+      auth: { mode: 'dev', secret: 'a-secret-for-the-feed-position-tests-0123' },
+      extraAgents: [counter],
+      cluster: { publishToHub: true, onCommitted: () => {}, feedFromDatabase: true },
+    });
+    services = s;
+    let reads = 0;
+    const feedAfter = s.db.feedAfter.bind(s.db);
+    s.db.feedAfter = async (opts) => {
+      reads += 1;
+      const stored = await feedAfter(opts);
+      // A read takes a round trip on PostgreSQL; in memory it would end before the next feed asks.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return stored;
+    };
+    let batches = 0;
+    const publish = s.hub.publish.bind(s.hub);
+    s.hub.publish = (events) => {
+      batches += 1;
+      publish(events);
+    };
+    const feeds = Array.from({ length: 10 }, () => streamFeed({ services: s, principal: admin, scope: 'all' }));
+    const firsts = feeds.map((feed) => feed.next());
+    // Each feed subscribed, took its position and read (nothing) after it: all caught up.
+    await until(() => s.hub.subscriberCount() === 10 && reads === 10);
+    reads = 0;
+    batches = 0;
+    const runId = await runToEnd(s, alice, 5);
+    const stored = await s.db.eventsAfter(runId, 0);
+    for (const [i, feed] of feeds.entries()) {
+      const received: RunEvent[] = [];
+      let next = await delivered(firsts[i] ?? feed.next());
+      while (!next.done) {
+        received.push(...next.value[1]);
+        if (received.at(-1)?.type === 'agent_completed') break;
+        next = await delivered(feed.next());
+      }
+      await feed.return(undefined);
+      expect(received).toEqual(stored);
+    }
+    expect(batches).toBeGreaterThan(0);
+    // One read per batch for all ten, and at most one more each time a shared read came too early.
+    expect(reads).toBeLessThanOrEqual(2 * batches);
+  });
+});

@@ -7,6 +7,7 @@ import type { WhenWritable } from '../context.ts';
 import { isServiceIdentity } from '../serviceIdentities.ts';
 import type { ToolrunServices } from '../services.ts';
 import { abortOn } from './abortOn.ts';
+import { sharedFeedAfter } from './sharedFeedReads.ts';
 
 /** Options of {@link streamFeed}. */
 export interface StreamFeedOptions {
@@ -34,7 +35,7 @@ export interface StreamFeedOptions {
  * mode) live events only signal that there is more: it is read from the database in commit order, so
  * the tracked ids stay a valid resume point, and a feed opened without `afterEventId` starts at the
  * database's feed head as it subscribes (so a resync covers what the live path lost before its first
- * message). Before each message it waits until the connection can take
+ * message); feeds of one process that are caught up share one read per live batch. Before each message it waits until the connection can take
  * more (`whenWritable`).
  */
 export async function* streamFeed(opts: StreamFeedOptions): AsyncGenerator<TrackedEnvelope<RunEvent[]>> {
@@ -51,15 +52,18 @@ export async function* streamFeed(opts: StreamFeedOptions): AsyncGenerator<Track
   // the live path (Redis) was lost are then read from the database on the resync, first message or not.
   let positioned = cursor !== undefined;
 
-  /** Everything stored after the cursor, in commit order, in pages; false once stopped. */
-  async function* backfill(after: string | undefined): AsyncGenerator<TrackedEnvelope<RunEvent[]>, boolean> {
+  /**
+   * Everything stored after the cursor, in commit order, in pages; false once stopped. `shared`: the
+   * pages may come from a read another feed of this process began (see `sharedFeedAfter`).
+   */
+  async function* backfill(
+    after: string | undefined,
+    shared = false,
+  ): AsyncGenerator<TrackedEnvelope<RunEvent[]>, boolean> {
     let at = after;
     for (;;) {
-      const stored = await services.db.feedAfter({
-        userId,
-        ...(at === undefined ? {} : { afterEventId: at }),
-        limit: page,
-      });
+      const query = { userId, ...(at === undefined ? {} : { afterEventId: at }), limit: page };
+      const stored = await (shared ? sharedFeedAfter(services, query) : services.db.feedAfter(query));
       const end = stored.at(-1);
       if (end === undefined) return true;
       // The read is asynchronous (PostgreSQL): the stream may have been stopped meanwhile.
@@ -94,7 +98,9 @@ export async function* streamFeed(opts: StreamFeedOptions): AsyncGenerator<Track
         if (positioned && !(yield* backfill(cursor))) return;
         for await (const batch of subscription) {
           if (services.config.feedFromDatabase && positioned) {
-            if (!(yield* backfill(cursor))) return;
+            if (!(yield* backfill(cursor, true))) return;
+            // A shared read that began before this batch was committed may not hold it: read again, alone.
+            if (!batch.every((e) => (delivered.get(e.runId) ?? 0) >= e.seq) && !(yield* backfill(cursor))) return;
             continue;
           }
           const events = fresh(batch, delivered);

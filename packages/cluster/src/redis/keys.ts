@@ -13,6 +13,8 @@ export interface ClusterKeys {
   workerRuns(workerId: string): string;
   /** Pattern of every worker's run hash. */
   readonly workerRunsPattern: string;
+  /** The worker executing one run (its id), with the TTL of the worker's hash: one lookup by run id. */
+  runWorker(runId: string): string;
   /** Sorted set of a user's concurrent-run slots (member run id, score lease expiry). */
   userSlots(userId: string): string;
   /** Hash of a user's shared rate-limit bucket (`level`, `at`), expiring once it would be full again. */
@@ -34,6 +36,7 @@ export function clusterKeys(prefix = 'toolrun'): ClusterKeys {
     approvalReplies: `${prefix}:approval-replies`,
     workerRuns: (workerId) => `${prefix}:worker-runs:${workerId}`,
     workerRunsPattern: `${prefix}:worker-runs:*`,
+    runWorker: (runId) => `${prefix}:run-worker:${runId}`,
     userSlots: (userId) => `${prefix}:slots:${userId}`,
     userRate: (userId) => `${prefix}:rate:${userId}`,
     sweepLock: `${prefix}:sweep-lock`,

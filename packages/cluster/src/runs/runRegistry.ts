@@ -22,8 +22,9 @@ export interface RunRegistryOptions {
 
 /**
  * The runs executing across the cluster: one Redis hash per worker (run id -> run), whose TTL the
- * worker renews while it lives, so a dead worker's runs leave the registry by themselves. Admin run
- * control and `runs.cancel`'s answer read it from any process.
+ * worker renews while it lives, so a dead worker's runs leave the registry by themselves, and one key
+ * per run (its worker's id, same TTL) so that `has` is one lookup, not a scan of every key. Admin run
+ * control reads the hashes, `runs.cancel`'s answer the run's key, from any process.
  */
 export function createRunRegistry(opts: RunRegistryOptions): {
   add(run: Omit<RegisteredRun, 'workerId'>): Promise<void>;
@@ -39,12 +40,9 @@ export function createRunRegistry(opts: RunRegistryOptions): {
   const local = new Map<string, string>();
   const renew = (): Promise<unknown> => {
     if (local.size === 0) return Promise.resolve();
-    return redis
-      .multi()
-      .hset(key, Object.fromEntries(local))
-      .pexpire(key, ttlMs)
-      .exec()
-      .catch(() => {});
+    const multi = redis.multi().hset(key, Object.fromEntries(local)).pexpire(key, ttlMs);
+    for (const runId of local.keys()) multi.set(keys.runWorker(runId), workerId, 'PX', ttlMs);
+    return multi.exec().catch(() => {});
   };
   const timer = setInterval(() => void renew(), ttlMs / 3);
   timer.unref();
@@ -72,20 +70,26 @@ export function createRunRegistry(opts: RunRegistryOptions): {
         .multi()
         .hset(key, run.runId, JSON.stringify(run))
         .pexpire(key, ttlMs)
+        .set(keys.runWorker(run.runId), workerId, 'PX', ttlMs)
         .exec()
         .catch(() => {});
     },
     async remove(runId) {
       local.delete(runId);
-      await redis.hdel(key, runId).catch(() => {});
+      await redis
+        .multi()
+        .hdel(key, runId)
+        .del(keys.runWorker(runId))
+        .exec()
+        .catch(() => {});
     },
     all,
     async has(runId) {
-      return (await all()).some((run) => run.runId === runId);
+      return (await redis.exists(keys.runWorker(runId))) === 1;
     },
     async close() {
       clearInterval(timer);
-      await redis.del(key).catch(() => {});
+      await redis.del(key, ...[...local.keys()].map((runId) => keys.runWorker(runId))).catch(() => {});
     },
   };
 }

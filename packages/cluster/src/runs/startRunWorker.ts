@@ -27,6 +27,13 @@ export interface RunWorkerOptions {
   readonly cancelledEarly: (runId: string) => string | undefined;
   /** How long a run refused for now (the user's limits) waits before it is offered again; default 250 ms. */
   readonly retryDelayMs?: number;
+  /**
+   * The run lease, default 30 s: a job stays locked to this worker this long without renewal (BullMQ's
+   * lock, so a job a dead worker held before taking its run is offered again within it), and the takes
+   * of the runs this worker works on are renewed every third of it (only a dead or stalled worker's
+   * are taken over by a sweep).
+   */
+  readonly leaseMs?: number;
 }
 
 // Refusals that say "not now": the job waits (delayed, not an attempt) and is offered again.
@@ -46,6 +53,21 @@ export function startRunWorker(opts: RunWorkerOptions): Worker<RunJobData> {
   const { services, keys, registry, slots } = opts;
   const { factory, db, sink, logger } = services;
   const retryDelayMs = opts.retryDelayMs ?? 250;
+  const leaseMs = opts.leaseMs ?? 30_000;
+  // Runs this worker took and works on (until its processor returns): their takes are renewed, so
+  // that a slow first commit under load never looks like a dead or stalled worker to the sweep.
+  const holding = new Set<string>();
+  const renewal = setInterval(
+    () => {
+      if (holding.size > 0) {
+        db.queuedRuns
+          .renew([...holding])
+          .catch((error: unknown) => logger.warn({ err: error }, 'could not renew the takes of queued runs'));
+      }
+    },
+    Math.max(1, Math.floor(leaseMs / 3)),
+  );
+  renewal.unref();
 
   /** Ends a run this process took (`queuedRuns.take`) without starting it. */
   const endUnstarted = async (record: RunJobData, ending: QueuedRunEnding): Promise<void> => {
@@ -89,6 +111,23 @@ export function startRunWorker(opts: RunWorkerOptions): Worker<RunJobData> {
       log.info({}, 'the run was taken or ended elsewhere: not executed here');
       return;
     }
+    holding.add(runId);
+    try {
+      await execute(job, token, record, log);
+    } finally {
+      holding.delete(runId);
+    }
+  };
+
+  /** Executes a run this worker took, or ends it without starting, or gives it back to wait. */
+  const execute = async (
+    job: Job<RunJobData>,
+    token: string | undefined,
+    record: RunJobData,
+    log: ReturnType<typeof logger.child>,
+  ): Promise<void> => {
+    const { runId, userId } = record;
+    const direct = record.agent === DIRECT_RUN_AGENT;
     const context = createUserExecutionContext({
       userId,
       threadId: record.threadId,
@@ -159,10 +198,13 @@ export function startRunWorker(opts: RunWorkerOptions): Worker<RunJobData> {
     connection: opts.connection,
     prefix: keys.queuePrefix,
     concurrency: opts.concurrency ?? 64,
-    // Never offered twice: a stalled job (its worker died) fails instead of running again.
+    // Never offered twice by BullMQ: a stalled job (its worker died or stalled) fails instead; the sweep
+    // offers it again if its run was never taken, or closes the run if it was.
     maxStalledCount: 0,
-    lockDuration: 30_000,
+    lockDuration: leaseMs,
+    stalledInterval: Math.max(500, Math.floor(leaseMs / 2)),
   });
+  worker.on('closed', () => clearInterval(renewal));
   worker.on('error', (error) => logger.warn({ err: error }, 'run worker: redis error'));
   worker.on('failed', (job, error) => {
     if (job !== undefined) logger.warn({ runId: job.id, err: error }, 'run job failed');

@@ -196,6 +196,7 @@ export async function openPostgresDatabase(opts: OpenPostgresOptions): Promise<P
       get: guarded(queued.get),
       take: guarded(queued.take),
       untake: guarded(queued.untake),
+      renew: guarded(queued.renew),
       takeLost: guarded(queued.takeLost),
       claim: guarded(queued.claim),
     },

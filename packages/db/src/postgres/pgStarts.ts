@@ -90,6 +90,21 @@ export function createPgQueuedRuns(db: PgDb, owner: number): QueuedRunStore {
         .set({ takenBy: null, takenAt: null })
         .where(and(eq(queuedRuns.runId, runId), eq(queuedRuns.takenBy, owner)));
     },
+    async renew(runIds) {
+      if (runIds.length === 0) return;
+      // Rows a sweep is taking over right now are skipped, not waited for: the two never deadlock.
+      await db
+        .update(queuedRuns)
+        .set({ takenAt: sql.raw(PG_NOW_MS) })
+        .where(
+          sql`${queuedRuns.runId} IN (SELECT run_id FROM queued_runs
+            WHERE run_id IN (${sql.join(
+              runIds.map((runId) => sql`${runId}`),
+              sql`, `,
+            )}) AND taken_by = ${owner}
+            ORDER BY run_id FOR UPDATE SKIP LOCKED)`,
+        );
+    },
     async takeLost(staleMs) {
       // One UPDATE, row by row re-checked: two processes taking over at once never get the same row.
       const rows = await db

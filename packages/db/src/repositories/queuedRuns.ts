@@ -47,10 +47,18 @@ export interface QueuedRunStore {
   /** Gives back a run this process took and did not start (it waits again); a no-op otherwise. */
   untake(runId: string): Promise<void>;
   /**
+   * Renews this process's takes of `runIds` (their `takenAt` becomes now on the database's clock),
+   * while it works on them: a take renewed within `staleMs` is never taken over by
+   * {@link QueuedRunStore.takeLost}, however long the run's first commit takes. A row another process
+   * took over (or that is gone) is left alone. SQLite (one process per file): nothing to renew.
+   */
+  renew(runIds: readonly string[]): Promise<void>;
+  /**
    * Takes over, for this process, the rows other processes took whose run never began (no `runs` row:
    * not even its `agent_started` is committed) and whose taker is dead (its lease lock is not held) or
-   * took it more than `staleMs` ago on the database's clock: their tools may have run, so their runs
-   * are to be closed `interrupted`, never executed again. SQLite (one process per file): none.
+   * did not take or renew it within `staleMs` on the database's clock (it stalled): their tools may
+   * have run, so their runs are to be closed `interrupted`, never executed again. SQLite (one process
+   * per file): none.
    */
   takeLost(staleMs: number): Promise<QueuedRunRow[]>;
   /**

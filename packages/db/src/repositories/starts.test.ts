@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BACKENDS } from '../../test/backends.ts';
+import { RunBuilder } from '../../test/fixtures.ts';
 import type { IdempotencyRecord } from './idempotencyKeys.ts';
 
 const record = (over: Partial<IdempotencyRecord> = {}): IdempotencyRecord => ({
@@ -161,6 +162,55 @@ describe.each(BACKENDS.filter((b) => b.name === 'postgres'))('taken queued runs 
     await worker.close();
     expect((await sweeper.queuedRuns.takeLost(60_000)).map((row) => row.runId)).toEqual(['r3']);
   });
+
+  // A worker under load may hold a run it took for longer than the lease before its first commit (its
+  // commits queue behind others'). Only a dead or stalled taker's run may be taken over: a live worker
+  // renews the takes it works on (every third of the lease), a stalled one does not.
+  it('keeps a take its taker renews past the lease, takes over one not renewed (renewing another’s take does nothing), and refuses the stalled taker’s late start whole', async () => {
+    const location = await backend.fresh();
+    const [live, stalled, sweeper] = [
+      await backend.open(location, { runLeaseMs: 1_000 }),
+      await backend.open(location, { runLeaseMs: 1_000 }),
+      await backend.open(location, { runLeaseMs: 1_000 }),
+    ];
+    for (const runId of ['r-live', 'r-stalled']) await live.queuedRuns.insert(queuedRun(runId, 'alice'));
+    expect(await live.queuedRuns.take('r-live')).toBe(true);
+    expect(await stalled.queuedRuns.take('r-stalled')).toBe(true);
+    for (let i = 0; i < 9; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 333));
+      await live.queuedRuns.renew(['r-live', 'r-stalled', 'r-missing']);
+    }
+    expect((await sweeper.queuedRuns.takeLost(1_000)).map((row) => row.runId)).toEqual(['r-stalled']);
+    expect((await sweeper.queuedRuns.get('r-live'))?.takenBy).not.toBeNull();
+
+    // The sweeper ends the stalled run (as sweepQueuedRuns does: a start and an interrupted end).
+    const ended = new RunBuilder({ runId: 'r-stalled', userId: 'alice', startMs: Date.now() });
+    ended.started();
+    ended.completed('interrupted');
+    await sweeper.createPersistentSink().write(ended.events);
+    // The stalled taker resumes and starts the run it took: its first write is refused whole (the run
+    // exists, another process's: out of order, or fenced had its start been on its way), which fails its
+    // run closed (SINK_FAILED) in the dispatcher; nothing of the late run is stored, no second start.
+    const late = new RunBuilder({ runId: 'r-stalled', userId: 'alice', startMs: Date.now() });
+    late.started();
+    late.thinking('too late');
+    const refused = await stalled
+      .createPersistentSink()
+      .write(late.events)
+      .then(
+        () => 'stored',
+        (error: unknown) => (error as { code?: string }).code,
+      );
+    expect(['OUT_OF_ORDER', 'RUN_FINISHED']).toContain(refused);
+    expect(await sweeper.eventsAfter('r-stalled', 0)).toEqual(ended.events);
+
+    // The live taker's first commit, however late, begins its run as usual; nothing is lost then.
+    const begun = new RunBuilder({ runId: 'r-live', userId: 'alice', startMs: Date.now() });
+    begun.started();
+    await live.createPersistentSink().write(begun.events);
+    expect(await sweeper.eventsAfter('r-live', 0)).toEqual(begun.events);
+    expect(await sweeper.queuedRuns.takeLost(1_000)).toEqual([]);
+  }, 60_000);
 });
 
 /** A queued run's record. */

@@ -19,6 +19,13 @@ export interface LoadFigures {
   cancelsHonoured: number;
   /** Cancels `runs.cancel` answered `cancelled: true` for (the run was under way), and of those, the runs that did not end `cancelled`. */
   cancelsAccepted: { total: number; endedOtherwise: number };
+  /** How long the answered `runs.cancel` calls took (ms, retries included): the median, 90th percentile and longest. */
+  cancelLatencyMs: { answered: number; p50: number; p90: number; max: number };
+  /**
+   * The runs asked to cancel that did not end `cancelled`, by when they ended (their `agent_completed`'s
+   * time): before the cancel was asked, while it was on its way (before its answer), or after its answer.
+   */
+  cancelsTooLate: { endedBeforeAsked: number; endedBeforeAnswer: number; endedAfterAnswer: number };
   ambiguousStarts: number;
   statuses: Record<string, number>;
   /** Error codes of the runs that ended failed or interrupted, with how often. */
@@ -107,6 +114,8 @@ export function verifyLoad(
     cancelsRequested: 0,
     cancelsHonoured: 0,
     cancelsAccepted: { total: 0, endedOtherwise: 0 },
+    cancelLatencyMs: { answered: 0, p50: 0, p90: 0, max: 0 },
+    cancelsTooLate: { endedBeforeAsked: 0, endedBeforeAnswer: 0, endedAfterAnswer: 0 },
     ambiguousStarts: 0,
     statuses: {},
     endErrorCodes: {},
@@ -127,6 +136,7 @@ export function verifyLoad(
     refusals: {},
     networkFailures: {},
   };
+  const cancelMs: number[] = [];
   for (const user of logs) {
     f.ambiguousStarts += user.ambiguousStarts;
     for (const failure of user.failures) {
@@ -136,6 +146,7 @@ export function verifyLoad(
     for (const run of user.runs) {
       f.runs += 1;
       if (run.cancelRequested) f.cancelsRequested += 1;
+      if (run.cancelMs !== undefined) cancelMs.push(run.cancelMs);
       countStream(f, run.stream);
       const events = stored(run.runId);
       if (events === undefined || events.length === 0) {
@@ -157,6 +168,13 @@ export function verifyLoad(
           f.cancelsAccepted.total += 1;
           if (last.status !== 'cancelled') f.cancelsAccepted.endedOtherwise += 1;
         }
+        if (run.cancelAskedAt !== undefined && last.status !== 'cancelled') {
+          const endedAt = Date.parse(last.at);
+          if (endedAt < run.cancelAskedAt) f.cancelsTooLate.endedBeforeAsked += 1;
+          else if (endedAt < run.cancelAskedAt + (run.cancelMs ?? Number.POSITIVE_INFINITY))
+            f.cancelsTooLate.endedBeforeAnswer += 1;
+          else f.cancelsTooLate.endedAfterAnswer += 1;
+        }
         const code = 'error' in last && last.error !== undefined ? `${last.status}: ${last.error.code}` : undefined;
         if (code !== undefined && last.status !== 'cancelled') f.endErrorCodes[code] = (f.endErrorCodes[code] ?? 0) + 1;
       }
@@ -174,6 +192,9 @@ export function verifyLoad(
     }
     if (user.feed !== undefined) checkFeed(f, user, stored, commitOrder);
   }
+  cancelMs.sort((a, b) => a - b);
+  const at = (q: number) => cancelMs[Math.min(cancelMs.length - 1, Math.floor(q * cancelMs.length))] ?? 0;
+  f.cancelLatencyMs = { answered: cancelMs.length, p50: at(0.5), p90: at(0.9), max: cancelMs.at(-1) ?? 0 };
   return f;
 }
 

@@ -16,6 +16,10 @@ export interface RunLog {
   cancelRequested: boolean;
   /** `runs.cancel`'s answer (`cancelled`: the run was still under way), when it was asked and answered. */
   cancelAnswer?: boolean;
+  /** How long `runs.cancel` took to answer, retries included, when it was asked and answered. */
+  cancelMs?: number;
+  /** Epoch ms when `runs.cancel` was first asked. */
+  cancelAskedAt?: number;
   /** Epoch ms when the client got `runs.start`'s answer. */
   acknowledgedAt: number;
   stream: StreamLog;
@@ -176,6 +180,8 @@ async function oneRun(
   const cancelRequested = opts.rng.chance(opts.cancelRate);
   const cancelAfter = opts.rng.int(0, 300);
   let cancelAnswer: boolean | undefined;
+  let cancelMs: number | undefined;
+  let cancelAskedAt: number | undefined;
   const stream = followStream({
     subscribe: (lastEventId, cb) =>
       client().runs.events.subscribe(
@@ -191,9 +197,12 @@ async function oneRun(
   });
   if (cancelRequested) {
     await sleep(cancelAfter);
+    const asked = performance.now();
+    cancelAskedAt = Date.now();
     cancelAnswer = (
       await retrying(opts, log, 'runs.cancel', (c) => c.runs.cancel.mutate({ runId: started.runId }), cancelVia)
     )?.cancelled;
+    if (cancelAnswer !== undefined) cancelMs = Math.round(performance.now() - asked);
   }
   return {
     runId: started.runId,
@@ -202,6 +211,8 @@ async function oneRun(
     transport: opts.transport,
     cancelRequested,
     ...(cancelAnswer === undefined ? {} : { cancelAnswer }),
+    ...(cancelMs === undefined ? {} : { cancelMs }),
+    ...(cancelAskedAt === undefined ? {} : { cancelAskedAt }),
     acknowledgedAt,
     stream: await stream,
   };
