@@ -6,7 +6,7 @@ import { createUserExecutionContext, DIRECT_RUN_AGENT, DispatchError, isDispatch
 import type { Job } from 'bullmq';
 import { DelayedError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { UserSlots } from '../limits/createUserSlots.ts';
+import type { UserSlot, UserSlots } from '../limits/createUserSlots.ts';
 import type { ClusterKeys } from '../redis/keys.ts';
 import { dispatchErrorCode } from './dispatchErrorCode.ts';
 import type { RunJobData } from './RunJob.ts';
@@ -103,17 +103,22 @@ export function startRunWorker(opts: RunWorkerOptions): Worker<RunJobData> {
     const direct = record.agent === DIRECT_RUN_AGENT;
     // The user's limit holds across the cluster: at it, the run waits (delayed, not an attempt).
     const limit = factory.limits.maxConcurrentRunsPerUser;
-    if (!direct && token !== undefined && !(await slots.acquire(userId, runId, limit))) return delay(job, token);
+    let slot: UserSlot | undefined;
+    if (!direct && token !== undefined) {
+      slot = await slots.acquire(userId, runId, limit);
+      if (slot === undefined) return delay(job, token);
+    }
     // Taken in PostgreSQL (compare-and-set) before anything of it runs: a run taken once is never
-    // offered again, whatever Redis loses; one taken elsewhere, or ended while queued, is not ours.
+    // offered again, whatever Redis loses; one taken elsewhere, or ended while queued, is not ours
+    // (its slot, this acquisition's own, goes back: the winner keeps its own).
     if (!(await db.queuedRuns.take(runId))) {
-      await slots.release(userId, runId);
+      await slot?.release();
       log.info({}, 'the run was taken or ended elsewhere: not executed here');
       return;
     }
     holding.add(runId);
     try {
-      await execute(job, token, record, log);
+      await execute(job, token, record, log, slot);
     } finally {
       holding.delete(runId);
     }
@@ -125,6 +130,7 @@ export function startRunWorker(opts: RunWorkerOptions): Worker<RunJobData> {
     token: string | undefined,
     record: RunJobData,
     log: ReturnType<typeof logger.child>,
+    slot: UserSlot | undefined,
   ): Promise<void> => {
     const { runId, userId } = record;
     const direct = record.agent === DIRECT_RUN_AGENT;
@@ -168,7 +174,7 @@ export function startRunWorker(opts: RunWorkerOptions): Worker<RunJobData> {
         );
       }
     } catch (error) {
-      await slots.release(userId, runId);
+      await slot?.release();
       if (isDispatchError(error) && WAIT_ON.has(error.code) && token !== undefined) {
         // Nothing of it ran: it waits again, for any worker.
         await db.queuedRuns.untake(runId);
@@ -187,7 +193,7 @@ export function startRunWorker(opts: RunWorkerOptions): Worker<RunJobData> {
       await done;
     } finally {
       await registry.remove(runId);
-      await slots.release(userId, runId);
+      await slot?.release();
     }
     // The row goes once the run's events are durable.
     await sink.flush();
