@@ -11,26 +11,21 @@ export interface CombinedAbort {
 // it 1,000 times. A Set adds and removes in constant time.
 const followers = new WeakMap<AbortSignal, Set<() => void>>();
 
-function follow(source: AbortSignal, onAbort: () => void): () => void {
-  let set = followers.get(source);
-  if (set === undefined) {
-    const created = new Set<() => void>();
-    followers.set(source, created);
-    source.addEventListener(
-      'abort',
-      () => {
-        followers.delete(source);
-        for (const callback of created) callback();
-      },
-      { once: true },
-    );
-    set = created;
-  }
-  set.add(onAbort);
-  const added = set;
-  return () => {
-    added.delete(onAbort);
-  };
+/** The followers of `source`, behind the one listener that calls them when it aborts. */
+function followersOf(source: AbortSignal): Set<() => void> {
+  const known = followers.get(source);
+  if (known !== undefined) return known;
+  const created = new Set<() => void>();
+  followers.set(source, created);
+  source.addEventListener(
+    'abort',
+    () => {
+      followers.delete(source);
+      for (const callback of created) callback();
+    },
+    { once: true },
+  );
+  return created;
 }
 
 /** Combines `signals` (undefined entries are skipped) into one {@link CombinedAbort}. */
@@ -43,7 +38,10 @@ export function abortOn(signals: readonly (AbortSignal | undefined)[]): Combined
       controller.abort(source.reason);
       break;
     }
-    detach.push(follow(source, () => controller.abort(source.reason)));
+    const set = followersOf(source);
+    const forward = () => controller.abort(source.reason);
+    set.add(forward);
+    detach.push(() => set.delete(forward));
   }
   return {
     signal: controller.signal,
